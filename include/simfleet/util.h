@@ -1,0 +1,38 @@
+/*
+ * Small shared basics: hex and base64 codecs, constant-time comparison,
+ * secure wipe.  No heap allocation; usable from the AKA engine on a
+ * microcontroller.
+ */
+#ifndef SIMFLEET_UTIL_H
+#define SIMFLEET_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes 2*len lowercase hex digits and a NUL to dst (dst_len >= 2*len+1).
+ * Returns 0, or SF_EBUFSIZE. */
+int sf_hex_encode(char *dst, size_t dst_len, const uint8_t *src, size_t len);
+
+/* Decodes a hex string of exactly str_len characters (upper or lower case, no
+ * separators) into dst.  *out_len receives the decoded length (str_len/2).
+ * Returns 0, SF_EHEX (odd length, non-hex character) or SF_EBUFSIZE.
+ * dst is left untouched on error. */
+int sf_hex_decode(uint8_t *dst, size_t dst_len, size_t *out_len, const char *str, size_t str_len);
+
+/* Standard base64 (RFC 4648 §4) with padding, NUL-terminated.
+ * dst_len must be >= 4*ceil(len/3)+1.  Returns 0 or SF_EBUFSIZE. */
+int sf_b64_encode(char *dst, size_t dst_len, size_t *out_len, const uint8_t *src, size_t len);
+
+/* Strict base64 decode: padding required, no whitespace, non-zero trailing
+ * bits rejected.  Returns 0, SF_EBASE64 or SF_EBUFSIZE; dst is untouched on error
+ * except that bytes may have been written when SF_EBASE64 is returned late. */
+int sf_b64_decode(uint8_t *dst, size_t dst_len, size_t *out_len, const char *str, size_t str_len);
+
+/* Constant-time comparison of two buffers of the same length: 1 if equal, 0
+ * otherwise.  Time depends only on len. */
+int sf_ct_eq(const void *a, const void *b, size_t len);
+
+/* Zeroes len bytes in a way the compiler may not remove. */
+void sf_wipe(void *p, size_t len);
+
+#endif

@@ -1,0 +1,47 @@
+/* Shared plumbing of the simfleet command: argument parsing helpers, secret
+ * input (@FILE, -), JSON output.  Errors that reach a person name the flag
+ * and say what is expected. */
+#ifndef SF_CLI_H
+#define SF_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* Exit statuses of every subcommand. */
+enum { SF_EXIT_OK = 0, SF_EXIT_FAIL = 1, SF_EXIT_USAGE = 2 };
+
+struct sf_cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Prints "simfleet: " + message to stderr (one line). */
+void sf_cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Decodes the hex value of flag into dst; exact_len 0 = any length up to
+ * cap.  When secret is set the value may be "@FILE" or "-" (stdin) so it
+ * need not appear on a command line.  Returns 0 or SF_EXIT_USAGE after
+ * printing an error naming the flag. */
+int sf_cli_hex(const char *flag, const char *arg, int secret, uint8_t *dst, size_t cap,
+	       size_t exact_len, size_t *out_len);
+
+/* Parses an unsigned integer (decimal or 0x-hex) within [min, max]. */
+int sf_cli_uint(const char *flag, const char *arg, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Adds key = lowercase hex of buf to obj. */
+void sf_cli_json_hex(json_t *obj, const char *key, const uint8_t *buf, size_t len);
+
+/* Prints obj to stdout (indented on a terminal, one line otherwise),
+ * releases it, returns SF_EXIT_OK (SF_EXIT_FAIL if stdout fails). */
+int sf_cli_print(json_t *obj);
+
+/* Runs a table of subcommands: argv[0] is the group name. */
+int sf_cli_dispatch(const char *group, const struct sf_cli_cmd *cmds, int argc, char **argv,
+		    const char *help);
+
+int sf_cmd_aka(int argc, char **argv);
+
+#endif

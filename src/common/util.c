@@ -1,0 +1,157 @@
+/* Hex (lowercase out, either case in), base64 (RFC 4648 §4, strict),
+ * constant-time comparison and secure wipe. */
+#include "simfleet/util.h"
+
+#include <string.h>
+
+#include "simfleet/err.h"
+
+static const char HEX[] = "0123456789abcdef";
+
+int sf_hex_encode(char *dst, size_t dst_len, const uint8_t *src, size_t len)
+{
+	if (!dst || (len && !src))
+		return SF_EINVAL;
+	if (len > (SIZE_MAX - 1) / 2 || dst_len < 2 * len + 1)
+		return SF_EBUFSIZE;
+	for (size_t i = 0; i < len; i++) {
+		dst[2 * i] = HEX[src[i] >> 4];
+		dst[2 * i + 1] = HEX[src[i] & 15];
+	}
+	dst[2 * len] = 0;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int sf_hex_decode(uint8_t *dst, size_t dst_len, size_t *out_len, const char *str, size_t str_len)
+{
+	if (!str || (str_len && !dst))
+		return SF_EINVAL;
+	if (str_len % 2)
+		return SF_EHEX;
+	for (size_t i = 0; i < str_len; i++)
+		if (hexval(str[i]) < 0)
+			return SF_EHEX;
+	if (str_len / 2 > dst_len)
+		return SF_EBUFSIZE;
+	for (size_t i = 0; i < str_len / 2; i++)
+		dst[i] = (uint8_t)(hexval(str[2 * i]) << 4 | hexval(str[2 * i + 1]));
+	if (out_len)
+		*out_len = str_len / 2;
+	return 0;
+}
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int sf_b64_encode(char *dst, size_t dst_len, size_t *out_len, const uint8_t *src, size_t len)
+{
+	if (!dst || (len && !src))
+		return SF_EINVAL;
+	if (len / 3 >= (SIZE_MAX - 5) / 4)
+		return SF_EBUFSIZE;
+	size_t need = (len + 2) / 3 * 4;
+	if (dst_len < need + 1)
+		return SF_EBUFSIZE;
+	size_t o = 0;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)src[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)src[i + 1] << 8;
+		if (i + 2 < len)
+			v |= src[i + 2];
+		dst[o++] = B64[v >> 18 & 63];
+		dst[o++] = B64[v >> 12 & 63];
+		dst[o++] = i + 1 < len ? B64[v >> 6 & 63] : '=';
+		dst[o++] = i + 2 < len ? B64[v & 63] : '=';
+	}
+	dst[o] = 0;
+	if (out_len)
+		*out_len = o;
+	return 0;
+}
+
+static int b64val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+int sf_b64_decode(uint8_t *dst, size_t dst_len, size_t *out_len, const char *str, size_t str_len)
+{
+	if (!str || (str_len && !dst))
+		return SF_EINVAL;
+	if (str_len % 4)
+		return SF_EBASE64;
+	size_t pad = 0;
+	if (str_len && str[str_len - 1] == '=')
+		pad = (str_len > 1 && str[str_len - 2] == '=') ? 2 : 1;
+	size_t n = str_len / 4 * 3 - pad;
+	/* Validate everything before writing anything. */
+	for (size_t i = 0; i < str_len - pad; i++)
+		if (b64val(str[i]) < 0)
+			return SF_EBASE64;
+	if (pad) {
+		/* The bits beyond the last octet must be zero (canonical encoding). */
+		int last = b64val(str[str_len - pad - 1]);
+		if ((pad == 1 && (last & 3)) || (pad == 2 && (last & 15)))
+			return SF_EBASE64;
+	}
+	if (n > dst_len)
+		return SF_EBUFSIZE;
+	size_t o = 0;
+	for (size_t i = 0; i < str_len; i += 4) {
+		uint32_t v = 0;
+		for (size_t j = 0; j < 4; j++) {
+			char c = str[i + j];
+			v = v << 6 | (c == '=' ? 0u : (uint32_t)b64val(c));
+		}
+		if (o < n)
+			dst[o++] = (uint8_t)(v >> 16);
+		if (o < n)
+			dst[o++] = (uint8_t)(v >> 8);
+		if (o < n)
+			dst[o++] = (uint8_t)v;
+	}
+	if (out_len)
+		*out_len = n;
+	return 0;
+}
+
+int sf_ct_eq(const void *a, const void *b, size_t len)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t d = 0;
+	for (size_t i = 0; i < len; i++)
+		d |= (uint8_t)(x[i] ^ y[i]);
+	/* 1 when d == 0, without a data-dependent branch. */
+	return (int)(1 & ((uint32_t)(d - 1) >> 8));
+}
+
+/* A memset through a volatile function pointer cannot be proven dead and
+ * removed by the optimiser. */
+static void *(*const volatile wipe_memset)(void *, int, size_t) = memset;
+
+void sf_wipe(void *p, size_t len)
+{
+	if (p && len)
+		wipe_memset(p, 0, len);
+}

@@ -62,7 +62,7 @@ expect_eq tuak_mac_s "$(field "$out" mac_s)" ef81af7290f7842c6ceafa537fa0745b
 expect_eq tuak_res "$(field "$out" res)" e9d749dc4eea0035
 autn=$(field "$out" autn)
 expect_eq "tuak autn length" ${#autn} 48
-u=$("$SF" aka usim "${T2[@]}" --rand 0123456789abcdef0123456789abcdef --autn "$autn")
+u=$("$SF" aka usim "${T2[@]}" --rand 0123456789abcdef0123456789abcdef --autn "$autn" --sqn-ms 012345678900)
 expect_eq "tuak usim" "$(field "$u" result)" ok
 expect_eq "tuak usim res" "$(field "$u" res)" e9d749dc4eea0035
 

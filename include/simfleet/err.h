@@ -27,6 +27,14 @@
 	X(EBASE64, -9, "malformed base64 string")                                            \
 	X(ERNG, -10, "random number generator failed")                                       \
 	X(ELEN, -11, "input has the wrong length")                                           \
+	X(ECRYPTO_AUTH, -12, "authentication tag does not verify: data corrupted or tampered") \
+	X(ENOENT, -13, "no such item")                                                       \
+	X(ESTORE_LOCKED, -400, "state directory is in use by another process")              \
+	X(ESTORE_FORMAT, -401, "not a simfleet state directory, or a newer format")         \
+	X(ESTORE_CORRUPT, -402, "stored state fails its integrity check")                   \
+	X(ESTORE_KEY, -403, "device key file missing, unreadable or not private (mode 0600)") \
+	X(ESTORE_NAME, -404, "record name not allowed")                                     \
+	X(ESTORE_TXN, -405, "transaction misuse: one open transaction per state directory") \
 	X(EAKA_MAC, -100, "MAC failure: AUTN was not made with this subscriber's key")       \
 	X(EAKA_SYNC, -101, "synchronisation failure: SQN is not fresh")                      \
 	X(EAKA_MACS, -102, "resynchronisation refused: MAC-S in AUTS does not verify")       \
@@ -34,7 +42,17 @@
 	X(EAKA_LEN, -104, "length not allowed for this AKA algorithm")                       \
 	X(EAKA_SQN, -105, "SQN out of range")                                                \
 	X(EAKA_NOKEY, -106, "AKA context has no key: initialise it first")                   \
-	X(EAKA_GSM, -107, "GSM conversion not defined for these lengths")
+	X(EAKA_GSM, -107, "GSM conversion not defined for these lengths")                    \
+	X(EDER_TRUNC, -200, "DER: element runs past the end of the input (truncated input)") \
+	X(EDER_LEN, -201, "DER: length is indefinite, over 4 octets or not in minimal form") \
+	X(EDER_TAG, -202, "DER: unexpected tag (element missing or out of order)")           \
+	X(EDER_TAGENC, -203, "DER: bad tag: number 0, non-minimal or over 4 octets")         \
+	X(EDER_VALUE, -204, "DER: content not valid for its type (BOOLEAN, NULL, BIT STRING or OID)") \
+	X(EDER_INTENC, -205, "DER: INTEGER empty or not in minimal two's complement form")  \
+	X(EDER_RANGE, -206, "DER: value does not fit the requested type")                    \
+	X(EDER_CHARSET, -207, "DER: string has a character its type does not allow")          \
+	X(EDER_TIME, -208, "DER: time not in DER form (YYMMDDHHMMSSZ) or not a valid date")  \
+	X(EDER_TRAIL, -209, "DER: unexpected data after the last element")
 
 enum sf_err {
 	SF_OK = 0,

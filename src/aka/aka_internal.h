@@ -20,7 +20,7 @@ void sf__aes128_expand(uint8_t rk[176], const uint8_t key[16]);
 void sf__aes128_encrypt(const uint8_t rk[176], const uint8_t in[16], uint8_t out[16]);
 /* n independent blocks under one key (interleaved where the CPU allows). */
 void sf__aes128_encrypt_n(const uint8_t rk[176], const uint8_t *in, uint8_t *out, size_t n);
-/* "vaes-avx512", "aes-ni" or "portable"; honours SIMFLEET_AES=portable|aes-ni
+/* "vaes-avx512", "aes-ni" or "portable"; honours SIMFLEET_AES=portable|aes-ni|vaes
  * in the environment (for tests of every path on one machine). */
 const char *sf__aes_impl_name(void);
 

@@ -253,8 +253,13 @@ int sf_aka_vector_compute(const struct sf_aka_ctx *ctx, const uint8_t rand[16],
 }
 
 /* RANDs and SQNs are prepared in chunks on the stack: one RNG call per chunk
- * (bulk draw), no heap. */
-#define GEN_CHUNK 64
+ * (bulk draw), no heap.  A system RNG call has a fixed cost of about 2 us, so
+ * the chunk must be large for the AuC's throughput (docs/performance.md); a
+ * microcontroller build may define a smaller one (5.6 KiB of stack at 256). */
+#ifndef SF_AKA_GEN_CHUNK
+#define SF_AKA_GEN_CHUNK 256
+#endif
+#define GEN_CHUNK SF_AKA_GEN_CHUNK
 
 int sf_aka_auc_generate(const struct sf_aka_ctx *ctx, struct sf_sqn_he *he, unsigned ind,
 			const uint8_t amf[2], const struct sf_rng *rng, struct sf_aka_vector *out,

@@ -139,13 +139,15 @@ int sf_cli_dispatch(const char *group, const struct sf_cli_cmd *cmds, int argc, 
 		fprintf(out, "\nCommands:\n");
 		for (const struct sf_cli_cmd *c = cmds; c->name; c++)
 			fprintf(out, "  %-10s %s\n", c->name, c->summary);
-		fprintf(out, "\nRun 'simfleet %s COMMAND --help' for the flags of each.\n", group);
+		fprintf(out, "\nRun 'simfleet %s%sCOMMAND --help' for the flags of each.\n", group,
+			*group ? " " : "");
 		return argc < 2 ? SF_EXIT_USAGE : SF_EXIT_OK;
 	}
 	for (const struct sf_cli_cmd *c = cmds; c->name; c++)
 		if (strcmp(argv[1], c->name) == 0)
 			return c->run(argc - 1, argv + 1);
-	sf_cli_err("%s: unknown command '%s' (try 'simfleet %s --help')", group, argv[1], group);
+	sf_cli_err("%s%sunknown command '%s' (try 'simfleet %s%s--help')", group, *group ? ": " : "",
+		   argv[1], group, *group ? " " : "");
 	return SF_EXIT_USAGE;
 }
 

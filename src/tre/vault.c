@@ -301,7 +301,7 @@ static int manifest_read(struct sf_vault *v)
 			rc = SF_ENOMEM;
 			goto out;
 		}
-		snprintf(e->file, sizeof(e->file), "%s", file);
+		memcpy(e->file, file, strlen(file) + 1); /* length checked above */
 		e->len = len;
 		e->sealed = sealed != 0;
 		if (sf_hex_decode(e->hash, 32, NULL, hex, 64))

@@ -52,7 +52,26 @@
 	X(EDER_RANGE, -206, "DER: value does not fit the requested type")                    \
 	X(EDER_CHARSET, -207, "DER: string has a character its type does not allow")          \
 	X(EDER_TIME, -208, "DER: time not in DER form (YYMMDDHHMMSSZ) or not a valid date")  \
-	X(EDER_TRAIL, -209, "DER: unexpected data after the last element")
+	X(EDER_TRAIL, -209, "DER: unexpected data after the last element")                \
+	X(ESAIP_FORMAT, -500, "SAIP: a profile element field is missing, out of order or unknown") \
+	X(ESAIP_UNKNOWN_PE, -501, "SAIP: tag is not a ProfileElement of PEDefinitions 3.3.1") \
+	X(ESAIP_ORDER, -502, "SAIP: profile elements out of order (header first, end last)") \
+	X(ESAIP_VALUE, -503, "SAIP: value not allowed by PEDefinitions (size, range, reference)") \
+	X(ESAIP_ICCID, -504, "ICCID must be 18 to 20 digits ending in its Luhn check digit") \
+	X(ESAIP_IMSI, -505, "IMSI must be 5 to 15 digits")                                \
+	X(ESAIP_PARAM, -506, "profile parameter not valid (see the message for which)")                 \
+	X(EAPDU_SHORT, -300, "APDU: shorter than the 4-octet header CLA INS P1 P2")         \
+	X(EAPDU_LEN, -301, "APDU: Lc/Le fields do not match the APDU's length")             \
+	X(EAPDU_CLA, -302, "APDU: class byte not supported")                                \
+	X(EAPDU_INS, -303, "APDU: invalid instruction byte (6X or 9X)")                     \
+	X(EAPDU_CHANNEL, -304, "APDU: logical channel not supported (only 0..3)")           \
+	X(EAPDU_SM, -305, "APDU: secure messaging not supported")                           \
+	X(EAPDU_CHAINING, -306, "APDU: command chaining not supported")                     \
+	X(EAPDU_P1P2, -307, "APDU: P1-P2 not valid for this command")                       \
+	X(ECARD_CLOSED, -308, "card: command on a logical channel that is not open")       \
+	X(ECARD_NODATA, -309, "card: GET RESPONSE without response data pending")          \
+	X(ECARD_APP, -310, "card: application broke its contract (length, status word)")   \
+	X(ECARD_NOCHAN, -311, "card: no logical channel left to open")
 
 enum sf_err {
 	SF_OK = 0,

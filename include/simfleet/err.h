@@ -71,7 +71,13 @@
 	X(ECARD_CLOSED, -308, "card: command on a logical channel that is not open")       \
 	X(ECARD_NODATA, -309, "card: GET RESPONSE without response data pending")          \
 	X(ECARD_APP, -310, "card: application broke its contract (length, status word)")   \
-	X(ECARD_NOCHAN, -311, "card: no logical channel left to open")
+	X(ECARD_NOCHAN, -311, "card: no logical channel left to open")                     \
+	X(ECARD_UNHANDLED, -312, "card: command not handled by this application (route it to another)") \
+	X(ECARD_FS_CORRUPT, -313, "card: file system image is corrupt, truncated or not a file system") \
+	X(ECARD_FS_EXISTS, -314, "card: file ID, SFI or AID already used in that DF")      \
+	X(ECARD_FS_PARENT, -315, "card: parent is not a DF/ADF of this file system")      \
+	X(ECARD_FS_SPACE, -316, "card: file system arena full")                            \
+	X(ECARD_FS_PARAM, -317, "card: file parameters not valid (FID, size, records, SFI, LCSI)")
 
 enum sf_err {
 	SF_OK = 0,

@@ -29,6 +29,7 @@
 	X(ELEN, -11, "input has the wrong length")                                           \
 	X(ECRYPTO_AUTH, -12, "authentication tag does not verify: data corrupted or tampered") \
 	X(ENOENT, -13, "no such item")                                                       \
+	X(EEXIST, -14, "already exists")                                                     \
 	X(ESTORE_LOCKED, -400, "state directory is in use by another process")              \
 	X(ESTORE_FORMAT, -401, "not a simfleet state directory, or a newer format")         \
 	X(ESTORE_CORRUPT, -402, "stored state fails its integrity check")                   \
@@ -60,6 +61,9 @@
 	X(ESAIP_ICCID, -504, "ICCID must be 18 to 20 digits ending in its Luhn check digit") \
 	X(ESAIP_IMSI, -505, "IMSI must be 5 to 15 digits")                                \
 	X(ESAIP_PARAM, -506, "profile parameter not valid (see the message for which)")                 \
+	X(EES10_REQUEST, -520, "ES10: request does not follow its ASN.1 (answered 6A 80)")  \
+	X(EES10_HOST, -521, "ES10: the eUICC host returned data the ISD-R cannot encode")   \
+	X(ESAIP_UNSUPPORTED, -507, "SAIP: the package uses a template or file feature this installer does not support") \
 	X(EAPDU_SHORT, -300, "APDU: shorter than the 4-octet header CLA INS P1 P2")         \
 	X(EAPDU_LEN, -301, "APDU: Lc/Le fields do not match the APDU's length")             \
 	X(EAPDU_CLA, -302, "APDU: class byte not supported")                                \

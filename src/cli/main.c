@@ -25,6 +25,7 @@ static int cmd_version(int argc, char **argv)
 
 static const struct sf_cli_cmd top[] = {
 	{"aka", sf_cmd_aka, "the AKA engine: vectors, USIM checks, resync, key derivations"},
+	{"euicc", sf_cmd_euicc, "the software eUICC: state, profiles, APDUs"},
 	{"profile", sf_cmd_profile, "build and inspect SAIP profile packages"},
 	{"version", cmd_version, "version and build information"},
 	{NULL, NULL, NULL},

@@ -1,0 +1,999 @@
+/*
+ * The software eUICC (see include/simfleet/euicc.h): composes the card
+ * engine, the UICC file system and USIM of the enabled profile, the ISD-R
+ * (SGP.22 §5.7 ES10), and the vault that makes every change durable.
+ *
+ * Vault records (names are [A-Za-z0-9._-]):
+ *   euicc            struct euicc_rec: EID, flags, notification counter, addresses
+ *   p.ICCID.meta     struct profile_rec: ProfileInfo, USIM AID, GSM access
+ *   p.ICCID.fs       the file system arena (sf_fs_used() octets)
+ *   p.ICCID.pins     struct sf_pins            (sealed)
+ *   p.ICCID.aka      struct sf_aka_params      (sealed)
+ *   p.ICCID.sqn      struct sf_sqn_ms
+ *   p.ICCID.pkg      the package as installed  (sealed)
+ *   n.SEQ            struct sf_notification
+ * Records are host structures written as they are: a state directory is
+ * read by the simfleet build that wrote it (or upgraded by the vault's
+ * format migrations), never exchanged between machines.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "simfleet/card.h"
+#include "simfleet/eid.h"
+#include "simfleet/err.h"
+#include "simfleet/euicc.h"
+#include "simfleet/log.h"
+#include "simfleet/rng.h"
+#include "simfleet/saip_install.h"
+#include "simfleet/tre.h"
+#include "simfleet/uicc_fs.h"
+#include "simfleet/usim.h"
+#include "simfleet/util.h"
+
+#define REC_VERSION 1
+#define ARENA_MIN (64u * 1024u)
+#define ARENA_MAX (4u * 1024u * 1024u)
+#define MAX_PROFILES 32
+#define MAX_NOTIFS 64
+
+struct euicc_rec {
+	uint32_t version;
+	uint32_t flags;
+	uint32_t next_seq;
+	char eid[SF_EID_DIGITS + 1];
+	char default_dp[256];
+	char root_ds[256];
+};
+
+struct profile_rec {
+	uint32_t version;
+	struct sf_profile_info info;
+	uint8_t usim_aid[16];
+	uint8_t usim_aid_len;
+	uint8_t gsm_access;
+	uint8_t has_aka;
+};
+
+/* The enabled profile, loaded. */
+struct runtime {
+	int idx; /* index in profiles, -1 = none */
+	uint8_t *arena;
+	size_t arena_cap;
+	struct sf_fs fs;
+	struct sf_pins pins;
+	struct sf_aka_ctx aka;
+	struct sf_sqn_ms sqn;
+};
+
+struct sf_euicc {
+	struct sf_tre tre;
+	struct sf_vault *v;
+	struct euicc_rec rec;
+	struct profile_rec prof[MAX_PROFILES];
+	size_t nprof;
+	struct sf_notification notif[MAX_NOTIFS];
+	size_t nnotif;
+	struct runtime rt;
+	struct sf_card card;
+	struct sf_isdr isdr;
+	uint8_t isdr_sel; /* bit ch: the ISD-R is the selected application on ch */
+};
+
+static void rec_name(char *dst, size_t n, const char *iccid, const char *what)
+{
+	snprintf(dst, n, "p.%s.%s", iccid, what);
+}
+
+/* ---- loading ------------------------------------------------------------------ */
+
+static int load_struct(struct sf_vault *v, const char *name, void *dst, size_t len)
+{
+	size_t got = 0;
+	int rc = sf_vault_get(v, name, dst, len, &got);
+	if (rc == 0 && got != len)
+		rc = SF_ESTORE_CORRUPT;
+	return rc;
+}
+
+struct list_ctx {
+	struct sf_euicc *e;
+	int rc;
+};
+
+static int each_profile(void *user, const char *name, size_t len)
+{
+	struct list_ctx *c = user;
+	size_t n = strlen(name);
+	if (n < 7 || strcmp(name + n - 5, ".meta") != 0)
+		return 0;
+	if (c->e->nprof >= MAX_PROFILES || len != sizeof(struct profile_rec)) {
+		c->rc = SF_ESTORE_CORRUPT;
+		return 1;
+	}
+	struct profile_rec *p = &c->e->prof[c->e->nprof];
+	c->rc = load_struct(c->e->v, name, p, sizeof(*p));
+	if (c->rc)
+		return 1;
+	if (p->version != REC_VERSION) {
+		c->rc = SF_ESTORE_FORMAT;
+		return 1;
+	}
+	c->e->nprof++;
+	return 0;
+}
+
+static int each_notif(void *user, const char *name, size_t len)
+{
+	struct list_ctx *c = user;
+	if (c->e->nnotif >= MAX_NOTIFS || len != sizeof(struct sf_notification)) {
+		c->rc = SF_ESTORE_CORRUPT;
+		return 1;
+	}
+	c->rc = load_struct(c->e->v, name, &c->e->notif[c->e->nnotif], sizeof(struct sf_notification));
+	if (c->rc)
+		return 1;
+	c->e->nnotif++;
+	return 0;
+}
+
+static int find_profile(const struct sf_euicc *e, const char *iccid)
+{
+	for (size_t i = 0; i < e->nprof; i++)
+		if (strcmp(e->prof[i].info.iccid, iccid) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void runtime_unload(struct sf_euicc *e)
+{
+	struct runtime *rt = &e->rt;
+	if (rt->arena) {
+		sf_wipe(rt->arena, rt->arena_cap);
+		free(rt->arena);
+	}
+	sf_pins_free(&rt->pins);
+	sf_aka_free(&rt->aka);
+	sf_wipe(&rt->sqn, sizeof(rt->sqn));
+	memset(rt, 0, sizeof(*rt));
+	rt->idx = -1;
+	/* File handles of the old profile must not survive in any channel. */
+	for (unsigned ch = 0; ch < SF_CARD_CHANNELS; ch++) {
+		void *cs = sf_card_chan_state(&e->card, ch);
+		if (cs && !(e->isdr_sel & (1u << ch)))
+			memset(cs, 0, SF_CARD_CHAN_STATE_SIZE);
+	}
+}
+
+static int runtime_load(struct sf_euicc *e, int idx)
+{
+	struct runtime *rt = &e->rt;
+	const char *iccid = e->prof[idx].info.iccid;
+	char name[SF_VAULT_NAME_MAX + 1];
+	struct sf_aka_params p;
+	size_t used = 0;
+	int rc;
+
+	runtime_unload(e);
+	rec_name(name, sizeof(name), iccid, "fs");
+	if ((rc = sf_vault_size(e->v, name, &used)))
+		return rc;
+	rt->arena_cap = used + ARENA_MIN;
+	rt->arena = calloc(1, rt->arena_cap);
+	if (!rt->arena)
+		return SF_ENOMEM;
+	if ((rc = sf_vault_get(e->v, name, rt->arena, rt->arena_cap, &used)) ||
+	    (rc = sf_fs_attach(&rt->fs, rt->arena, rt->arena_cap)))
+		goto fail;
+	rec_name(name, sizeof(name), iccid, "pins");
+	if ((rc = load_struct(e->v, name, &rt->pins, sizeof(rt->pins))))
+		goto fail;
+	if (e->prof[idx].has_aka) {
+		rec_name(name, sizeof(name), iccid, "aka");
+		rc = load_struct(e->v, name, &p, sizeof(p));
+		if (rc == 0)
+			rc = sf_aka_init(&rt->aka, &p);
+		sf_aka_params_wipe(&p);
+		if (rc)
+			goto fail;
+		rec_name(name, sizeof(name), iccid, "sqn");
+		if ((rc = load_struct(e->v, name, &rt->sqn, sizeof(rt->sqn))))
+			goto fail;
+	}
+	rt->idx = idx;
+	return 0;
+fail:
+	runtime_unload(e);
+	return rc;
+}
+
+/* ---- ISD-R host operations ------------------------------------------------------ */
+
+static const char *h_eid(void *u)
+{
+	return ((struct sf_euicc *)u)->rec.eid;
+}
+
+static size_t h_count(void *u)
+{
+	return ((struct sf_euicc *)u)->nprof;
+}
+
+static int h_get(void *u, size_t i, struct sf_profile_info *out)
+{
+	struct sf_euicc *e = u;
+	if (i >= e->nprof)
+		return SF_ERANGE;
+	*out = e->prof[i].info;
+	return 0;
+}
+
+/* Adds a notification to the transaction that is open. */
+static int stage_notification(struct sf_euicc *e, uint8_t event, const char *iccid)
+{
+	if (e->nnotif >= MAX_NOTIFS) {
+		/* The oldest pending notification makes room (its loss is logged). */
+		char old[32];
+		snprintf(old, sizeof(old), "n.%010u", e->notif[0].seq);
+		sf_log(SF_LOG_WARN, "euicc", "notification list full: dropping notification %u",
+		       e->notif[0].seq);
+		int rc = sf_vault_del(e->v, old);
+		if (rc)
+			return rc;
+		memmove(e->notif, e->notif + 1, (MAX_NOTIFS - 1) * sizeof(e->notif[0]));
+		e->nnotif--;
+	}
+	struct sf_notification *n = &e->notif[e->nnotif];
+	memset(n, 0, sizeof(*n));
+	n->seq = e->rec.next_seq++;
+	n->event = event;
+	snprintf(n->address, sizeof(n->address), "%s", e->rec.default_dp);
+	snprintf(n->iccid, sizeof(n->iccid), "%s", iccid ? iccid : "");
+	char name[32];
+	snprintf(name, sizeof(name), "n.%010u", n->seq);
+	int rc = sf_vault_put(e->v, name, (const uint8_t *)n, sizeof(*n), 0);
+	if (rc == 0)
+		e->nnotif++;
+	return rc;
+}
+
+static int stage_meta(struct sf_euicc *e, size_t i)
+{
+	char name[SF_VAULT_NAME_MAX + 1];
+	rec_name(name, sizeof(name), e->prof[i].info.iccid, "meta");
+	return sf_vault_put(e->v, name, (const uint8_t *)&e->prof[i], sizeof(e->prof[i]), 0);
+}
+
+static int stage_euicc(struct sf_euicc *e)
+{
+	return sf_vault_put(e->v, "euicc", (const uint8_t *)&e->rec, sizeof(e->rec), 0);
+}
+
+/* Runs a state change as one vault transaction; on failure the RAM copies
+ * are restored from the snapshot. */
+struct snapshot {
+	struct euicc_rec rec;
+	struct profile_rec prof[MAX_PROFILES];
+	size_t nprof;
+	struct sf_notification notif[MAX_NOTIFS];
+	size_t nnotif;
+};
+
+static struct snapshot *snap_take(const struct sf_euicc *e)
+{
+	struct snapshot *s = malloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	s->rec = e->rec;
+	memcpy(s->prof, e->prof, sizeof(s->prof));
+	s->nprof = e->nprof;
+	memcpy(s->notif, e->notif, sizeof(s->notif));
+	s->nnotif = e->nnotif;
+	return s;
+}
+
+static void snap_restore(struct sf_euicc *e, const struct snapshot *s)
+{
+	e->rec = s->rec;
+	memcpy(e->prof, s->prof, sizeof(s->prof));
+	e->nprof = s->nprof;
+	memcpy(e->notif, s->notif, sizeof(s->notif));
+	e->nnotif = s->nnotif;
+}
+
+static int set_state(struct sf_euicc *e, int enable_idx, int disable_idx)
+{
+	struct snapshot *s = snap_take(e);
+	if (!s)
+		return SF_ENOMEM;
+	int rc = sf_vault_begin(e->v);
+	if (rc)
+		goto out;
+	if (disable_idx >= 0) {
+		e->prof[disable_idx].info.state = SF_PROFILE_DISABLED;
+		if ((rc = stage_meta(e, (size_t)disable_idx)) ||
+		    (rc = stage_notification(e, SF_NOTIF_DISABLE, e->prof[disable_idx].info.iccid)))
+			goto abort;
+	}
+	if (enable_idx >= 0) {
+		e->prof[enable_idx].info.state = SF_PROFILE_ENABLED;
+		if ((rc = stage_meta(e, (size_t)enable_idx)) ||
+		    (rc = stage_notification(e, SF_NOTIF_ENABLE, e->prof[enable_idx].info.iccid)))
+			goto abort;
+	}
+	if ((rc = stage_euicc(e)) || (rc = sf_vault_commit(e->v)))
+		goto restore;
+	/* Committed: the card now shows the newly enabled profile (or none). */
+	if (enable_idx >= 0) {
+		rc = runtime_load(e, enable_idx);
+		if (rc)
+			sf_log(SF_LOG_ERROR, "euicc", "profile %s enabled but cannot be loaded: %s",
+			       e->prof[enable_idx].info.iccid, sf_strerror(rc));
+	} else {
+		runtime_unload(e);
+	}
+	goto out;
+abort:
+	sf_vault_abort(e->v);
+restore:
+	snap_restore(e, s);
+out:
+	free(s);
+	return rc;
+}
+
+int sf_euicc_enable(struct sf_euicc *e, const char *iccid)
+{
+	if (!e || !iccid)
+		return SF_EINVAL;
+	int i = find_profile(e, iccid);
+	if (i < 0)
+		return SF_ES10_NOT_FOUND;
+	if (e->prof[i].info.state != SF_PROFILE_DISABLED)
+		return SF_ES10_WRONG_STATE;
+	/* SGP.22 §3.2.1: enabling a profile disables the one enabled before. */
+	int cur = -1;
+	for (size_t k = 0; k < e->nprof; k++)
+		if (e->prof[k].info.state == SF_PROFILE_ENABLED)
+			cur = (int)k;
+	int rc = set_state(e, i, cur);
+	return rc < 0 ? rc : SF_ES10_OK;
+}
+
+int sf_euicc_disable(struct sf_euicc *e, const char *iccid)
+{
+	if (!e || !iccid)
+		return SF_EINVAL;
+	int i = find_profile(e, iccid);
+	if (i < 0)
+		return SF_ES10_NOT_FOUND;
+	if (e->prof[i].info.state != SF_PROFILE_ENABLED)
+		return SF_ES10_WRONG_STATE;
+	int rc = set_state(e, -1, i);
+	return rc < 0 ? rc : SF_ES10_OK;
+}
+
+static int stage_delete_records(struct sf_euicc *e, const char *iccid)
+{
+	static const char *const parts[] = {"meta", "fs", "pins", "aka", "sqn", "pkg"};
+	for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+		char name[SF_VAULT_NAME_MAX + 1];
+		size_t len;
+		rec_name(name, sizeof(name), iccid, parts[k]);
+		if (sf_vault_size(e->v, name, &len) == 0) {
+			int rc = sf_vault_del(e->v, name);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int sf_euicc_delete(struct sf_euicc *e, const char *iccid)
+{
+	if (!e || !iccid)
+		return SF_EINVAL;
+	int i = find_profile(e, iccid);
+	if (i < 0)
+		return SF_ES10_NOT_FOUND;
+	if (e->prof[i].info.state != SF_PROFILE_DISABLED)
+		return SF_ES10_WRONG_STATE;
+	struct snapshot *s = snap_take(e);
+	if (!s)
+		return SF_ENOMEM;
+	char id[21];
+	snprintf(id, sizeof(id), "%s", iccid);
+	int rc = sf_vault_begin(e->v);
+	if (rc == 0 && (rc = stage_delete_records(e, id)) == 0 &&
+	    (rc = stage_notification(e, SF_NOTIF_DELETE, id)) == 0 && (rc = stage_euicc(e)) == 0)
+		rc = sf_vault_commit(e->v);
+	else
+		sf_vault_abort(e->v);
+	if (rc) {
+		snap_restore(e, s);
+	} else {
+		memmove(&e->prof[i], &e->prof[i + 1], (e->nprof - (size_t)i - 1) * sizeof(e->prof[0]));
+		e->nprof--;
+		if (e->rt.idx > i)
+			e->rt.idx--;
+	}
+	free(s);
+	return rc < 0 ? rc : SF_ES10_OK;
+}
+
+static int h_enable(void *u, const char *iccid, int refresh)
+{
+	(void)refresh;
+	return sf_euicc_enable(u, iccid);
+}
+
+static int h_disable(void *u, const char *iccid, int refresh)
+{
+	(void)refresh;
+	return sf_euicc_disable(u, iccid);
+}
+
+static int h_delete(void *u, const char *iccid)
+{
+	return sf_euicc_delete(u, iccid);
+}
+
+static int h_nickname(void *u, const char *iccid, const char *nick)
+{
+	struct sf_euicc *e = u;
+	int i = find_profile(e, iccid);
+	if (i < 0)
+		return SF_ES10_NOT_FOUND;
+	struct profile_rec old = e->prof[i];
+	snprintf(e->prof[i].info.nickname, sizeof(e->prof[i].info.nickname), "%s", nick);
+	int rc = sf_vault_begin(e->v);
+	if (rc == 0 && (rc = stage_meta(e, (size_t)i)) == 0)
+		rc = sf_vault_commit(e->v);
+	else
+		sf_vault_abort(e->v);
+	if (rc)
+		e->prof[i] = old;
+	return rc < 0 ? rc : SF_ES10_OK;
+}
+
+static int h_memory_reset(void *u, unsigned options)
+{
+	struct sf_euicc *e = u;
+	int did = 0;
+	/* Delete the selected classes of profile, enabled ones included. */
+	for (size_t i = e->nprof; i-- > 0;) {
+		unsigned cls = e->prof[i].info.pclass;
+		int hit = ((options & 1u) && cls == SF_PROFILE_CLASS_OPERATIONAL) ||
+			  ((options & 2u) && cls == SF_PROFILE_CLASS_TEST);
+		if (!hit)
+			continue;
+		char iccid[21];
+		snprintf(iccid, sizeof(iccid), "%s", e->prof[i].info.iccid);
+		if (e->prof[i].info.state == SF_PROFILE_ENABLED) {
+			int rc = sf_euicc_disable(e, iccid);
+			if (rc)
+				return rc < 0 ? rc : SF_ES10_UNDEFINED;
+		}
+		int rc = sf_euicc_delete(e, iccid);
+		if (rc)
+			return rc < 0 ? rc : SF_ES10_UNDEFINED;
+		did = 1;
+	}
+	if ((options & 4u) && e->rec.default_dp[0]) {
+		struct euicc_rec old = e->rec;
+		e->rec.default_dp[0] = 0;
+		int rc = sf_vault_begin(e->v);
+		if (rc == 0 && (rc = stage_euicc(e)) == 0)
+			rc = sf_vault_commit(e->v);
+		else
+			sf_vault_abort(e->v);
+		if (rc) {
+			e->rec = old;
+			return rc;
+		}
+		did = 1;
+	}
+	return did ? SF_ES10_OK : SF_ES10_NOTHING_TO_DELETE;
+}
+
+static int h_addresses(void *u, char *dp, size_t dp_cap, char *ds, size_t ds_cap)
+{
+	struct sf_euicc *e = u;
+	snprintf(dp, dp_cap, "%s", e->rec.default_dp);
+	snprintf(ds, ds_cap, "%s", e->rec.root_ds);
+	return 0;
+}
+
+static int h_set_dp(void *u, const char *addr)
+{
+	struct sf_euicc *e = u;
+	if (strlen(addr) >= sizeof(e->rec.default_dp))
+		return SF_ES10_UNDEFINED;
+	struct euicc_rec old = e->rec;
+	snprintf(e->rec.default_dp, sizeof(e->rec.default_dp), "%s", addr);
+	int rc = sf_vault_begin(e->v);
+	if (rc == 0 && (rc = stage_euicc(e)) == 0)
+		rc = sf_vault_commit(e->v);
+	else
+		sf_vault_abort(e->v);
+	if (rc)
+		e->rec = old;
+	return rc < 0 ? rc : SF_ES10_OK;
+}
+
+static size_t h_ncount(void *u)
+{
+	return ((struct sf_euicc *)u)->nnotif;
+}
+
+static int h_nget(void *u, size_t i, struct sf_notification *out)
+{
+	struct sf_euicc *e = u;
+	if (i >= e->nnotif)
+		return SF_ERANGE;
+	*out = e->notif[i];
+	return 0;
+}
+
+static int h_nremove(void *u, uint32_t seq)
+{
+	struct sf_euicc *e = u;
+	for (size_t i = 0; i < e->nnotif; i++) {
+		if (e->notif[i].seq != seq)
+			continue;
+		char name[32];
+		snprintf(name, sizeof(name), "n.%010u", seq);
+		int rc = sf_vault_begin(e->v);
+		if (rc == 0 && (rc = sf_vault_del(e->v, name)) == 0)
+			rc = sf_vault_commit(e->v);
+		else
+			sf_vault_abort(e->v);
+		if (rc)
+			return rc;
+		memmove(&e->notif[i], &e->notif[i + 1], (e->nnotif - i - 1) * sizeof(e->notif[0]));
+		e->nnotif--;
+		return SF_ES10_OK;
+	}
+	return SF_ES10_NOTHING_TO_DELETE;
+}
+
+static int h_random(void *u, uint8_t *buf, size_t len)
+{
+	(void)u;
+	return sf_rng_fill(sf_rng_system(), buf, len);
+}
+
+static const struct sf_isdr_host_ops host_ops = {
+	h_eid,      h_count,        h_get,       h_enable, h_disable,  h_delete, h_nickname,
+	h_memory_reset, h_addresses, h_set_dp, h_ncount, h_nget, h_nremove, h_random,
+};
+
+/* ---- the card application: routing ---------------------------------------------- */
+
+static int is_select_isdr(const struct sf_apdu *cmd)
+{
+	return cmd->ins == 0xA4 && cmd->p1 == 0x04 && cmd->nc >= 7 &&
+	       cmd->nc <= SF_ISDR_AID_LEN && memcmp(cmd->data, sf_isdr_aid, cmd->nc) == 0;
+}
+
+static int persist_sqn(void *user, const struct sf_sqn_ms *ms)
+{
+	struct sf_euicc *e = user;
+	char name[SF_VAULT_NAME_MAX + 1];
+	rec_name(name, sizeof(name), e->prof[e->rt.idx].info.iccid, "sqn");
+	return sf_vault_put1(e->v, name, (const uint8_t *)ms, sizeof(*ms), 0);
+}
+
+/* Persists what a file-system command changed, before it answers. */
+static int persist_fs(struct sf_euicc *e)
+{
+	unsigned dirty = sf_fs_take_dirty(&e->rt.fs);
+	if (!dirty)
+		return 0;
+	const char *iccid = e->prof[e->rt.idx].info.iccid;
+	char name[SF_VAULT_NAME_MAX + 1];
+	int rc = sf_vault_begin(e->v);
+	if (rc == 0 && (dirty & SF_FS_DIRTY_ARENA)) {
+		rec_name(name, sizeof(name), iccid, "fs");
+		rc = sf_vault_put(e->v, name, e->rt.arena, sf_fs_used(&e->rt.fs), 0);
+	}
+	if (rc == 0 && (dirty & SF_FS_DIRTY_PINS)) {
+		rec_name(name, sizeof(name), iccid, "pins");
+		rc = sf_vault_put(e->v, name, (const uint8_t *)&e->rt.pins, sizeof(e->rt.pins), 1);
+	}
+	if (rc == 0)
+		rc = sf_vault_commit(e->v);
+	else
+		sf_vault_abort(e->v);
+	return rc;
+}
+
+static const uint8_t usim_aid_prefix[7] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
+
+static int app_process(void *user, struct sf_card *card, const struct sf_apdu *cmd,
+		       struct sf_rapdu *rsp)
+{
+	struct sf_euicc *e = user;
+	unsigned ch = cmd->channel, bit = 1u << ch;
+
+	if (is_select_isdr(cmd)) {
+		e->isdr_sel |= bit;
+		memset(sf_card_chan_state(card, ch), 0, SF_CARD_CHAN_STATE_SIZE);
+		if ((cmd->p2 & 0x0C) == 0x0C) {
+			rsp->sw = SF_SW_OK;
+			return 0;
+		}
+		/* FCI: 6F { 84 AID } */
+		if (rsp->cap < 4 + SF_ISDR_AID_LEN)
+			return SF_EBUFSIZE;
+		rsp->data[0] = 0x6F;
+		rsp->data[1] = 2 + SF_ISDR_AID_LEN;
+		rsp->data[2] = 0x84;
+		rsp->data[3] = SF_ISDR_AID_LEN;
+		memcpy(rsp->data + 4, sf_isdr_aid, SF_ISDR_AID_LEN);
+		rsp->len = 4 + SF_ISDR_AID_LEN;
+		rsp->sw = SF_SW_OK;
+		return 0;
+	}
+	if (cmd->ins == 0xA4)
+		e->isdr_sel &= (uint8_t)~bit; /* any other SELECT leaves the ISD-R */
+	if (e->isdr_sel & bit)
+		return sf_isdr_process(&e->isdr, card, cmd, rsp);
+
+	if (e->rt.idx < 0) {
+		/* No enabled profile: no file system, no USIM. */
+		if ((cmd->cla & 0x80) && (cmd->ins == 0xAA || cmd->ins == 0x10))
+			rsp->sw = SF_SW_OK;
+		else
+			rsp->sw = cmd->ins == 0xA4 ? SF_SW_FILE_NOT_FOUND : SF_SW_CONDITIONS_NOT_SATISFIED;
+		return 0;
+	}
+	if (cmd->ins == 0x88) {
+		struct sf_fs_selection sel;
+		struct sf_fs_info info;
+		if (!e->prof[e->rt.idx].has_aka || sf_fs_current(&e->rt.fs, card, ch, &sel) != 0 ||
+		    !sel.adf || sf_fs_info(&e->rt.fs, sel.adf, &info) != 0 ||
+		    info.aid_len < sizeof(usim_aid_prefix) ||
+		    memcmp(info.aid, usim_aid_prefix, sizeof(usim_aid_prefix)) != 0) {
+			rsp->sw = SF_SW_CONDITIONS_NOT_SATISFIED;
+			return 0;
+		}
+		if (!sf_fs_key_satisfied(&e->rt.fs, &e->rt.pins, SF_PIN_REF_PIN1)) {
+			rsp->sw = SF_SW_SECURITY_NOT_SATISFIED;
+			return 0;
+		}
+		struct sf_usim_auth u = {&e->rt.aka, &e->rt.sqn, e->prof[e->rt.idx].gsm_access,
+					 persist_sqn, e};
+		return sf_usim_authenticate(&u, cmd, rsp);
+	}
+	int rc = sf_fs_process(&e->rt.fs, &e->rt.pins, card, cmd, rsp);
+	if (rc == SF_ECARD_UNHANDLED) {
+		rsp->sw = SF_SW_INS_NOT_SUPPORTED;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (persist_fs(e) != 0) {
+		/* The change could not be made durable: report it, and reload the
+		 * last durable state so RAM and disk agree. */
+		sf_log(SF_LOG_ERROR, "euicc", "cannot persist a file system change");
+		rsp->len = 0;
+		rsp->sw = SF_SW_MEMORY_PROBLEM;
+		int idx = e->rt.idx;
+		runtime_load(e, idx);
+	}
+	return 0;
+}
+
+static void app_reset(void *user, struct sf_card *card, enum sf_card_reset_kind kind)
+{
+	(void)card;
+	(void)kind;
+	struct sf_euicc *e = user;
+	e->isdr_sel = 0;
+	sf_isdr_reset(&e->isdr);
+	if (e->rt.idx >= 0)
+		sf_fs_reset(&e->rt.fs);
+}
+
+static void app_opened(void *user, struct sf_card *card, unsigned channel, unsigned origin)
+{
+	struct sf_euicc *e = user;
+	if (e->isdr_sel & (1u << origin))
+		e->isdr_sel |= (uint8_t)(1u << channel);
+	else if (e->rt.idx >= 0)
+		sf_fs_channel_opened(&e->rt.fs, card, channel, origin);
+}
+
+static void app_closed(void *user, struct sf_card *card, unsigned channel)
+{
+	(void)card;
+	struct sf_euicc *e = user;
+	e->isdr_sel &= (uint8_t)~(1u << channel);
+}
+
+static const struct sf_card_app euicc_app = {app_process, app_reset, app_opened, app_closed};
+
+/* ---- life cycle ---------------------------------------------------------------------- */
+
+static int key_path(char *dst, size_t n, const char *dir)
+{
+	int w = snprintf(dst, n, "%s/device.key", dir);
+	return w > 0 && (size_t)w < n ? 0 : SF_EINVAL;
+}
+
+int sf_euicc_create(const char *dir, const char *eid, unsigned flags, char *eid_out)
+{
+	if (!dir || (flags & ~SF_EUICC_TEST_MODE))
+		return SF_EINVAL;
+	if (eid && sf_eid_check(eid) != 0)
+		return SF_EINVAL;
+	char kp[4096];
+	if (key_path(kp, sizeof(kp), dir))
+		return SF_EINVAL;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return SF_EIO;
+	struct sf_tre tre;
+	struct sf_vault *v = NULL;
+	int rc = sf_tre_soft_open(&tre, kp, SF_TRE_CREATE);
+	if (rc)
+		return rc;
+	rc = sf_vault_open(&v, dir, &tre, SF_VAULT_CREATE);
+	if (rc)
+		goto out;
+	size_t len;
+	if (sf_vault_size(v, "euicc", &len) == 0) {
+		rc = SF_EEXIST;
+		goto out;
+	}
+	struct euicc_rec rec;
+	memset(&rec, 0, sizeof(rec));
+	rec.version = REC_VERSION;
+	rec.flags = flags;
+	rec.next_seq = 1;
+	if (eid)
+		snprintf(rec.eid, sizeof(rec.eid), "%s", eid);
+	else if ((rc = sf_eid_generate(rec.eid, SF_EUICC_DEFAULT_EID_PREFIX, sf_rng_system())))
+		goto out;
+	rc = sf_vault_put1(v, "euicc", (const uint8_t *)&rec, sizeof(rec), 0);
+	if (rc == 0 && eid_out)
+		memcpy(eid_out, rec.eid, sizeof(rec.eid));
+out:
+	sf_vault_close(v);
+	sf_tre_close(&tre);
+	return rc;
+}
+
+int sf_euicc_open(struct sf_euicc **out, const char *dir)
+{
+	if (!out || !dir)
+		return SF_EINVAL;
+	*out = NULL;
+	char kp[4096];
+	if (key_path(kp, sizeof(kp), dir))
+		return SF_EINVAL;
+	struct sf_euicc *e = calloc(1, sizeof(*e));
+	if (!e)
+		return SF_ENOMEM;
+	e->rt.idx = -1;
+	int rc = sf_tre_soft_open(&e->tre, kp, 0);
+	if (rc) {
+		free(e);
+		return rc;
+	}
+	if ((rc = sf_vault_open(&e->v, dir, &e->tre, 0)))
+		goto fail;
+	if ((rc = load_struct(e->v, "euicc", &e->rec, sizeof(e->rec))))
+		goto fail;
+	if (e->rec.version != REC_VERSION) {
+		rc = SF_ESTORE_FORMAT;
+		goto fail;
+	}
+	struct list_ctx c = {e, 0};
+	sf_vault_each(e->v, "p.", each_profile, &c);
+	if (c.rc == 0)
+		sf_vault_each(e->v, "n.", each_notif, &c);
+	if ((rc = c.rc))
+		goto fail;
+	if ((rc = sf_card_init(&e->card, &euicc_app, e, 0)) ||
+	    (rc = sf_isdr_init(&e->isdr, &host_ops, e)))
+		goto fail;
+	for (size_t i = 0; i < e->nprof; i++)
+		if (e->prof[i].info.state == SF_PROFILE_ENABLED && (rc = runtime_load(e, (int)i)))
+			goto fail;
+	*out = e;
+	return 0;
+fail:
+	sf_euicc_close(e);
+	return rc;
+}
+
+void sf_euicc_close(struct sf_euicc *e)
+{
+	if (!e)
+		return;
+	runtime_unload(e);
+	sf_card_free(&e->card);
+	sf_vault_close(e->v);
+	sf_tre_close(&e->tre);
+	sf_wipe(e, sizeof(*e));
+	free(e);
+}
+
+const char *sf_euicc_eid(const struct sf_euicc *e)
+{
+	return e ? e->rec.eid : NULL;
+}
+
+unsigned sf_euicc_flags(const struct sf_euicc *e)
+{
+	return e ? e->rec.flags : 0;
+}
+
+int sf_euicc_transmit(struct sf_euicc *e, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
+		      size_t rsp_cap, size_t *rsp_len)
+{
+	if (!e)
+		return SF_EINVAL;
+	return sf_card_transmit(&e->card, cmd, cmd_len, rsp, rsp_cap, rsp_len);
+}
+
+int sf_euicc_reset(struct sf_euicc *e, int cold)
+{
+	if (!e)
+		return SF_EINVAL;
+	return sf_card_reset(&e->card, cold ? SF_CARD_RESET_COLD : SF_CARD_RESET_WARM);
+}
+
+int sf_euicc_atr(uint8_t *dst, size_t cap, size_t *len)
+{
+	return sf_card_atr(dst, cap, len);
+}
+
+size_t sf_euicc_profile_count(const struct sf_euicc *e)
+{
+	return e ? e->nprof : 0;
+}
+
+int sf_euicc_profile_get(const struct sf_euicc *e, size_t i, struct sf_profile_info *out)
+{
+	if (!e || !out)
+		return SF_EINVAL;
+	return h_get((void *)(uintptr_t)e, i, out);
+}
+
+/* ---- local installation (test mode) -------------------------------------------------- */
+
+int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, int enable,
+			   struct sf_saip_error *err, char *iccid_out)
+{
+	if (!e || !pkg)
+		return SF_EINVAL;
+	if (!(e->rec.flags & SF_EUICC_TEST_MODE))
+		return SF_ENOTSUP;
+	if (e->nprof >= MAX_PROFILES)
+		return SF_ECARD_FS_SPACE;
+	struct sf_saip_error scratch;
+	if (!err)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+
+	struct sf_saip_installed *ins = calloc(1, sizeof(*ins));
+	struct sf_pins *pins = calloc(1, sizeof(*pins));
+	uint8_t *arena = NULL;
+	size_t cap = ARENA_MIN;
+	struct sf_fs fs;
+	int rc = SF_ENOMEM;
+	if (!ins || !pins)
+		goto out;
+	/* Grow the arena until the profile fits. */
+	for (;;) {
+		free(arena);
+		arena = calloc(1, cap);
+		if (!arena) {
+			rc = SF_ENOMEM;
+			goto out;
+		}
+		sf_pins_init(pins);
+		memset(ins, 0, sizeof(*ins));
+		rc = sf_fs_init(&fs, arena, cap);
+		if (rc == 0)
+			rc = sf_saip_install(pkg, len, &fs, pins, ins, err);
+		if (rc != SF_ECARD_FS_SPACE || cap >= ARENA_MAX)
+			break;
+		sf_wipe(arena, cap);
+		cap *= 2;
+	}
+	if (rc)
+		goto out;
+	if (find_profile(e, ins->iccid) >= 0) {
+		rc = SF_EEXIST;
+		goto out;
+	}
+
+	struct profile_rec *p = &e->prof[e->nprof];
+	memset(p, 0, sizeof(*p));
+	p->version = REC_VERSION;
+	snprintf(p->info.iccid, sizeof(p->info.iccid), "%s", ins->iccid);
+	p->info.state = SF_PROFILE_DISABLED;
+	/* Test-mode installs are test profiles (SGP.22 profileClass test). */
+	p->info.pclass = SF_PROFILE_CLASS_TEST;
+	snprintf(p->info.spn, sizeof(p->info.spn), "%s", ins->spn);
+	snprintf(p->info.name, sizeof(p->info.name), "%s", ins->profile_type);
+	/* ISD-P AID: A0000005591010FFFFFFFF89 0000 NN 00, one per profile slot. */
+	static const uint8_t isdp[16] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
+					 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
+	memcpy(p->info.isdp_aid, isdp, 16);
+	p->info.isdp_aid[14] = (uint8_t)(0x10 + e->rec.next_seq % 0xE0);
+	p->info.isdp_aid_len = 16;
+	memcpy(p->usim_aid, ins->usim_aid, sizeof(p->usim_aid));
+	p->usim_aid_len = ins->usim_aid_len;
+	p->gsm_access = (uint8_t)ins->gsm_access;
+	p->has_aka = (uint8_t)(ins->has_usim && ins->has_aka);
+
+	struct snapshot *s = snap_take(e);
+	if (!s) {
+		rc = SF_ENOMEM;
+		goto out;
+	}
+	char name[SF_VAULT_NAME_MAX + 1];
+	const char *id = p->info.iccid;
+	rc = sf_vault_begin(e->v);
+	if (rc == 0) {
+		e->nprof++;
+		rec_name(name, sizeof(name), id, "fs");
+		rc = sf_vault_put(e->v, name, arena, sf_fs_used(&fs), 0);
+	}
+	if (rc == 0) {
+		rec_name(name, sizeof(name), id, "pins");
+		rc = sf_vault_put(e->v, name, (const uint8_t *)pins, sizeof(*pins), 1);
+	}
+	if (rc == 0 && p->has_aka) {
+		rec_name(name, sizeof(name), id, "aka");
+		rc = sf_vault_put(e->v, name, (const uint8_t *)&ins->aka, sizeof(ins->aka), 1);
+		rec_name(name, sizeof(name), id, "sqn");
+		if (rc == 0)
+			rc = sf_vault_put(e->v, name, (const uint8_t *)&ins->sqn, sizeof(ins->sqn), 0);
+	}
+	if (rc == 0) {
+		rec_name(name, sizeof(name), id, "pkg");
+		rc = sf_vault_put(e->v, name, pkg, len, 1);
+	}
+	if (rc == 0)
+		rc = stage_meta(e, e->nprof - 1);
+	if (rc == 0)
+		rc = stage_notification(e, SF_NOTIF_INSTALL, id);
+	if (rc == 0)
+		rc = stage_euicc(e);
+	if (rc == 0)
+		rc = sf_vault_commit(e->v);
+	else
+		sf_vault_abort(e->v);
+	if (rc)
+		snap_restore(e, s);
+	free(s);
+	if (rc == 0 && iccid_out)
+		snprintf(iccid_out, 21, "%s", ins->iccid);
+	if (rc == 0 && enable) {
+		int r = sf_euicc_enable(e, ins->iccid);
+		if (r != SF_ES10_OK)
+			rc = r < 0 ? r : SF_EINTERNAL;
+	}
+out:
+	if (ins) {
+		sf_aka_params_wipe(&ins->aka);
+		free(ins);
+	}
+	if (pins) {
+		sf_pins_free(pins);
+		free(pins);
+	}
+	if (arena) {
+		sf_wipe(arena, cap);
+		free(arena);
+	}
+	return rc;
+}

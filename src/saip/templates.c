@@ -1,0 +1,210 @@
+/*
+ * SAIP file structure templates: the DEFAULT FCP values of the template
+ * files, for the templates the GSMA TS.48 v7 generic test profiles use.
+ *
+ * Source: SIMalliance/TCA eUICC Profile Package: Interoperable Format
+ * Technical Specification, Annex A "File Structure Templates Definition"
+ * (transcribed from public secondary sources: the annex itself is not in the
+ * ASN.1 module), cross-checked against ETSI TS 102 221 §13 (MF files) and
+ * 3GPP TS 31.102 §4.2 (USIM), TS 31.103 §4.2 (ISIM) for FIDs and SFIs.
+ *
+ * Coverage (see docs/saip.md "Installing"): MF {2 23 143 1 2 1},
+ * DF_TELECOM .3 (EFs at its root, DF_GRAPHICS, DF_PHONEBOOK, DF_MMSS),
+ * ADF_USIM .4, optional USIM .5, DF_PHONEBOOK under ADF_USIM .6,
+ * DF_GSM-ACCESS .7, ADF_ISIM .8, optional ISIM .9, ADF_CSIM .10 and the
+ * optional CSIM template .11 (root only: the CSIM annex is not transcribed,
+ * its files must carry fileID, fileDescriptor and, where the profile needs
+ * a size, efFileSize or content), DF_5GS .13, DF_SAIP .14.
+ * Where a secondary source and the 3GPP/ETSI spec disagree on an FID
+ * (EF_ICCID 2FE2, DF_TELECOM 7F10, DF_5GS 5FC0, DF_SAIP 5FD0) the spec wins.
+ */
+#include <string.h>
+
+#include "install_internal.h"
+
+#define MF SF__SAIP_T_MF
+#define DF SF__SAIP_T_DF
+#define ADF SF__SAIP_T_ADF
+#define TR SF__SAIP_T_TR
+#define LF SF__SAIP_T_LF
+#define CY SF__SAIP_T_CY
+#define BT SF__SAIP_T_BT
+#define NONE SF__SAIP_SFI_NONE
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Annex A §9.2: files at the MF (created by default). */
+static const struct sf__saip_tfile t_mf[] = {
+    {"mf", 0x3F00, MF, NONE, 0, 0, 14},        {"ef-pl", 0x2F05, TR, 0x05, 2, 0, 1},
+    {"ef-iccid", 0x2FE2, TR, 0x02, 10, 0, 11}, {"ef-dir", 0x2F00, LF, 0x1E, 0, 0, 10},
+    {"ef-arr", 0x2F06, LF, 0x06, 0, 0, 10},    {"ef-umpc", 0x2F08, TR, 0x08, 5, 0, 10},
+};
+
+/* §9.3: DF_CD (root only). */
+static const struct sf__saip_tfile t_cd[] = {
+    {"df-cd", 0x7F11, DF, NONE, 0, 0, 14},
+};
+
+/* §9.4: DF_TELECOM.  Sub-DFs are children of DF_TELECOM; an EF belongs to
+ * the DF listed last before it. */
+static const struct sf__saip_tfile t_telecom[] = {
+    {"df-telecom", 0x7F10, DF, NONE, 0, 0, 14},   {"ef-arr", 0x6F06, LF, NONE, 0, 0, 10},
+    {"ef-rma", 0x6F53, LF, NONE, 0, 0, 3},        {"ef-sume", 0x6F54, TR, NONE, 22, 0, 3},
+    {"ef-ice-dn", 0x6FE0, LF, NONE, 24, 50, 9},   {"ef-ice-ff", 0x6FE1, LF, NONE, 0, 0, 9},
+    {"ef-psismsc", 0x6FE5, LF, NONE, 0, 0, 5},    {"df-graphics", 0x5F50, DF, NONE, 0, 0, 14},
+    {"ef-img", 0x4F20, LF, NONE, 0, 0, 2},        {"ef-launch-scws", 0x4F01, TR, NONE, 0, 0, 10},
+    {"df-phonebook", 0x5F3A, DF, NONE, 0, 0, 14}, {"ef-pbr", 0x4F30, LF, NONE, 0, 0, 2},
+    {"ef-psc", 0x4F22, TR, NONE, 4, 0, 5},        {"ef-cc", 0x4F23, TR, NONE, 2, 0, 5},
+    {"ef-puid", 0x4F24, TR, NONE, 2, 0, 5},       {"df-multimedia", 0x5F3B, DF, NONE, 0, 0, 14},
+    {"df-mmss", 0x5F3C, DF, NONE, 0, 0, 14},      {"ef-mlpl", 0x4F20, TR, 0x01, 0, 0, 2},
+    {"ef-mspl", 0x4F21, TR, 0x02, 0, 0, 2},
+};
+
+/* §9.5.1: ADF_USIM (created by default). */
+static const struct sf__saip_tfile t_usim[] = {
+    {"adf-usim", 0, ADF, NONE, 0, 0, 14},        {"ef-imsi", 0x6F07, TR, 0x07, 9, 0, 2},
+    {"ef-arr", 0x6F06, LF, 0x17, 0, 0, 10},      {"ef-keys", 0x6F08, TR, 0x08, 33, 0, 5},
+    {"ef-keysPS", 0x6F09, TR, 0x09, 33, 0, 5},   {"ef-hpplmn", 0x6F31, TR, 0x12, 1, 0, 2},
+    {"ef-ust", 0x6F38, TR, 0x04, 14, 0, 2},      {"ef-fdn", 0x6F3B, LF, NONE, 26, 20, 8},
+    {"ef-sms", 0x6F3C, LF, NONE, 176, 10, 5},    {"ef-smsp", 0x6F42, LF, NONE, 38, 1, 5},
+    {"ef-smss", 0x6F43, TR, NONE, 2, 0, 5},      {"ef-spn", 0x6F46, TR, NONE, 17, 0, 10},
+    {"ef-est", 0x6F56, TR, 0x05, 1, 0, 8},       {"ef-start-hfn", 0x6F5B, TR, 0x0F, 6, 0, 5},
+    {"ef-threshold", 0x6F5C, TR, 0x10, 3, 0, 2}, {"ef-psloci", 0x6F73, TR, 0x0C, 14, 0, 5},
+    {"ef-acc", 0x6F78, TR, 0x06, 2, 0, 2},       {"ef-fplmn", 0x6F7B, TR, 0x0D, 12, 0, 5},
+    {"ef-loci", 0x6F7E, TR, 0x0B, 11, 0, 5},     {"ef-ad", 0x6FAD, TR, 0x03, 4, 0, 10},
+    {"ef-ecc", 0x6FB7, LF, 0x01, 4, 1, 10},      {"ef-netpar", 0x6FC4, TR, NONE, 128, 0, 5},
+    {"ef-epsloci", 0x6FE3, TR, 0x1E, 18, 0, 5},  {"ef-epsnsc", 0x6FE4, LF, 0x18, 80, 1, 5},
+};
+
+/* §9.5.2: optional USIM files (not created by default: only those listed). */
+static const struct sf__saip_tfile t_opt_usim[] = {
+    {"ef-li", 0x6F05, TR, 0x02, 6, 0, 1},         {"ef-acmax", 0x6F37, TR, NONE, 3, 0, 5},
+    {"ef-acm", 0x6F39, CY, NONE, 3, 1, 7},        {"ef-gid1", 0x6F3E, TR, NONE, 8, 0, 2},
+    {"ef-gid2", 0x6F3F, TR, NONE, 8, 0, 2},       {"ef-msisdn", 0x6F40, LF, NONE, 24, 1, 2},
+    {"ef-puct", 0x6F41, TR, NONE, 5, 0, 5},       {"ef-cbmi", 0x6F45, TR, NONE, 10, 0, 5},
+    {"ef-cbmid", 0x6F48, TR, 0x0E, 10, 0, 2},     {"ef-sdn", 0x6F49, LF, NONE, 24, 10, 2},
+    {"ef-ext2", 0x6F4B, LF, NONE, 13, 10, 8},     {"ef-ext3", 0x6F4C, LF, NONE, 13, 10, 2},
+    {"ef-cbmir", 0x6F50, TR, NONE, 20, 0, 5},     {"ef-plmnwact", 0x6F60, TR, 0x0A, 40, 0, 5},
+    {"ef-oplmnwact", 0x6F61, TR, 0x11, 40, 0, 2}, {"ef-hplmnwact", 0x6F62, TR, 0x13, 5, 0, 2},
+    {"ef-dck", 0x6F2C, TR, NONE, 16, 0, 5},       {"ef-cnl", 0x6F32, TR, NONE, 30, 0, 2},
+    {"ef-smsr", 0x6F47, LF, NONE, 30, 10, 5},     {"ef-bdn", 0x6F4D, LF, NONE, 25, 10, 8},
+    {"ef-ext5", 0x6F4E, LF, NONE, 13, 10, 5},     {"ef-ccp2", 0x6F4F, LF, 0x16, 15, 5, 5},
+    {"ef-ext4", 0x6F55, LF, NONE, 13, 10, 8},     {"ef-acl", 0x6F57, TR, NONE, 101, 0, 8},
+    {"ef-cmi", 0x6F58, LF, NONE, 11, 10, 2},      {"ef-ici", 0x6F80, CY, 0x14, 38, 20, 5},
+    {"ef-oci", 0x6F81, CY, 0x15, 37, 20, 5},      {"ef-ict", 0x6F82, CY, NONE, 3, 1, 7},
+    {"ef-oct", 0x6F83, CY, NONE, 3, 1, 7},        {"ef-vgcs", 0x6FB1, TR, NONE, 20, 0, 2},
+    {"ef-vgcss", 0x6FB2, TR, NONE, 7, 0, 5},      {"ef-vbs", 0x6FB3, TR, NONE, 20, 0, 2},
+    {"ef-vbss", 0x6FB4, TR, NONE, 7, 0, 5},       {"ef-emlpp", 0x6FB5, TR, NONE, 2, 0, 2},
+    {"ef-aaem", 0x6FB6, TR, NONE, 1, 0, 5},       {"ef-hiddenkey", 0x6FC3, TR, NONE, 4, 0, 5},
+    {"ef-pnn", 0x6FC5, LF, 0x19, 16, 10, 10},     {"ef-opl", 0x6FC6, LF, 0x1A, 8, 5, 10},
+    {"ef-mbdn", 0x6FC7, LF, NONE, 24, 3, 5},      {"ef-ext6", 0x6FC8, LF, NONE, 13, 10, 5},
+    {"ef-mbi", 0x6FC9, LF, NONE, 5, 10, 5},       {"ef-mwis", 0x6FCA, LF, NONE, 6, 10, 5},
+    {"ef-cfis", 0x6FCB, LF, NONE, 16, 10, 5},     {"ef-spdi", 0x6FCD, TR, 0x1B, 17, 0, 2},
+    {"ef-mmsn", 0x6FCE, LF, NONE, 6, 10, 5},      {"ef-ext8", 0x6FCF, LF, NONE, 13, 10, 5},
+    {"ef-mmsicp", 0x6FD0, TR, NONE, 100, 0, 2},   {"ef-mmsup", 0x6FD1, LF, NONE, 0, 0, 5},
+    {"ef-mmsucp", 0x6FD2, TR, NONE, 100, 0, 5},   {"ef-nia", 0x6FD3, LF, NONE, 11, 5, 2},
+    {"ef-vgcsca", 0x6FD4, TR, NONE, 0, 0, 2},     {"ef-vbsca", 0x6FD5, TR, NONE, 0, 0, 2},
+    {"ef-gbabp", 0x6FD6, TR, NONE, 0, 0, 5},      {"ef-msk", 0x6FD7, LF, NONE, 0, 0, 2},
+    {"ef-muk", 0x6FD8, LF, NONE, 0, 0, 2},        {"ef-ehplmn", 0x6FD9, TR, 0x1D, 15, 0, 2},
+    {"ef-gbanl", 0x6FDA, LF, NONE, 0, 0, 2},      {"ef-ehplmnpi", 0x6FDB, TR, NONE, 1, 0, 2},
+    {"ef-lrplmnsi", 0x6FDC, TR, NONE, 1, 0, 2},   {"ef-nafkca", 0x6FDD, LF, NONE, 0, 0, 2},
+    {"ef-nasconfig", 0x6FE8, TR, NONE, 18, 0, 2}, {"ef-fdnuri", 0x6FED, LF, NONE, 0, 0, 8},
+    {"ef-bdnuri", 0x6FEE, LF, NONE, 0, 0, 8},     {"ef-sdnuri", 0x6FEF, LF, NONE, 0, 0, 2},
+};
+
+/* §9.5.3: DF_PHONEBOOK under ADF_USIM (root and the fixed-FID EFs). */
+static const struct sf__saip_tfile t_usim_pb[] = {
+    {"df-phonebook", 0x5F3A, DF, NONE, 0, 0, 14}, {"ef-pbr", 0x4F30, LF, NONE, 0, 0, 2},
+    {"ef-psc", 0x4F22, TR, NONE, 4, 0, 5},        {"ef-cc", 0x4F23, TR, NONE, 2, 0, 5},
+    {"ef-puid", 0x4F24, TR, NONE, 2, 0, 5},
+};
+
+/* §9.5.4: DF_GSM-ACCESS under ADF_USIM (TS 31.102 §4.4.3). */
+static const struct sf__saip_tfile t_gsm_access[] = {
+    {"df-gsm-access", 0x5F3B, DF, NONE, 0, 0, 14}, {"ef-kc", 0x4F20, TR, 0x01, 9, 0, 5},
+    {"ef-kcgprs", 0x4F52, TR, 0x02, 9, 0, 5},      {"ef-cpbcch", 0x4F63, TR, NONE, 10, 0, 5},
+    {"ef-invscan", 0x4F64, TR, NONE, 1, 0, 2},
+};
+
+/* §9.6.1: ADF_ISIM (created by default; TS 31.103 §4.2). */
+static const struct sf__saip_tfile t_isim[] = {
+    {"adf-isim", 0, ADF, NONE, 0, 0, 14},   {"ef-impi", 0x6F02, TR, 0x02, 0, 0, 2},
+    {"ef-impu", 0x6F04, LF, 0x04, 0, 1, 2}, {"ef-domain", 0x6F03, TR, 0x05, 0, 0, 2},
+    {"ef-ist", 0x6F07, TR, 0x07, 14, 0, 2}, {"ef-ad", 0x6FAD, TR, 0x03, 3, 0, 10},
+    {"ef-arr", 0x6F06, LF, 0x06, 0, 0, 10},
+};
+
+/* §9.6.2: optional ISIM files. */
+static const struct sf__saip_tfile t_opt_isim[] = {
+    {"ef-pcscf", 0x6F09, LF, NONE, 0, 1, 2},    {"ef-sms", 0x6F3C, LF, NONE, 176, 10, 5},
+    {"ef-smsp", 0x6F42, LF, NONE, 38, 1, 5},    {"ef-smss", 0x6F43, TR, NONE, 2, 0, 5},
+    {"ef-smsr", 0x6F47, LF, NONE, 30, 10, 5},   {"ef-gbabp", 0x6FD5, TR, NONE, 0, 0, 5},
+    {"ef-gbanl", 0x6FD7, LF, NONE, 0, 0, 2},    {"ef-nafkca", 0x6FDD, LF, NONE, 0, 0, 2},
+    {"ef-uicciari", 0x6FE7, LF, NONE, 0, 0, 2},
+};
+
+/* §9.7: ADF_CSIM (root only, see the file comment). */
+static const struct sf__saip_tfile t_csim[] = {
+    {"adf-csim", 0, ADF, NONE, 0, 0, 14},
+};
+
+/* §9.5.11: DF_5GS under ADF_USIM (TS 31.102 §4.4.11). */
+static const struct sf__saip_tfile t_df_5gs[] = {
+    {"df-df-5gs", 0x5FC0, DF, NONE, 0, 0, 14},
+    {"ef-5gs3gpploci", 0x4F01, TR, 0x01, 20, 0, 5},
+    {"ef-5gsn3gpploci", 0x4F02, TR, 0x02, 20, 0, 5},
+    {"ef-5gs3gppnsc", 0x4F03, LF, 0x03, 57, 1, 5},
+    {"ef-5gsn3gppnsc", 0x4F04, LF, 0x04, 57, 1, 5},
+    {"ef-5gauthkeys", 0x4F05, TR, 0x05, 110, 0, 5},
+    {"ef-uac-aic", 0x4F06, TR, 0x06, 4, 0, 2},
+    {"ef-suci-calc-info", 0x4F07, TR, 0x07, 0, 0, 2},
+    {"ef-opl5g", 0x4F08, LF, 0x08, 10, 0, 10},
+    {"ef-supinai", 0x4F09, TR, 0x09, 0, 0, 2},
+    {"ef-routing-indicator", 0x4F0A, TR, 0x0A, 4, 0, 2},
+};
+
+/* §9.5.12: DF_SAIP under ADF_USIM. */
+static const struct sf__saip_tfile t_df_saip[] = {
+    {"df-df-saip", 0x5FD0, DF, NONE, 0, 0, 14},
+    {"ef-suci-calc-info-usim", 0x4F01, TR, NONE, 0, 0, 3},
+};
+
+static const struct sf__saip_template templates[] = {
+    {1, "MF", SF__SAIP_P_NONE, 1, t_mf, N(t_mf)},
+    {2, "DF.CD", SF__SAIP_P_MF, 0, t_cd, N(t_cd)},
+    {3, "DF.TELECOM", SF__SAIP_P_MF, 0, t_telecom, N(t_telecom)},
+    {4, "ADF.USIM", SF__SAIP_P_MF, 1, t_usim, N(t_usim)},
+    {5, "ADF.USIM optional", SF__SAIP_P_USIM, 0, t_opt_usim, N(t_opt_usim)},
+    {6, "DF.PHONEBOOK (USIM)", SF__SAIP_P_USIM, 0, t_usim_pb, N(t_usim_pb)},
+    {7, "DF.GSM-ACCESS", SF__SAIP_P_USIM, 0, t_gsm_access, N(t_gsm_access)},
+    {8, "ADF.ISIM", SF__SAIP_P_MF, 1, t_isim, N(t_isim)},
+    {9, "ADF.ISIM optional", SF__SAIP_P_ISIM, 0, t_opt_isim, N(t_opt_isim)},
+    {10, "ADF.CSIM", SF__SAIP_P_MF, 1, t_csim, N(t_csim)},
+    {11, "ADF.CSIM optional", SF__SAIP_P_CSIM, 0, NULL, 0},
+    {13, "DF.5GS", SF__SAIP_P_USIM, 0, t_df_5gs, N(t_df_5gs)},
+    {14, "DF.SAIP", SF__SAIP_P_USIM, 0, t_df_saip, N(t_df_saip)},
+};
+
+/* {2 23 143 1 2 n}: 67 81 0F 01 02 n (n < 128). */
+static const uint8_t oid_prefix[] = {0x67, 0x81, 0x0F, 0x01, 0x02};
+
+const struct sf__saip_template *sf__saip_template_find(const uint8_t *oid, size_t len)
+{
+	if (oid == NULL || len != sizeof(oid_prefix) + 1 ||
+	    memcmp(oid, oid_prefix, sizeof(oid_prefix)) != 0)
+		return NULL;
+	for (size_t i = 0; i < N(templates); i++)
+		if (templates[i].oid_last == oid[len - 1])
+			return &templates[i];
+	return NULL;
+}
+
+const struct sf__saip_tfile *sf__saip_template_file(const struct sf__saip_template *t,
+                                                    const char *name)
+{
+	if (t == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < t->nfiles; i++)
+		if (strcmp(t->files[i].name, name) == 0)
+			return &t->files[i];
+	return NULL;
+}

@@ -253,8 +253,12 @@ static int manage_channel(struct sf_card *c, const struct sf_apdu *a, uint8_t *r
 	if (a->nc > 0)
 		return refuse(c, SF_EAPDU_LEN, rsp, rsp_len);
 	unsigned ch = a->p2;
+	/* Close and explicit open carry no response data.  A T=0 terminal
+	 * still sends P3 = 00 (lpac: `00 70 80 0n 00`), which parses as a short
+	 * Le of 256: accepted as "no Le". */
+	int no_le = a->ne == 0 || (a->ne == 256 && !a->extended);
 	if (a->p1 == 0x80) {
-		if (a->ne > 0)
+		if (!no_le)
 			return refuse(c, SF_EAPDU_LEN, rsp, rsp_len);
 		if (ch == 0 || ch >= 20)
 			return refuse(c, SF_EAPDU_P1P2, rsp, rsp_len);
@@ -284,7 +288,7 @@ static int manage_channel(struct sf_card *c, const struct sf_apdu *a, uint8_t *r
 		if (ch == SF_CARD_CHANNELS)
 			return refuse(c, SF_ECARD_NOCHAN, rsp, rsp_len);
 	} else {
-		if (a->ne > 0)
+		if (!no_le)
 			return refuse(c, SF_EAPDU_LEN, rsp, rsp_len);
 		if (ch >= 20)
 			return refuse(c, SF_EAPDU_P1P2, rsp, rsp_len);
@@ -402,7 +406,12 @@ int sf_card_transmit(struct sf_card *c, const uint8_t *cmd, size_t cmd_len, uint
 	if (is_reissue(c, &a)) {
 		/* The re-issued command after 6C xx: served from the kept data
 		 * (6C again if Le is still wrong). */
-		deliver(c, &a, c->pend_len, c->pend_sw, rsp, rsp_len);
+		uint16_t sw = c->pend_sw;
+		/* 62 82 "end of file before Le octets" no longer holds when the
+		 * re-issue asks for exactly what is there. */
+		if (sw == SF_SW_WARN_EOF && a.ne == c->pend_len)
+			sw = SF_SW_OK;
+		deliver(c, &a, c->pend_len, sw, rsp, rsp_len);
 		return 0;
 	}
 	/* Any other command drops what an earlier one left (TS 102 221 §12.1.1.1). */

@@ -230,7 +230,7 @@ static uint32_t select_fid(const struct sf_fs *fs, const struct chan *st, uint16
 	return sf__fs_child(fs, parent, fid, 1);
 }
 
-/* Path of FIDs (§8.4.2... P1 08 from the MF without 3F00, where a leading
+/* Path of FIDs (§11.1.1.2: P1 08 from the MF without 3F00, where a leading
  * 7FFF names the current ADF; P1 09 from the current DF). */
 static uint32_t select_path(const struct sf_fs *fs, const struct chan *st, const uint8_t *path,
 			    size_t len, int from_mf)

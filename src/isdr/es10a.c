@@ -20,7 +20,7 @@
  *   rootDsAddress UTF8String }              -> 81
  * The response has no error alternative: a host failure is 6F 00. */
 int sf__isdr_get_addresses(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			   struct sf_der_writer *w)
+                           struct sf_der_writer *w)
 {
 	char dp[256], ds[256];
 	int rc;
@@ -48,7 +48,7 @@ int sf__isdr_get_addresses(struct sf_isdr *isdr, const uint8_t *val, size_t len,
  * An empty address clears the default SM-DP+ address.  An FQDN has at most
  * 255 octets (RFC 1035 §2.3.4): a longer one is refused with 6A 80. */
 int sf__isdr_set_default_dp(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			    struct sf_der_writer *w)
+                            struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len, *v;
 	size_t vlen;

@@ -30,7 +30,7 @@
 /* ---- what this eUICC says about itself (EUICCInfo1, EUICCInfo2) ---- */
 
 /* VersionType: major, minor, revision as binary octets. */
-static const uint8_t SVN[3] = {2, 5, 0};              /* SGP.22 v2.5.0 */
+static const uint8_t SVN[3] = {2, 5, 0}; /* SGP.22 v2.5.0 */
 /* SAIP (eUICC Profile Package) version the profile installer accepts: 2.3,
  * the version the TS.48 test profiles declare. */
 static const uint8_t PROFILE_VERSION[3] = {2, 3, 0};
@@ -44,14 +44,13 @@ static const uint8_t PP_VERSION[3] = {0, 0, 0};
 /* extCardResource, TS 102 226 §8.2.1.3.2: 81 number of installed
  * applications (no Java Card applets: 0), 82 free non-volatile memory
  * (1 MiB, the order of a real eUICC's), 83 free volatile memory (16 KiB). */
-static const uint8_t EXT_CARD_RESOURCE[] = {0x81, 0x01, 0x00, 0x82, 0x04, 0x00, 0x10, 0x00,
-					    0x00, 0x83, 0x02, 0x40, 0x00};
+static const uint8_t EXT_CARD_RESOURCE[] = {0x81, 0x01, 0x00, 0x82, 0x04, 0x00, 0x10,
+                                            0x00, 0x00, 0x83, 0x02, 0x40, 0x00};
 
 /* UICCCapability (PEDefinitions): what the card engine implements. */
-#define UICC_CAP                                                                       \
-	((1u << 1) /* usimSupport */ | (1u << 4) /* akaMilenage */ |                   \
-	 (1u << 6) /* akaTuak128 */ | (1u << 7) /* akaTuak256 */ |                     \
-	 (1u << 8) /* usimTestAlgorithm (XOR, TS 34.108) */)
+#define UICC_CAP                                                                                   \
+	((1u << 1) /* usimSupport */ | (1u << 4) /* akaMilenage */ | (1u << 6) /* akaTuak128 */ |  \
+	 (1u << 7) /* akaTuak256 */ | (1u << 8) /* usimTestAlgorithm (XOR, TS 34.108) */)
 
 /* RspCapability: additionalProfile(0) only -- no CRL, no RPM, and the
  * test-profile and extensibility features are not claimed before they are
@@ -82,7 +81,7 @@ static int write_ci_pkid_list(struct sf_der_writer *w, uint32_t tag)
  *   euiccCiPKIdListForVerification [9] SEQUENCE OF SubjectKeyIdentifier,
  *   euiccCiPKIdListForSigning [10] SEQUENCE OF SubjectKeyIdentifier } */
 int sf__isdr_get_info1(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-		       struct sf_der_writer *w)
+                       struct sf_der_writer *w)
 {
 	int rc;
 	(void)isdr;
@@ -111,7 +110,7 @@ int sf__isdr_get_info1(struct sf_isdr *isdr, const uint8_t *val, size_t len,
  *                                                                        no automatic
  *                                                                        tagging) */
 int sf__isdr_get_info2(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-		       struct sf_der_writer *w)
+                       struct sf_der_writer *w)
 {
 	int rc;
 	(void)isdr;
@@ -141,7 +140,7 @@ int sf__isdr_get_info2(struct sf_isdr *isdr, const uint8_t *val, size_t len,
  * The challenge is kept for AuthenticateServer (RSP security work), which
  * checks that serverSigned1 echoes it.  A new request replaces it. */
 int sf__isdr_get_challenge(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			   struct sf_der_writer *w)
+                           struct sf_der_writer *w)
 {
 	uint8_t c[16];
 	int rc;
@@ -208,7 +207,7 @@ static int write_list_error(struct sf_der_writer *w, uint32_t tag)
  *   listNotificationsResultError INTEGER {undefinedError(127)} }          81
  * With the filter, only notifications whose event is one of its bits. */
 int sf__isdr_list_notification(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			       struct sf_der_writer *w)
+                               struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len;
 	uint32_t filter = 0xFFFFFFFFu, tag;
@@ -220,14 +219,14 @@ int sf__isdr_list_notification(struct sf_isdr *isdr, const uint8_t *val, size_t 
 	if ((rc = sf__isdr_req_end(p, end)) != 0)
 		return rc;
 
-	size_t count = isdr->ops->notification_count ? isdr->ops->notification_count(isdr->user)
-						     : 0;
+	size_t count =
+	    isdr->ops->notification_count ? isdr->ops->notification_count(isdr->user) : 0;
 	size_t m = sf_der_writer_mark(w);
 	for (size_t i = count; i-- > 0;) {
 		struct sf_notification n;
 		memset(&n, 0, sizeof(n));
 		rc = isdr->ops->notification_get ? isdr->ops->notification_get(isdr->user, i, &n)
-						 : SF_ENOTSUP;
+		                                 : SF_ENOTSUP;
 		if (rc == 0 && n.event <= SF_NOTIF_DELETE && !(filter & (1u << n.event)))
 			continue;
 		if (rc == 0)
@@ -263,7 +262,7 @@ int sf__isdr_list_notification(struct sf_isdr *isdr, const uint8_t *val, size_t 
  * undefinedError(127).  Answering an empty list then would tell the LPA that
  * nothing is pending, and it would never deliver the notifications. */
 int sf__isdr_retrieve_notifications(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-				    struct sf_der_writer *w)
+                                    struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len, *v;
 	size_t vlen;
@@ -303,14 +302,14 @@ int sf__isdr_retrieve_notifications(struct sf_isdr *isdr, const uint8_t *val, si
 	if ((rc = sf__isdr_req_end(p, end)) != 0)
 		return rc;
 
-	size_t count = isdr->ops->notification_count ? isdr->ops->notification_count(isdr->user)
-						     : 0;
+	size_t count =
+	    isdr->ops->notification_count ? isdr->ops->notification_count(isdr->user) : 0;
 	size_t matching = 0;
 	for (size_t i = 0; i < count; i++) {
 		struct sf_notification n;
 		memset(&n, 0, sizeof(n));
 		rc = isdr->ops->notification_get ? isdr->ops->notification_get(isdr->user, i, &n)
-						 : SF_ENOTSUP;
+		                                 : SF_ENOTSUP;
 		if (rc != 0)
 			return write_list_error(w, 0xBF2B);
 		if (by_seq && n.seq != seq)
@@ -337,7 +336,7 @@ int sf__isdr_retrieve_notifications(struct sf_isdr *isdr, const uint8_t *val, si
  * A seqNumber outside 0..2^32-1 names no notification: nothingToDelete
  * without asking the host. */
 int sf__isdr_remove_notification(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-				 struct sf_der_writer *w)
+                                 struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len, *raw;
 	size_t rlen;
@@ -355,10 +354,10 @@ int sf__isdr_remove_notification(struct sf_isdr *isdr, const uint8_t *val, size_
 
 	long result = SF_ES10_NOTHING_TO_DELETE;
 	if (fits)
-		result = sf__isdr_result(isdr->ops->notification_remove
-						 ? isdr->ops->notification_remove(isdr->user,
-										  (uint32_t)seq)
-						 : SF_ENOTSUP);
+		result =
+		    sf__isdr_result(isdr->ops->notification_remove
+		                        ? isdr->ops->notification_remove(isdr->user, (uint32_t)seq)
+		                        : SF_ENOTSUP);
 	return sf__isdr_write_result(w, 0xBF30, result);
 }
 
@@ -368,8 +367,7 @@ int sf__isdr_remove_notification(struct sf_isdr *isdr, const uint8_t *val, size_
  * GetRatResponse ::= [67] SEQUENCE { rat RulesAuthorisationTable }        A0
  * No Profile Policy Rules are enforced yet, so the table is empty: no
  * profile carrying PPRs is authorised, which is what this eUICC can keep. */
-int sf__isdr_get_rat(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-		     struct sf_der_writer *w)
+int sf__isdr_get_rat(struct sf_isdr *isdr, const uint8_t *val, size_t len, struct sf_der_writer *w)
 {
 	int rc;
 	(void)isdr;

@@ -33,27 +33,35 @@
  * profileOwner, dpProprietaryData and profilePolicyRules are not kept (no
  * host field yet): they are never returned, requested or not. */
 enum {
-	PI_ICCID = 1u << 0,   /* 5A */
-	PI_AID = 1u << 1,     /* 4F */
-	PI_STATE = 1u << 2,   /* 9F70 */
-	PI_NICK = 1u << 3,    /* 90 */
-	PI_SPN = 1u << 4,     /* 91 */
-	PI_NAME = 1u << 5,    /* 92 */
-	PI_CLASS = 1u << 6,   /* 95 */
+	PI_ICCID = 1u << 0, /* 5A */
+	PI_AID = 1u << 1,   /* 4F */
+	PI_STATE = 1u << 2, /* 9F70 */
+	PI_NICK = 1u << 3,  /* 90 */
+	PI_SPN = 1u << 4,   /* 91 */
+	PI_NAME = 1u << 5,  /* 92 */
+	PI_CLASS = 1u << 6, /* 95 */
 	PI_ALL = 0x7Fu
 };
 
 static unsigned pi_bit(uint32_t tag)
 {
 	switch (tag) {
-	case 0x5A: return PI_ICCID;
-	case 0x4F: return PI_AID;
-	case 0x9F70: return PI_STATE;
-	case 0x90: return PI_NICK;
-	case 0x91: return PI_SPN;
-	case 0x92: return PI_NAME;
-	case 0x95: return PI_CLASS;
-	default: return 0;
+	case 0x5A:
+		return PI_ICCID;
+	case 0x4F:
+		return PI_AID;
+	case 0x9F70:
+		return PI_STATE;
+	case 0x90:
+		return PI_NICK;
+	case 0x91:
+		return PI_SPN;
+	case 0x92:
+		return PI_NAME;
+	case 0x95:
+		return PI_CLASS;
+	default:
+		return 0;
 	}
 }
 
@@ -88,7 +96,7 @@ struct pi_filter {
 };
 
 static int pi_matches(const struct pi_filter *f, const struct sf_profile_info *pi,
-		      const uint8_t iccid_bcd[10])
+                      const uint8_t iccid_bcd[10])
 {
 	switch (f->tag) {
 	case 0x4F:
@@ -104,7 +112,7 @@ static int pi_matches(const struct pi_filter *f, const struct sf_profile_info *p
 
 /* One ProfileInfo (E3), fields written last to first. */
 static int write_profile_info(struct sf_der_writer *w, const struct sf_profile_info *pi,
-			      const uint8_t iccid_bcd[10], unsigned mask)
+                              const uint8_t iccid_bcd[10], unsigned mask)
 {
 	size_t m = sf_der_writer_mark(w);
 	if (mask & PI_CLASS)
@@ -133,8 +141,7 @@ static int profile_valid(struct sf_profile_info *pi)
 	pi->nickname[sizeof(pi->nickname) - 1] = '\0';
 	pi->spn[sizeof(pi->spn) - 1] = '\0';
 	pi->name[sizeof(pi->name) - 1] = '\0';
-	return pi->isdp_aid_len >= 1 && pi->isdp_aid_len <= 16 && pi->state <= 1 &&
-	       pi->pclass <= 2;
+	return pi->isdp_aid_len >= 1 && pi->isdp_aid_len <= 16 && pi->state <= 1 && pi->pclass <= 2;
 }
 
 /* ProfileInfoListResponse ::= [45] CHOICE { profileInfoListOk SEQUENCE OF
@@ -149,7 +156,7 @@ static int write_list_error(struct sf_der_writer *w, long error)
 }
 
 int sf__isdr_get_profiles_info(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			       struct sf_der_writer *w)
+                               struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len, *v, *tags;
 	size_t vlen, tags_len;
@@ -196,7 +203,8 @@ int sf__isdr_get_profiles_info(struct sf_isdr *isdr, const uint8_t *val, size_t 
 		struct sf_profile_info pi;
 		uint8_t bcd[10];
 		memset(&pi, 0, sizeof(pi));
-		rc = isdr->ops->profile_get ? isdr->ops->profile_get(isdr->user, i, &pi) : SF_ENOTSUP;
+		rc = isdr->ops->profile_get ? isdr->ops->profile_get(isdr->user, i, &pi)
+		                            : SF_ENOTSUP;
 		if (rc == 0 && !profile_valid(&pi))
 			rc = SF_EES10_HOST;
 		if (rc == 0)
@@ -227,8 +235,8 @@ int sf__isdr_get_profiles_info(struct sf_isdr *isdr, const uint8_t *val, size_t 
  *   profileIdentifier CHOICE { isdpAid 4F, iccid 5A },  -> A0, explicit
  *   refreshFlag BOOLEAN }                               -> 81 */
 static int enable_disable(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			  struct sf_der_writer *w, uint32_t tag,
-			  int (*op)(void *user, const char *iccid, int refresh))
+                          struct sf_der_writer *w, uint32_t tag,
+                          int (*op)(void *user, const char *iccid, int refresh))
 {
 	const uint8_t *p = val, *end = val + len, *v;
 	size_t vlen;
@@ -247,7 +255,7 @@ static int enable_disable(struct sf_isdr *isdr, const uint8_t *val, size_t len,
 		return rc;
 
 	long result = SF_ES10_NOT_FOUND; /* iccidOrAidNotFound */
-	if (rc < 0) /* the host failed while the AID was looked up */
+	if (rc < 0)                      /* the host failed while the AID was looked up */
 		result = SF_ES10_UNDEFINED;
 	else if (iccid[0] != '\0')
 		result = sf__isdr_result(op ? op(isdr->user, iccid, refresh) : SF_ENOTSUP);
@@ -255,13 +263,13 @@ static int enable_disable(struct sf_isdr *isdr, const uint8_t *val, size_t len,
 }
 
 int sf__isdr_enable_profile(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			    struct sf_der_writer *w)
+                            struct sf_der_writer *w)
 {
 	return enable_disable(isdr, val, len, w, 0xBF31, isdr->ops->enable);
 }
 
 int sf__isdr_disable_profile(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			     struct sf_der_writer *w)
+                             struct sf_der_writer *w)
 {
 	return enable_disable(isdr, val, len, w, 0xBF32, isdr->ops->disable);
 }
@@ -271,7 +279,7 @@ int sf__isdr_disable_profile(struct sf_isdr *isdr, const uint8_t *val, size_t le
 /* DeleteProfileRequest ::= [51] CHOICE { isdpAid 4F, iccid 5A }: the
  * explicit [51] holds exactly one alternative (no extension room). */
 int sf__isdr_delete_profile(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			    struct sf_der_writer *w)
+                            struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len;
 	char iccid[21];
@@ -285,8 +293,8 @@ int sf__isdr_delete_profile(struct sf_isdr *isdr, const uint8_t *val, size_t len
 		result = SF_ES10_UNDEFINED;
 	else if (iccid[0] != '\0')
 		result = sf__isdr_result(isdr->ops->delete_profile
-						 ? isdr->ops->delete_profile(isdr->user, iccid)
-						 : SF_ENOTSUP);
+		                             ? isdr->ops->delete_profile(isdr->user, iccid)
+		                             : SF_ENOTSUP);
 	return sf__isdr_write_result(w, 0xBF33, result);
 }
 
@@ -296,7 +304,7 @@ int sf__isdr_delete_profile(struct sf_isdr *isdr, const uint8_t *val, size_t len
  *   deleteOperationalProfiles(0), deleteFieldLoadedTestProfiles(1),
  *   resetDefaultSmdpAddress(2) } } */
 int sf__isdr_memory_reset(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			  struct sf_der_writer *w)
+                          struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len;
 	uint32_t options;
@@ -308,9 +316,8 @@ int sf__isdr_memory_reset(struct sf_isdr *isdr, const uint8_t *val, size_t len,
 		return rc;
 	/* Bits the v2.5 module does not name are dropped. */
 	options &= 0x7u;
-	long result = sf__isdr_result(isdr->ops->memory_reset
-					      ? isdr->ops->memory_reset(isdr->user, options)
-					      : SF_ENOTSUP);
+	long result = sf__isdr_result(
+	    isdr->ops->memory_reset ? isdr->ops->memory_reset(isdr->user, options) : SF_ENOTSUP);
 	return sf__isdr_write_result(w, 0xBF34, result);
 }
 
@@ -320,8 +327,7 @@ int sf__isdr_memory_reset(struct sf_isdr *isdr, const uint8_t *val, size_t len,
  * -- the value SHALL be '5A'.
  * GetEuiccDataResponse ::= [62] SEQUENCE { eidValue [APPLICATION 26] Octet16 }
  * The EID is 32 digits in plain BCD (89 04 90 32 ...), not nibble-swapped. */
-int sf__isdr_get_eid(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-		     struct sf_der_writer *w)
+int sf__isdr_get_eid(struct sf_isdr *isdr, const uint8_t *val, size_t len, struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len, *v;
 	size_t vlen;
@@ -361,7 +367,7 @@ int sf__isdr_get_eid(struct sf_isdr *isdr, const uint8_t *val, size_t len,
  * SetNicknameResponse ::= [41] SEQUENCE { setNicknameResult INTEGER
  *   {ok(0), iccidNotFound(1), undefinedError(127)} } */
 int sf__isdr_set_nickname(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			  struct sf_der_writer *w)
+                          struct sf_der_writer *w)
 {
 	const uint8_t *p = val, *end = val + len, *v, *nick;
 	size_t vlen, nick_len;
@@ -384,7 +390,7 @@ int sf__isdr_set_nickname(struct sf_isdr *isdr, const uint8_t *val, size_t len,
 	long result = SF_ES10_NOT_FOUND; /* iccidNotFound */
 	if (sf__isdr_iccid_from_bcd(iccid_bcd, iccid) == 0)
 		result = sf__isdr_result(isdr->ops->set_nickname
-						 ? isdr->ops->set_nickname(isdr->user, iccid, nickname)
-						 : SF_ENOTSUP);
+		                             ? isdr->ops->set_nickname(isdr->user, iccid, nickname)
+		                             : SF_ENOTSUP);
 	return sf__isdr_write_result(w, 0xBF29, result);
 }

@@ -28,7 +28,7 @@
 #include "simfleet/util.h"
 
 const uint8_t sf_isdr_aid[SF_ISDR_AID_LEN] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-					      0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00};
+                                              0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00};
 
 #define INS_STORE_DATA 0xE2u
 #define P1_MORE_BLOCKS 0x11u
@@ -42,34 +42,34 @@ struct es10_function {
 };
 
 static const struct es10_function functions[] = {
-	/* ES10a */
-	{0xBF3C, sf__isdr_get_addresses},
-	{0xBF3F, sf__isdr_set_default_dp},
-	/* ES10b */
-	{0xBF20, sf__isdr_get_info1},
-	{0xBF22, sf__isdr_get_info2},
-	{0xBF2E, sf__isdr_get_challenge},
-	{0xBF28, sf__isdr_list_notification},
-	{0xBF2B, sf__isdr_retrieve_notifications},
-	{0xBF30, sf__isdr_remove_notification},
-	{0xBF43, sf__isdr_get_rat},
-	/* The download and its session need the RSP security work (eUICC and
-	 * EUM certificates, ECDSA signatures, ECKA, SCP03t): AuthenticateServer,
-	 * PrepareDownload, LoadBoundProfilePackage, CancelSession, and LoadCRL.
-	 * Until then they are answered as an unknown function, 6A 88. */
-	{0xBF38, NULL},
-	{0xBF21, NULL},
-	{0xBF36, NULL},
-	{0xBF41, NULL},
-	{0xBF35, NULL},
-	/* ES10c */
-	{0xBF2D, sf__isdr_get_profiles_info},
-	{0xBF31, sf__isdr_enable_profile},
-	{0xBF32, sf__isdr_disable_profile},
-	{0xBF33, sf__isdr_delete_profile},
-	{0xBF34, sf__isdr_memory_reset},
-	{0xBF3E, sf__isdr_get_eid},
-	{0xBF29, sf__isdr_set_nickname},
+    /* ES10a */
+    {0xBF3C, sf__isdr_get_addresses},
+    {0xBF3F, sf__isdr_set_default_dp},
+    /* ES10b */
+    {0xBF20, sf__isdr_get_info1},
+    {0xBF22, sf__isdr_get_info2},
+    {0xBF2E, sf__isdr_get_challenge},
+    {0xBF28, sf__isdr_list_notification},
+    {0xBF2B, sf__isdr_retrieve_notifications},
+    {0xBF30, sf__isdr_remove_notification},
+    {0xBF43, sf__isdr_get_rat},
+    /* The download and its session need the RSP security work (eUICC and
+     * EUM certificates, ECDSA signatures, ECKA, SCP03t): AuthenticateServer,
+     * PrepareDownload, LoadBoundProfilePackage, CancelSession, and LoadCRL.
+     * Until then they are answered as an unknown function, 6A 88. */
+    {0xBF38, NULL},
+    {0xBF21, NULL},
+    {0xBF36, NULL},
+    {0xBF41, NULL},
+    {0xBF35, NULL},
+    /* ES10c */
+    {0xBF2D, sf__isdr_get_profiles_info},
+    {0xBF31, sf__isdr_enable_profile},
+    {0xBF32, sf__isdr_disable_profile},
+    {0xBF33, sf__isdr_delete_profile},
+    {0xBF34, sf__isdr_memory_reset},
+    {0xBF3E, sf__isdr_get_eid},
+    {0xBF29, sf__isdr_set_nickname},
 };
 
 /* ---- life cycle ---- */
@@ -161,7 +161,7 @@ static int store_data_error(struct sf_isdr *isdr, struct sf_rapdu *rsp, uint16_t
 }
 
 int sf_isdr_process(struct sf_isdr *isdr, struct sf_card *card, const struct sf_apdu *cmd,
-		    struct sf_rapdu *rsp)
+                    struct sf_rapdu *rsp)
 {
 	(void)card;
 	if (isdr == NULL || cmd == NULL || rsp == NULL || isdr->ops == NULL)
@@ -302,8 +302,7 @@ int sf__isdr_iccid_from_bcd(const uint8_t in[10], char out[21])
 	return n > 0 ? 0 : SF_EES10_REQUEST;
 }
 
-int sf__isdr_profile_id(struct sf_isdr *isdr, const uint8_t *p, const uint8_t *end,
-			char iccid[21])
+int sf__isdr_profile_id(struct sf_isdr *isdr, const uint8_t *p, const uint8_t *end, char iccid[21])
 {
 	const uint8_t *v;
 	size_t len;
@@ -322,8 +321,8 @@ int sf__isdr_profile_id(struct sf_isdr *isdr, const uint8_t *p, const uint8_t *e
 		return 0;
 	}
 	/* isdpAid [APPLICATION 15] OctetTo16 */
-	if (tag != 0x4F || sf_der_get_octets(&p, end, 0x4F, &v, &len) != 0 || len < 1 ||
-	    len > 16 || sf_der_check_end(p, end) != 0)
+	if (tag != 0x4F || sf_der_get_octets(&p, end, 0x4F, &v, &len) != 0 || len < 1 || len > 16 ||
+	    sf_der_check_end(p, end) != 0)
 		return SF_EES10_REQUEST;
 
 	/* The host addresses profiles by ICCID: find the profile of the AID. */

@@ -21,43 +21,41 @@
  *   SF_EES10_REQUEST    the request does not follow the ASN.1: 6A 80, host untouched
  *   other negative      internal failure (host, buffer): 6F 00 */
 typedef int (*sf__isdr_fn)(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			   struct sf_der_writer *w);
+                           struct sf_der_writer *w);
 
 /* ES10a (SGP.22 §5.7.3, §5.7.4) */
 int sf__isdr_get_addresses(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			   struct sf_der_writer *w);
+                           struct sf_der_writer *w);
 int sf__isdr_set_default_dp(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			    struct sf_der_writer *w);
+                            struct sf_der_writer *w);
 /* ES10b (SGP.22 §5.7.7 - §5.7.11, §5.7.22) */
 int sf__isdr_get_info1(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-		       struct sf_der_writer *w);
+                       struct sf_der_writer *w);
 int sf__isdr_get_info2(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-		       struct sf_der_writer *w);
+                       struct sf_der_writer *w);
 int sf__isdr_get_challenge(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			   struct sf_der_writer *w);
+                           struct sf_der_writer *w);
 int sf__isdr_list_notification(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			       struct sf_der_writer *w);
+                               struct sf_der_writer *w);
 int sf__isdr_retrieve_notifications(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-				    struct sf_der_writer *w);
+                                    struct sf_der_writer *w);
 int sf__isdr_remove_notification(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-				 struct sf_der_writer *w);
-int sf__isdr_get_rat(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-		     struct sf_der_writer *w);
+                                 struct sf_der_writer *w);
+int sf__isdr_get_rat(struct sf_isdr *isdr, const uint8_t *val, size_t len, struct sf_der_writer *w);
 /* ES10c (SGP.22 §5.7.15 - §5.7.21) */
 int sf__isdr_get_profiles_info(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			       struct sf_der_writer *w);
+                               struct sf_der_writer *w);
 int sf__isdr_enable_profile(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			    struct sf_der_writer *w);
+                            struct sf_der_writer *w);
 int sf__isdr_disable_profile(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			     struct sf_der_writer *w);
+                             struct sf_der_writer *w);
 int sf__isdr_delete_profile(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			    struct sf_der_writer *w);
+                            struct sf_der_writer *w);
 int sf__isdr_memory_reset(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			  struct sf_der_writer *w);
-int sf__isdr_get_eid(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-		     struct sf_der_writer *w);
+                          struct sf_der_writer *w);
+int sf__isdr_get_eid(struct sf_isdr *isdr, const uint8_t *val, size_t len, struct sf_der_writer *w);
 int sf__isdr_set_nickname(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-			  struct sf_der_writer *w);
+                          struct sf_der_writer *w);
 
 /* ---- shared helpers (isdr.c) ---- */
 
@@ -91,8 +89,7 @@ int sf__isdr_iccid_from_bcd(const uint8_t in[10], char out[21]);
  * iccidOrAidNotFound without calling the host.  SF_EES10_REQUEST for another
  * tag, a SIZE violation or anything after the element; a host failure while looking up an AID is
  * returned as is. */
-int sf__isdr_profile_id(struct sf_isdr *isdr, const uint8_t *p, const uint8_t *end,
-			char iccid[21]);
+int sf__isdr_profile_id(struct sf_isdr *isdr, const uint8_t *p, const uint8_t *end, char iccid[21]);
 
 /* A host operation's result as an ES10 result code: negative (internal
  * failure) or above 127 -> undefinedError(127). */

@@ -103,7 +103,7 @@ int sf_tre_soft_open(struct sf_tre *tre, const char *key_path, unsigned flags)
 	}
 	int fd = open(key_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		sf_log(SF_LOG_ERROR, "tre", "cannot open device key %s: %s", key_path,
+		sf_log(SF_LOG_INFO, "tre", "cannot open device key %s: %s", key_path,
 		       strerror(errno));
 		return SF_ESTORE_KEY;
 	}

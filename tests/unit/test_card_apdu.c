@@ -563,11 +563,17 @@ static void test_wrong_le(void **state)
 	tx(f, "FFB0000014", "6E00");
 	tx_data(f, "00B0000014", 0, 20, SF_SW_OK);
 
-	/* A warning travels with the data */
+	/* "End of file before Le octets" (62 82) no longer holds once the
+	 * re-issue asks for exactly what there is: 90 00. */
 	f->rec.resp_len = 8;
 	f->rec.resp_sw = SF_SW_WARN_EOF;
 	tx(f, "00B0000010", "6C08");
-	tx_data(f, "00B0000008", 0, 8, 0x6282);
+	tx_data(f, "00B0000008", 0, 8, SF_SW_OK);
+	/* Another warning travels with the data. */
+	f->rec.resp_len = 8;
+	f->rec.resp_sw = SF_SW_WARN_CORRUPTED;
+	tx(f, "00B0000010", "6C08");
+	tx_data(f, "00B0000008", 0, 8, SF_SW_WARN_CORRUPTED);
 	fx_free(f);
 }
 
@@ -656,10 +662,10 @@ static void test_manage_channel(void **state)
 	unsigned char *st = sf_card_chan_state(&f->card, 2);
 	assert_non_null(st);
 	memset(st, 0xAB, SF_CARD_CHAN_STATE_SIZE);
-	tx(f, "0070800200", "6700");  /* Le on close */
-	tx(f, "0070800201", "6700");
+	tx(f, "0070800201", "6700");  /* Le on close */
 	tx(f, "007080020101", "6700"); /* data on close */
-	tx(f, "00708002", "9000");
+	/* lpac's form: P3 = 00 after the header, as T=0 carries it. */
+	tx(f, "0070800200", "9000");
 	assert_int_equal(f->rec.closed, 1);
 	assert_int_equal(f->rec.close_ch, 2);
 	assert_false(sf_card_chan_is_open(&f->card, 2));

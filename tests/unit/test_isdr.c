@@ -17,6 +17,7 @@
 #include "simfleet/der.h"
 #include "simfleet/err.h"
 #include "simfleet/isdr.h"
+#include "simfleet/log.h"
 
 /* ---- the fake eUICC host ---- */
 
@@ -29,10 +30,10 @@ struct host {
 	size_t n_notif;
 	char dp[256], ds[256];
 	const char *eid;
-	int calls;      /* every host operation */
-	int changes;    /* state-changing operations */
-	int force;      /* NO_FORCE, or what the next state-changing op returns */
-	int get_fail;   /* profile_get / notification_get fail when set */
+	int calls;    /* every host operation */
+	int changes;  /* state-changing operations */
+	int force;    /* NO_FORCE, or what the next state-changing op returns */
+	int get_fail; /* profile_get / notification_get fail when set */
 	char last_iccid[21];
 	int last_refresh;
 	char last_nick[65];
@@ -43,14 +44,14 @@ struct host {
 };
 
 static struct sf_profile_info mkprof(const char *iccid, uint8_t aid_last, uint8_t state,
-				     uint8_t pclass, const char *nick, const char *spn,
-				     const char *name)
+                                     uint8_t pclass, const char *nick, const char *spn,
+                                     const char *name)
 {
 	struct sf_profile_info p;
 	memset(&p, 0, sizeof(p));
 	snprintf(p.iccid, sizeof(p.iccid), "%s", iccid);
 	static const uint8_t aid[16] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-					0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
+	                                0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
 	memcpy(p.isdp_aid, aid, 16);
 	p.isdp_aid[14] = aid_last;
 	p.isdp_aid_len = 16;
@@ -66,11 +67,11 @@ static void host_setup(struct host *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->prof[0] = mkprof("8944476500001224158", 0x10, SF_PROFILE_ENABLED,
-			    SF_PROFILE_CLASS_OPERATIONAL, "", "simfleet", "Test One");
+	                    SF_PROFILE_CLASS_OPERATIONAL, "", "simfleet", "Test One");
 	h->prof[1] = mkprof("89000123456789012341", 0x11, SF_PROFILE_DISABLED,
-			    SF_PROFILE_CLASS_TEST, "work", "Op2", "Two");
+	                    SF_PROFILE_CLASS_TEST, "work", "Op2", "Two");
 	h->prof[2] = mkprof("8949449999999990023", 0x12, SF_PROFILE_DISABLED,
-			    SF_PROFILE_CLASS_PROVISIONING, "", "", "");
+	                    SF_PROFILE_CLASS_PROVISIONING, "", "", "");
 	h->n_prof = 3;
 	h->notif[0] = (struct sf_notification){.seq = 1, .event = SF_NOTIF_INSTALL};
 	snprintf(h->notif[0].address, sizeof(h->notif[0].address), "smdp.example.com");
@@ -235,7 +236,7 @@ static int h_notification_remove(void *u, uint32_t seq)
 	for (size_t i = 0; i < h->n_notif; i++)
 		if (h->notif[i].seq == seq) {
 			memmove(&h->notif[i], &h->notif[i + 1],
-				(h->n_notif - i - 1) * sizeof(h->notif[0]));
+			        (h->n_notif - i - 1) * sizeof(h->notif[0]));
 			h->n_notif--;
 			return SF_ES10_OK;
 		}
@@ -251,20 +252,20 @@ static int h_random(void *u, uint8_t *buf, size_t len)
 }
 
 static const struct sf_isdr_host_ops host_ops = {
-	.eid = h_eid,
-	.profile_count = h_profile_count,
-	.profile_get = h_profile_get,
-	.enable = h_enable,
-	.disable = h_disable,
-	.delete_profile = h_delete,
-	.set_nickname = h_set_nickname,
-	.memory_reset = h_memory_reset,
-	.addresses = h_addresses,
-	.set_default_dp = h_set_default_dp,
-	.notification_count = h_notification_count,
-	.notification_get = h_notification_get,
-	.notification_remove = h_notification_remove,
-	.random = h_random,
+    .eid = h_eid,
+    .profile_count = h_profile_count,
+    .profile_get = h_profile_get,
+    .enable = h_enable,
+    .disable = h_disable,
+    .delete_profile = h_delete,
+    .set_nickname = h_set_nickname,
+    .memory_reset = h_memory_reset,
+    .addresses = h_addresses,
+    .set_default_dp = h_set_default_dp,
+    .notification_count = h_notification_count,
+    .notification_get = h_notification_get,
+    .notification_remove = h_notification_remove,
+    .random = h_random,
 };
 
 /* ---- the card: one application that routes to the ISD-R ---- */
@@ -276,7 +277,7 @@ struct fix {
 };
 
 static int app_process(void *user, struct sf_card *card, const struct sf_apdu *cmd,
-		       struct sf_rapdu *rsp)
+                       struct sf_rapdu *rsp)
 {
 	struct fix *f = user;
 	/* SELECT and TERMINAL CAPABILITY belong to the eUICC router. */
@@ -301,7 +302,7 @@ static void app_closed(void *user, struct sf_card *card, unsigned ch)
 		sf_isdr_reset(&f->isdr);
 }
 static const struct sf_card_app app = {
-	.process = app_process, .reset = app_reset, .channel_closed = app_closed};
+    .process = app_process, .reset = app_reset, .channel_closed = app_closed};
 
 static int setup(void **state)
 {
@@ -354,7 +355,7 @@ static void tx(struct fix *f, const char *cmd_hex, const char *rsp_hex)
 	size_t wl = unhex(rsp_hex, want, sizeof(want));
 	if (rlen != wl)
 		fail_msg("%s: response is %zu octets (SW %02X%02X), expected %zu", cmd_hex, rlen,
-			 rsp[rlen - 2], rsp[rlen - 1], wl);
+		         rsp[rlen - 2], rsp[rlen - 1], wl);
 	sf_assert_mem(cmd_hex, rsp, want, wl);
 }
 
@@ -368,7 +369,7 @@ static uint16_t sw_of(const uint8_t *r, size_t n)
  * final status word; the response data goes to out/out_len.  Intermediate
  * blocks must answer exactly 90 00. */
 static uint16_t es10_bin(struct fix *f, unsigned ch, const uint8_t *req, size_t len, size_t bs,
-			 uint8_t gr_cla, uint8_t *out, size_t out_cap, size_t *out_len)
+                         uint8_t gr_cla, uint8_t *out, size_t out_cap, size_t *out_len)
 {
 	uint8_t apdu[5 + 255], rsp[300];
 	size_t off = 0, rlen;
@@ -429,23 +430,23 @@ static void refused(struct fix *f, const char *req_hex, uint16_t sw)
 }
 
 #define ICCID0 "98 44 74 56 00 00 21 42 51 F8" /* 8944476500001224158 */
-#define ICCID1 "98 00 21 43 65 87 09 21 43 14" /* 89000123456789012341 */
+#define ICCID1 "98 00 10 32 54 76 98 10 32 14" /* 89000123456789012341 */
 #define ICCID2 "98 94 44 99 99 99 99 09 20 F3" /* 8949449999999990023 */
 #define AID(x) "A0 00 00 05 59 10 10 FF FF FF FF 89 00 00 " x " 00"
 
 static const char EUICC_INFO2[] =
-	"BF22 3F"
-	" 81 03 02 03 00"                                    /* profileVersion 2.3.0 */
-	" 82 03 02 05 00"                                    /* svn 2.5.0 */
-	" 83 03 00 01 00"                                    /* euiccFirmwareVer */
-	" 84 0D 81 01 00 82 04 00 10 00 00 83 02 40 00"      /* extCardResource */
-	" 85 03 07 4B 80"                                    /* uiccCapability */
-	" 86 03 09 02 00 87 03 02 03 00"                     /* TS 102 241, GP */
-	" 88 02 07 80"                                       /* rspCapability */
-	" A9 00 AA 00"                                       /* CI PKIds */
-	" 8B 01 00"                                          /* euiccCategory */
-	" 04 03 00 00 00"                                    /* ppVersion */
-	" 0C 00";                                            /* sasAcreditationNumber */
+    "BF22 3F"
+    " 81 03 02 03 00"                               /* profileVersion 2.3.0 */
+    " 82 03 02 05 00"                               /* svn 2.5.0 */
+    " 83 03 00 01 00"                               /* euiccFirmwareVer */
+    " 84 0D 81 01 00 82 04 00 10 00 00 83 02 40 00" /* extCardResource */
+    " 85 03 07 4B 80"                               /* uiccCapability */
+    " 86 03 09 02 00 87 03 02 03 00"                /* TS 102 241, GP */
+    " 88 02 07 80"                                  /* rspCapability */
+    " A9 00 AA 00"                                  /* CI PKIds */
+    " 8B 01 00"                                     /* euiccCategory */
+    " 04 03 00 00 00"                               /* ppVersion */
+    " 0C 00";                                       /* sasAcreditationNumber */
 
 /* ---- lpac's `chip info` ---- */
 
@@ -455,15 +456,15 @@ static void test_lpac_chip_info(void **state)
 	tx(f, "80 AA 00 00 0A A9 08 81 00 82 01 01 83 01 07", "90 00");
 	tx(f, "00 70 00 00 01", "01 90 00");
 	tx(f, "01 A4 04 00 10 A0000005591010FFFFFFFF8900000100", "90 00");
-	tx(f, "81 E2 91 00 06 BF3E035C015A", "61 14");
-	tx(f, "81 C0 00 00 14",
+	tx(f, "81 E2 91 00 06 BF3E035C015A", "61 15");
+	tx(f, "81 C0 00 00 15",
 	   "BF3E 12 5A 10 89 04 90 32 12 34 51 23 45 12 34 56 78 90 12 35 90 00");
-	tx(f, "81 E2 91 00 03 BF3C00", "61 25");
-	tx(f, "81 C0 00 00 25",
+	tx(f, "81 E2 91 00 03 BF3C00", "61 26");
+	tx(f, "81 C0 00 00 26",
 	   "BF3C 23 80 10 736d64702e6578616d706c652e636f6d 81 0F 6c70612e64732e67736d612e636f6d"
 	   " 90 00");
-	tx(f, "81 E2 91 00 03 BF4300", "61 04");
-	tx(f, "81 C0 00 00 04", "BF43 02 A0 00 90 00");
+	tx(f, "81 E2 91 00 03 BF4300", "61 05");
+	tx(f, "81 C0 00 00 05", "BF43 02 A0 00 90 00");
 	/* GetEUICCInfo2, GET RESPONSE with lpac's class 8X ... */
 	char want[600];
 	snprintf(want, sizeof(want), "%s 90 00", EUICC_INFO2);
@@ -507,7 +508,7 @@ static void test_euicc_info2_decodes(void **state)
 	assert_int_equal(sf_der_get_octets(&p, end, SF_DER_OCTET_STRING, &x, &xl), 0);
 	assert_int_equal(xl, 3);
 	assert_int_equal(
-		sf_der_get_string(&p, end, SF_DER_UTF8_STRING, SF_DER_UTF8_STRING, &x, &xl), 0);
+	    sf_der_get_string(&p, end, SF_DER_UTF8_STRING, SF_DER_UTF8_STRING, &x, &xl), 0);
 	assert_int_equal(sf_der_check_end(p, end), 0);
 }
 
@@ -516,8 +517,7 @@ static void test_euicc_info1_challenge(void **state)
 	struct fix *f = *state;
 	es10(f, "BF20 00", 0x9000, "BF20 09 82 03 02 05 00 A9 00 AA 00");
 	f->host.rnd = 0x40;
-	es10(f, "BF2E 00", 0x9000,
-	     "BF2E 12 80 10 40 41 42 43 44 45 46 47 48 49 4A 4B 4C 4D 4E 4F");
+	es10(f, "BF2E 00", 0x9000, "BF2E 12 80 10 40 41 42 43 44 45 46 47 48 49 4A 4B 4C 4D 4E 4F");
 	assert_true(f->isdr.have_challenge);
 	assert_int_equal(f->isdr.challenge[0], 0x40);
 	assert_int_equal(f->isdr.challenge[15], 0x4F);
@@ -549,9 +549,9 @@ static void test_multiblock(void **state)
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		f->host.last_nick[0] = '\0';
 		assert_int_equal(es10_bin(f, 0, req, n, sizes[s], 0x80, out, sizeof(out), &olen),
-				 0x9000);
-		assert_int_equal(olen, 5);
-		sf_assert_mem("SetNickname", out, "\xBF\x29\x03\x80\x01\x00", 5);
+		                 0x9000);
+		assert_int_equal(olen, 6);
+		sf_assert_mem("SetNickname", out, "\xBF\x29\x03\x80\x01\x00", 6);
 		assert_string_equal(f->host.last_nick, nick);
 		assert_string_equal(f->host.last_iccid, "89000123456789012341");
 	}
@@ -560,7 +560,7 @@ static void test_multiblock(void **state)
 	assert_int_equal(es10_bin(f, 0, req, n, 255, 0x80, ref, sizeof(ref), &rlen), 0x9000);
 	for (size_t s = 1; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		assert_int_equal(es10_bin(f, 0, req, n, sizes[s], 0x00, out, sizeof(out), &olen),
-				 0x9000);
+		                 0x9000);
 		assert_int_equal(olen, rlen);
 		sf_assert_mem("GetProfilesInfo", out, ref, rlen);
 	}
@@ -590,8 +590,8 @@ static void test_block_errors(void **state)
 	tx(f, "80 E2 91 00", "67 00");
 	tx(f, "80 E2 91 00 00", "67 00");
 	/* Le present (case 4) is fine. */
-	tx(f, "80 E2 91 00 03 BF4300 00", "61 04");
-	tx(f, "80 C0 00 00 04", "BF43 02 A0 00 90 00");
+	tx(f, "80 E2 91 00 03 BF4300 00", "61 05");
+	tx(f, "80 C0 00 00 05", "BF43 02 A0 00 90 00");
 	/* Class 0X: E2 is APPEND RECORD there. */
 	tx(f, "00 E2 91 00 03 BF3C00", "6E 00");
 	/* Other instructions on the ISD-R. */
@@ -601,8 +601,8 @@ static void test_block_errors(void **state)
 	/* P2 = 00 restarts: an abandoned sequence does not block a new one. */
 	tx(f, "80 E2 11 00 02 BF3E", "90 00");
 	tx(f, "80 E2 11 00 02 BF43", "90 00");
-	tx(f, "80 E2 91 01 01 00", "61 04");
-	tx(f, "80 C0 00 00 04", "BF43 02 A0 00 90 00");
+	tx(f, "80 E2 91 01 01 00", "61 05");
+	tx(f, "80 C0 00 00 05", "BF43 02 A0 00 90 00");
 	/* Block FF cannot announce more blocks. */
 	uint8_t cmd[6] = {0x80, 0xE2, 0x11, 0x00, 0x01, 0xBF}, rsp[300];
 	for (unsigned b = 0; b < 255; b++) {
@@ -613,7 +613,7 @@ static void test_block_errors(void **state)
 	cmd[3] = 0xFF;
 	assert_int_equal(sw_of(rsp, tx_raw(f, cmd, 6, rsp)), 0x6A84);
 	assert_int_equal(f->isdr.assembling, 0);
-	assert_int_equal(f->host.calls, 1); /* the EID of nothing: no call but the GetRAT ... */
+	assert_int_equal(f->host.calls, 0);
 }
 
 static void test_channels(void **state)
@@ -628,11 +628,11 @@ static void test_channels(void **state)
 	/* A new sequence on another channel replaces an unfinished one. */
 	tx(f, "81 E2 11 00 03 BF3E03", "90 00");
 	tx(f, "82 E2 11 00 02 BF43", "90 00");
-	tx(f, "82 E2 91 01 01 00", "61 04");
-	tx(f, "82 C0 00 00 04", "BF43 02 A0 00 90 00");
+	tx(f, "82 E2 91 01 01 00", "61 05");
+	tx(f, "82 C0 00 00 05", "BF43 02 A0 00 90 00");
 	/* Closing the sequence's channel drops it (the eUICC router's job). */
 	tx(f, "81 E2 11 00 03 BF3E03", "90 00");
-	tx(f, "00 70 80 01 00", "90 00");
+	tx(f, "00 70 80 01", "90 00");
 	assert_int_equal(f->isdr.assembling, 0);
 	/* A card reset too. */
 	tx(f, "82 E2 11 00 03 BF3E03", "90 00");
@@ -650,19 +650,18 @@ static void test_oversized(void **state)
 
 	/* Exactly SF_ISDR_MAX_COMMAND octets: GetProfilesInfo with a tagList of
 	 * 4088 x 5A. */
-	size_t n = unhex("BF2D 82 0FFC 5C 82 0FF8", req, sizeof(req));
+	size_t n = unhex("BF2D 82 0FFB 5C 82 0FF7", req, sizeof(req));
 	memset(req + n, 0x5A, SF_ISDR_MAX_COMMAND - n);
-	assert_int_equal(es10_bin(f, 0, req, SF_ISDR_MAX_COMMAND, 255, 0x80, out, sizeof(out),
-				  &olen),
-			 0x9000);
+	assert_int_equal(
+	    es10_bin(f, 0, req, SF_ISDR_MAX_COMMAND, 255, 0x80, out, sizeof(out), &olen), 0x9000);
 	es10(f, "BF2D 03 5C 01 5A", 0x9000, NULL);
 
 	/* One octet more: 6A 84 on the block that overflows, and nothing left. */
-	n = unhex("BF2D 82 0FFD 5C 82 0FF9", req, sizeof(req));
+	n = unhex("BF2D 82 0FFC 5C 82 0FF8", req, sizeof(req));
 	memset(req + n, 0x5A, SF_ISDR_MAX_COMMAND + 1 - n);
 	int calls = f->host.calls;
-	uint16_t sw = es10_bin(f, 0, req, SF_ISDR_MAX_COMMAND + 1, 255, 0x80, out, sizeof(out),
-			       &olen);
+	uint16_t sw =
+	    es10_bin(f, 0, req, SF_ISDR_MAX_COMMAND + 1, 255, 0x80, out, sizeof(out), &olen);
 	assert_int_equal(sw, 0x6A84);
 	assert_int_equal(f->host.calls, calls);
 	assert_int_equal(f->isdr.assembling, 0);
@@ -684,8 +683,9 @@ static void test_get_profiles_info(void **state)
 	     "BF2D 14 A0 12 E3 10 5A 0A " ICCID0 " 9F70 01 01");
 	/* By AID, every field: nickname absent when not set. */
 	es10(f, "BF2D 14 A0 12 4F 10 " AID("11"), 0x9000,
-	     "BF2D 38 A0 36 E3 34 5A 0A " ICCID1 " 4F 10 " AID("11") " 9F70 01 00"
-	     " 90 04 776F726B 91 03 4F7032 92 03 54776F 95 01 00");
+	     "BF2D 39 A0 37 E3 35 5A 0A " ICCID1
+	     " 4F 10 " AID("11") " 9F70 01 00"
+	                         " 90 04 776F726B 91 03 4F7032 92 03 54776F 95 01 00");
 	/* By class, tag order in the list does not matter, unknown tags are
 	 * ignored, the response keeps the SEQUENCE order. */
 	es10(f, "BF2D 0C A0 03 95 01 01 5C 05 95 B6 4F 93 5A", 0x9000,
@@ -717,7 +717,8 @@ static void test_get_profiles_info(void **state)
 		assert_int_equal(sf_der_get_octets(&q, qe, 0x5A, &x, &xl), 0);
 		assert_int_equal(xl, 10);
 		assert_int_equal(x[0], 0x98);
-		assert_int_equal(x[1], (uint8_t[]){0x44, 0x00, 0x94}[count]);
+		static const uint8_t second[3] = {0x44, 0x00, 0x94};
+		assert_int_equal(x[1], second[count]);
 		count++;
 	}
 	assert_int_equal(rc, 0);
@@ -771,8 +772,10 @@ static void test_enable_disable_delete(void **state)
 	es10(f, "BF33 12 4F 10 " AID("12"), 0x9000, "BF33 03 80 01 01");
 	es10(f, "BF33 12 4F 10 " AID("10"), 0x9000, "BF33 03 80 01 00");
 	assert_string_equal(f->host.last_iccid, "8944476500001224158");
-	/* wrong state: profile 1 is still enabled */
+	/* wrong state: an enabled profile */
+	es10(f, "BF31 11 A0 0C 5A 0A " ICCID1 " 81 01 FF", 0x9000, "BF31 03 80 01 00");
 	es10(f, "BF33 0C 5A 0A " ICCID1, 0x9000, "BF33 03 80 01 02");
+	assert_int_equal(f->host.n_prof, 1);
 }
 
 static void test_nickname_reset_addresses(void **state)
@@ -820,22 +823,20 @@ static void test_nickname_reset_addresses(void **state)
 /* ---- ES10b notifications ---- */
 
 #define META0 "BF2F 25 80 01 01 81 02 07 80 0C 10 736d64702e6578616d706c652e636f6d 5A 0A " ICCID0
-#define META1 "BF2F 25 80 01 02 81 02 06 40 0C 10 736d64702e6578616d706c652e636f6d 5A 0A " ICCID1
 #define META1_ "BF2F 25 80 01 02 81 02 06 40 0C 10 736d64702e6578616d706c652e636f6d 5A 0A " ICCID0
-#define META2 "BF2F 1A 80 02 01 2C 81 02 04 10 0C 0E 64702e6f70322e6578616d706c65"
+#define META2 "BF2F 18 80 02 01 2C 81 02 04 10 0C 0E 64702e6f70322e6578616d706c65"
 
 static void test_notifications(void **state)
 {
 	struct fix *f = *state;
-	(void)META1;
-	/* all three (BF2F 25 = 40 octets, BF2F 1A = 29) */
-	es10(f, "BF28 00", 0x9000, "BF28 78 A0 76 " META0 " " META1_ " " META2);
+	/* all three (40 + 40 + 27 octets) */
+	es10(f, "BF28 00", 0x9000, "BF28 6D A0 6B " META0 " " META1_ " " META2);
 	/* filter: enable and delete */
-	es10(f, "BF28 04 81 02 04 50", 0x9000, "BF28 47 A0 45 " META1_ " " META2);
+	es10(f, "BF28 04 81 02 04 50", 0x9000, "BF28 45 A0 43 " META1_ " " META2);
 	/* lpac-style filter with trailing zero bits */
 	es10(f, "BF28 04 81 02 00 80", 0x9000, "BF28 2A A0 28 " META0);
-	/* a filter matching nothing */
 	es10(f, "BF28 04 81 02 07 80", 0x9000, "BF28 2A A0 28 " META0);
+	/* a filter matching nothing */
 	es10(f, "BF28 04 81 02 03 20", 0x9000, "BF28 02 A0 00");
 
 	/* RetrieveNotificationsList: cannot sign, so undefinedError when any
@@ -905,7 +906,7 @@ static void test_malformed(void **state)
 	refused(f, "BF33 00", 0x6A80);
 	refused(f, "BF33 13 4F 11 " AID("12") " 01", 0x6A80);
 	refused(f, "BF29 0C 5A 0A " ICCID0, 0x6A80);
-	refused(f, "BF29 0F 5A 0A " ICCID0 " 90 01 C0", 0x6A80); /* not UTF-8 */
+	refused(f, "BF29 0F 5A 0A " ICCID0 " 90 01 C0", 0x6A80);   /* not UTF-8 */
 	refused(f, "BF29 10 5A 0A " ICCID0 " 90 02 6100", 0x6A80); /* NUL */
 	refused(f, "BF34 04 82 02 08 80", 0x6A80);
 	refused(f, "BF34 04 82 02 01 81", 0x6A80); /* padding bit set */
@@ -923,12 +924,12 @@ static void test_malformed(void **state)
 	refused(f, "BF2B 07 A0 05 80 01 01 80 00", 0x6A80);
 	/* Nickname over 64 octets. */
 	char hex[400];
-	int n = snprintf(hex, sizeof(hex), "BF29 51 5A 0A " ICCID0 " 90 41 ");
+	int n = snprintf(hex, sizeof(hex), "BF29 4F 5A 0A " ICCID0 " 90 41 ");
 	for (int i = 0; i < 65; i++)
 		n += snprintf(hex + n, sizeof(hex) - (size_t)n, "6E");
 	refused(f, hex, 0x6A80);
 	/* Unknown outer tags, and the functions of the RSP security work. */
-	refused(f, "BF99 00", 0x6A88);
+	refused(f, "BF7F 00", 0x6A88);
 	refused(f, "BF3D 00", 0x6A88);
 	refused(f, "9F3E 00", 0x6A88);
 	refused(f, "30 00", 0x6A88);
@@ -946,18 +947,18 @@ static void test_prefixes(void **state)
 {
 	struct fix *f = *state;
 	static const char *const reqs[] = {
-		"BF3E 03 5C 01 5A",
-		"BF3C 00",
-		"BF22 00",
-		"BF2D 13 A0 0C 5A 0A " ICCID0 " 5C 03 5A 9F70",
-		"BF31 11 A0 0C 5A 0A " ICCID1 " 81 01 FF",
-		"BF33 12 4F 10 " AID("12"),
-		"BF34 04 82 02 00 E0",
-		"BF29 12 5A 0A " ICCID0 " 90 04 686F6D65",
-		"BF3F 0A 80 08 64702E6F702E6575",
-		"BF28 04 81 02 04 50",
-		"BF2B 05 A0 03 80 01 02",
-		"BF30 04 80 02 01 2C",
+	    "BF3E 03 5C 01 5A",
+	    "BF3C 00",
+	    "BF22 00",
+	    "BF2D 13 A0 0C 5A 0A " ICCID0 " 5C 03 5A 9F70",
+	    "BF31 11 A0 0C 5A 0A " ICCID1 " 81 01 FF",
+	    "BF33 12 4F 10 " AID("12"),
+	    "BF34 04 82 02 00 E0",
+	    "BF29 12 5A 0A " ICCID0 " 90 04 686F6D65",
+	    "BF3F 0A 80 08 64702E6F702E6575",
+	    "BF28 04 81 02 04 50",
+	    "BF2B 05 A0 03 80 01 02",
+	    "BF30 04 80 02 01 2C",
 	};
 	uint8_t full[100], out[600];
 	size_t olen;
@@ -970,15 +971,15 @@ static void test_prefixes(void **state)
 			int calls = f->host.calls;
 			uint16_t sw = es10_bin(f, 0, pre, k, 255, 0x80, out, sizeof(out), &olen);
 			if (sw != 0x6A80 || f->host.calls != calls)
-				fail_msg("%s: prefix of %zu octets: SW %04X, host calls %d", reqs[r],
-					 k, sw, f->host.calls - calls);
+				fail_msg("%s: prefix of %zu octets: SW %04X, host calls %d",
+				         reqs[r], k, sw, f->host.calls - calls);
 			free(pre);
 		}
 		uint8_t *whole = malloc(n);
 		assert_non_null(whole);
 		memcpy(whole, full, n);
 		assert_int_equal(es10_bin(f, 0, whole, n, 6, 0x80, out, sizeof(out), &olen),
-				 0x9000);
+		                 0x9000);
 		free(whole);
 	}
 }
@@ -1025,7 +1026,7 @@ static void test_host_errors(void **state)
 	assert_int_equal(sf_isdr_process(&f->isdr, &f->card, &a, &rs), SF_EBUFSIZE);
 	assert_int_equal(f->isdr.assembling, 0);
 	static const uint8_t aid[] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-				      0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00};
+	                              0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00};
 	sf_assert_mem("ISD-R AID", sf_isdr_aid, aid, SF_ISDR_AID_LEN);
 }
 
@@ -1033,20 +1034,20 @@ int main(void)
 {
 	sf_log_set_level(SF_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lpac_chip_info, setup, teardown),
-		cmocka_unit_test(test_euicc_info2_decodes),
-		cmocka_unit_test_setup_teardown(test_euicc_info1_challenge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multiblock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_block_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_channels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_profiles_info, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_enable_disable_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nickname_reset_addresses, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prefixes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lpac_chip_info, setup, teardown),
+	    cmocka_unit_test(test_euicc_info2_decodes),
+	    cmocka_unit_test_setup_teardown(test_euicc_info1_challenge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_multiblock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_block_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_channels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_get_profiles_info, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_enable_disable_delete, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_nickname_reset_addresses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_notifications, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prefixes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,7 +81,11 @@
 	X(ECARD_FS_EXISTS, -314, "card: file ID, SFI or AID already used in that DF")      \
 	X(ECARD_FS_PARENT, -315, "card: parent is not a DF/ADF of this file system")      \
 	X(ECARD_FS_SPACE, -316, "card: file system arena full")                            \
-	X(ECARD_FS_PARAM, -317, "card: file parameters not valid (FID, size, records, SFI, LCSI)")
+	X(ECARD_FS_PARAM, -317, "card: file parameters not valid (FID, size, records, SFI, LCSI)") \
+	X(ETRANSPORT_ADDR, -600, "transport: address not valid (HOST:PORT or socket path)") \
+	X(ETRANSPORT_IO, -601, "transport: socket error (connect, bind, read or write failed)") \
+	X(ETRANSPORT_FRAME, -602, "transport: peer broke the framing (length or control byte)") \
+	X(ETRANSPORT_INUSE, -603, "transport: socket path is served by another live process")
 
 enum sf_err {
 	SF_OK = 0,

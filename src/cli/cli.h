@@ -45,5 +45,7 @@ int sf_cli_dispatch(const char *group, const struct sf_cli_cmd *cmds, int argc, 
 int sf_cmd_aka(int argc, char **argv);
 int sf_cmd_profile(int argc, char **argv);
 int sf_cmd_euicc(int argc, char **argv);
+/* simfleet euicc serve (cmd_serve.c) */
+int sf_cmd_euicc_serve(int argc, char **argv);
 
 #endif

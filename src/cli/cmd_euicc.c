@@ -380,6 +380,7 @@ static const struct sf_cli_cmd euicc_cmds[] = {
 	{"enable", cmd_enable, "enable a profile (the enabled one is disabled)"},
 	{"disable", cmd_disable, "disable the enabled profile"},
 	{"delete", cmd_delete, "delete a disabled profile"},
+	{"serve", sf_cmd_euicc_serve, "serve the eUICC as a card: vpcd (PC/SC) or a Unix socket"},
 	{NULL, NULL, NULL},
 };
 

@@ -181,7 +181,9 @@ static int runtime_load(struct sf_euicc *e, int idx)
 	rec_name(name, sizeof(name), iccid, "fs");
 	if ((rc = sf_vault_size(e->v, name, &used)))
 		return rc;
-	rt->arena_cap = used + ARENA_MIN;
+	/* Files never grow at run time (their sizes are fixed at creation), so
+	 * the arena needs no room beyond what was saved. */
+	rt->arena_cap = used ? used : 1;
 	rt->arena = calloc(1, rt->arena_cap);
 	if (!rt->arena)
 		return SF_ENOMEM;

@@ -328,12 +328,91 @@ static void test_install_crash(void **state)
 	assert_true(crashes >= 8);
 }
 
+/* Kill the eUICC at every write point of a profile switch (A enabled -> B
+ * enabled) and of a delete: afterwards the state is the old or the new one,
+ * never two enabled profiles or a half-deleted profile. */
+static void test_switch_delete_crash(void **state)
+{
+	(void)state;
+	char dir[300];
+	snprintf(dir, sizeof(dir), "%s/scrash", root);
+	uint8_t a[16384], b[16384];
+	size_t na = build("89000123456789012341", "001010000000001", a, sizeof(a));
+	size_t nb = build("89000123456789012358", "001010000000002", b, sizeof(b));
+	for (int phase = 0; phase < 2; phase++) {
+		int crashes = 0, done = 0;
+		for (long point = 1; point < 100 && !done; point++) {
+			char cmd[400];
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+			assert_int_equal(system(cmd), 0);
+			struct sf_euicc *e;
+			assert_int_equal(sf_euicc_create(dir, NULL, SF_EUICC_TEST_MODE, NULL), 0);
+			assert_int_equal(sf_euicc_open(&e, dir), 0);
+			assert_int_equal(sf_euicc_install_local(e, a, na, 1, NULL, NULL), 0);
+			assert_int_equal(sf_euicc_install_local(e, b, nb, 0, NULL, NULL), 0);
+			sf_euicc_close(e);
+			pid_t pid = fork();
+			if (pid == 0) {
+				if (sf_euicc_open(&e, dir))
+					_exit(2);
+				sf_vault_fault_at(point);
+				int rc = phase == 0 ? sf_euicc_enable(e, "89000123456789012358")
+						    : sf_euicc_delete(e, "89000123456789012358");
+				_exit(rc == 0 ? 0 : 3);
+			}
+			int st;
+			waitpid(pid, &st, 0);
+			assert_true(WIFEXITED(st));
+			if (WEXITSTATUS(st) == 0)
+				done = 1;
+			else if (WEXITSTATUS(st) == SF_VAULT_FAULT_EXIT)
+				crashes++;
+			else
+				fail_msg("phase %d point %ld: exit %d", phase, point, WEXITSTATUS(st));
+			assert_int_equal(sf_euicc_open(&e, dir), 0);
+			size_t count = sf_euicc_profile_count(e);
+			int enabled = 0, b_enabled = 0;
+			for (size_t i = 0; i < count; i++) {
+				struct sf_profile_info pi;
+				assert_int_equal(sf_euicc_profile_get(e, i, &pi), 0);
+				if (pi.state == SF_PROFILE_ENABLED) {
+					enabled++;
+					b_enabled = strcmp(pi.iccid, "89000123456789012358") == 0;
+				}
+			}
+			assert_int_equal(enabled, 1);
+			if (phase == 0) {
+				assert_int_equal(count, 2);
+				if (done)
+					assert_true(b_enabled);
+			} else {
+				assert_true(count == 2 || count == 1);
+				assert_false(b_enabled);
+				if (done)
+					assert_int_equal(count, 1);
+			}
+			/* Whatever is enabled is whole and answers. */
+			xfer(e, "00a4040407a0000000871002");
+			xfer(e, "00a4000c026f07");
+			const char *r = xfer(e, "00b0000009");
+			assert_true(strcmp(r, "080910100000000010" "9000") == 0 ||
+				    strcmp(r, "080910100000000020" "9000") == 0);
+			sf_euicc_close(e);
+		}
+		assert_true(done);
+		print_message("%s: %d crash points, each left the old or the new state\n",
+			      phase == 0 ? "switch" : "delete", crashes);
+		assert_true(crashes >= 3);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_auth_crash),
 		cmocka_unit_test(test_install_crash),
+		cmocka_unit_test(test_switch_delete_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

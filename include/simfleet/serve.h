@@ -58,7 +58,7 @@ int sf_serve_stream(struct sf_euicc *e, int fd, const struct sf_serve_cfg *cfg);
  * retry_ms until *stop.  Returns 0 on stop, SF_ETRANSPORT_ADDR when host
  * does not resolve. */
 int sf_serve_vpcd(struct sf_euicc *e, const char *host, uint16_t port,
-		  const struct sf_serve_cfg *cfg);
+                  const struct sf_serve_cfg *cfg);
 
 /* Listens on a Unix stream socket at path (mode 0600) and serves one client
  * at a time until *stop; the socket file is removed on return.  A stale

@@ -31,30 +31,30 @@ static void on_event(void *user, const char *line)
 }
 
 static const char serve_usage[] =
-	"Usage: simfleet euicc serve --state DIR (--vpcd HOST[:PORT] | --socket PATH)\n"
-	"\n"
-	"Serves the eUICC in DIR as a card until SIGINT or SIGTERM (the state is\n"
-	"persisted after every command, so stopping loses nothing).  The state\n"
-	"directory stays locked meanwhile: other 'euicc' commands fail until it stops.\n"
-	"\n"
-	"--vpcd HOST[:PORT]  be the virtual card of vsmartcard's vpcd reader inside\n"
-	"                    pcscd (TCP client; PORT defaults to 35963, the reader\n"
-	"                    'Virtual PCD 00 00'); retries every 0.5 s while vpcd is\n"
-	"                    not there and after it drops the connection.\n"
-	"--socket PATH       listen on a Unix stream socket (mode 0600, removed on\n"
-	"                    exit), one client at a time; refuses a PATH that another\n"
-	"                    process serves.\n"
-	"Both speak the vpcd framing: 2-octet big-endian length + payload; payloads\n"
-	"00/01/02/04 are power off/power on/reset/get ATR, longer ones C-APDUs.\n"
-	"See docs/euicc-serve.md.  Prints one line on stderr when ready.\n";
+    "Usage: simfleet euicc serve --state DIR (--vpcd HOST[:PORT] | --socket PATH)\n"
+    "\n"
+    "Serves the eUICC in DIR as a card until SIGINT or SIGTERM (the state is\n"
+    "persisted after every command, so stopping loses nothing).  The state\n"
+    "directory stays locked meanwhile: other 'euicc' commands fail until it stops.\n"
+    "\n"
+    "--vpcd HOST[:PORT]  be the virtual card of vsmartcard's vpcd reader inside\n"
+    "                    pcscd (TCP client; PORT defaults to 35963, the reader\n"
+    "                    'Virtual PCD 00 00'); retries every 0.5 s while vpcd is\n"
+    "                    not there and after it drops the connection.\n"
+    "--socket PATH       listen on a Unix stream socket (mode 0600, removed on\n"
+    "                    exit), one client at a time; refuses a PATH that another\n"
+    "                    process serves.\n"
+    "Both speak the vpcd framing: 2-octet big-endian length + payload; payloads\n"
+    "00/01/02/04 are power off/power on/reset/get ATR, longer ones C-APDUs.\n"
+    "See docs/euicc-serve.md.  Prints one line on stderr when ready.\n";
 
 enum { S_STATE = 500, S_VPCD, S_SOCKET, S_HELP };
 
 static const struct option sopts[] = {{"state", required_argument, 0, S_STATE},
-				      {"vpcd", required_argument, 0, S_VPCD},
-				      {"socket", required_argument, 0, S_SOCKET},
-				      {"help", no_argument, 0, S_HELP},
-				      {0, 0, 0, 0}};
+                                      {"vpcd", required_argument, 0, S_VPCD},
+                                      {"socket", required_argument, 0, S_SOCKET},
+                                      {"help", no_argument, 0, S_HELP},
+                                      {0, 0, 0, 0}};
 
 int sf_cmd_euicc_serve(int argc, char **argv)
 {
@@ -63,11 +63,21 @@ int sf_cmd_euicc_serve(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", sopts, NULL)) != -1) {
 		switch (c) {
-		case S_STATE: state = optarg; break;
-		case S_VPCD: vpcd = optarg; break;
-		case S_SOCKET: sock = optarg; break;
-		case S_HELP: fputs(serve_usage, stdout); return SF_EXIT_OK;
-		default: sf_cli_err("serve: bad option (see --help)"); return SF_EXIT_USAGE;
+		case S_STATE:
+			state = optarg;
+			break;
+		case S_VPCD:
+			vpcd = optarg;
+			break;
+		case S_SOCKET:
+			sock = optarg;
+			break;
+		case S_HELP:
+			fputs(serve_usage, stdout);
+			return SF_EXIT_OK;
+		default:
+			sf_cli_err("serve: bad option (see --help)");
+			return SF_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
@@ -86,7 +96,7 @@ int sf_cmd_euicc_serve(int argc, char **argv)
 	uint16_t port = 0;
 	if (vpcd && sf_serve_parse_hostport(vpcd, host, sizeof(host), &port)) {
 		sf_cli_err("--vpcd '%s': expected HOST, HOST:PORT or [IPV6]:PORT, PORT 1..65535",
-			   vpcd);
+		           vpcd);
 		return SF_EXIT_USAGE;
 	}
 
@@ -94,13 +104,13 @@ int sf_cmd_euicc_serve(int argc, char **argv)
 	int rc = sf_euicc_open(&e, state);
 	if (rc == SF_ESTORE_LOCKED) {
 		sf_cli_err("--state %s: the eUICC is in use by another process (already served?)",
-			   state);
+		           state);
 		return SF_EXIT_FAIL;
 	}
 	if (rc == SF_ESTORE_FORMAT || rc == SF_ESTORE_KEY) {
 		sf_cli_err("--state %s: not an eUICC state directory (create one with 'simfleet "
-			   "euicc init'): %s",
-			   state, sf_strerror(rc));
+		           "euicc init'): %s",
+		           state, sf_strerror(rc));
 		return SF_EXIT_USAGE;
 	}
 	if (rc) {
@@ -122,25 +132,26 @@ int sf_cmd_euicc_serve(int argc, char **argv)
 	int r = vpcd ? sf_serve_vpcd(e, host, port, &cfg) : sf_serve_unix(e, sock, &cfg);
 	sf_euicc_close(e);
 	switch (r) {
-	case 0: return SF_EXIT_OK;
+	case 0:
+		return SF_EXIT_OK;
 	case SF_ETRANSPORT_ADDR:
 		if (vpcd)
 			sf_cli_err("--vpcd %s: host does not resolve", vpcd);
 		else
 			sf_cli_err("--socket %s: path too long for a Unix socket (max 107 octets)",
-				   sock);
+			           sock);
 		return SF_EXIT_USAGE;
 	case SF_ETRANSPORT_INUSE:
 		sf_cli_err("--socket %s: another process is serving this socket; stop it or "
-			   "choose another path",
-			   sock);
+		           "choose another path",
+		           sock);
 		return SF_EXIT_FAIL;
 	case SF_EEXIST:
 		sf_cli_err("--socket %s: exists and is not a socket; not replacing it", sock);
 		return SF_EXIT_USAGE;
 	default:
 		sf_cli_err("%s %s: %s", vpcd ? "--vpcd" : "--socket", vpcd ? vpcd : sock,
-			   sf_strerror(r));
+		           sf_strerror(r));
 		return SF_EXIT_FAIL;
 	}
 }

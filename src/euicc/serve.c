@@ -51,7 +51,7 @@ static int stopped(const struct sf_serve_cfg *cfg)
 }
 
 static void event(const struct sf_serve_cfg *cfg, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void event(const struct sf_serve_cfg *cfg, const char *fmt, ...)
 {
 	char line[512];
@@ -144,7 +144,8 @@ int sf_serve_stream(struct sf_euicc *e, int fd, const struct sf_serve_cfg *cfg)
 		size_t n = (size_t)hdr[0] << 8 | hdr[1];
 		/* A C-APDU has at least its 4-octet header; 1 octet is control. */
 		if (n == 0 || n == 2 || n == 3) {
-			sf_log(SF_LOG_WARN, "serve", "frame of length %zu: not the vpcd protocol", n);
+			sf_log(SF_LOG_WARN, "serve", "frame of length %zu: not the vpcd protocol",
+			       n);
 			return SF_ETRANSPORT_FRAME;
 		}
 		r = read_full(fd, frame_in, n, cfg);
@@ -163,11 +164,12 @@ int sf_serve_stream(struct sf_euicc *e, int fd, const struct sf_serve_cfg *cfg)
 				continue;
 			case CTRL_POWER_ON:
 			case CTRL_RESET:
-				sf_log(SF_LOG_DEBUG, "serve", "%s", frame_in[0] == CTRL_RESET ? "warm reset"
-											: "power on");
+				sf_log(SF_LOG_DEBUG, "serve", "%s",
+				       frame_in[0] == CTRL_RESET ? "warm reset" : "power on");
 				r = sf_euicc_reset(e, frame_in[0] == CTRL_POWER_ON);
 				if (r)
-					sf_log(SF_LOG_ERROR, "serve", "reset failed: %s", sf_strerror(r));
+					sf_log(SF_LOG_ERROR, "serve", "reset failed: %s",
+					       sf_strerror(r));
 				continue;
 			case CTRL_ATR:
 				r = sf_euicc_atr(frame_out + 2, FRAME_MAX, &out);
@@ -185,7 +187,8 @@ int sf_serve_stream(struct sf_euicc *e, int fd, const struct sf_serve_cfg *cfg)
 			if (r || out < 2) {
 				/* The card reports a broken command with a status word; an
 				 * error here is a bug, answered as a terminal would see it. */
-				sf_log(SF_LOG_ERROR, "serve", "transmit failed: %s", sf_strerror(r));
+				sf_log(SF_LOG_ERROR, "serve", "transmit failed: %s",
+				       sf_strerror(r));
 				frame_out[2] = 0x6F;
 				frame_out[3] = 0x00;
 				out = 2;
@@ -294,14 +297,14 @@ fail:;
 }
 
 int sf_serve_vpcd(struct sf_euicc *e, const char *host, uint16_t port,
-		  const struct sf_serve_cfg *cfg)
+                  const struct sf_serve_cfg *cfg)
 {
 	if (!e || !host || port == 0)
 		return SF_EINVAL;
 	char ps[8], shown[300];
 	snprintf(ps, sizeof(ps), "%u", (unsigned)port);
 	snprintf(shown, sizeof(shown), strchr(host, ':') ? "[%s]:%u" : "%s:%u", host,
-		 (unsigned)port);
+	         (unsigned)port);
 	struct addrinfo hints, *res = NULL;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -316,15 +319,16 @@ int sf_serve_vpcd(struct sf_euicc *e, const char *host, uint16_t port,
 	int connected_once = 0, said_waiting = 0;
 	while (!stopped(cfg)) {
 		int fd = -1, err = 0;
-		for (const struct addrinfo *ai = res; ai && fd < 0 && !stopped(cfg); ai = ai->ai_next) {
+		for (const struct addrinfo *ai = res; ai && fd < 0 && !stopped(cfg);
+		     ai = ai->ai_next) {
 			fd = connect_one(ai, cfg);
 			if (fd < 0)
 				err = errno;
 		}
 		if (fd < 0) {
 			if (!said_waiting && !stopped(cfg)) {
-				event(cfg, "waiting for vpcd on %s (%s); retrying every %u ms", shown,
-				      strerror(err), retry);
+				event(cfg, "waiting for vpcd on %s (%s); retrying every %u ms",
+				      shown, strerror(err), retry);
 				said_waiting = 1;
 			}
 			pause_ms(retry, cfg);
@@ -419,7 +423,8 @@ int sf_serve_unix(struct sf_euicc *e, const char *path, const struct sf_serve_cf
 		int r = sf_serve_stream(e, cfd, cfg);
 		close(cfd);
 		if (r)
-			sf_log(SF_LOG_WARN, "serve", "%s: client dropped: %s", path, sf_strerror(r));
+			sf_log(SF_LOG_WARN, "serve", "%s: client dropped: %s", path,
+			       sf_strerror(r));
 		else
 			sf_log(SF_LOG_INFO, "serve", "%s: client disconnected", path);
 	}

@@ -91,8 +91,7 @@ static int recv_frame(unsigned char *p, size_t cap, size_t *n)
 	return *n > cap ? -1 : xread(p, *n);
 }
 
-static int transact(unsigned char *cmd, size_t n, unsigned char *rsp, size_t cap,
-		    size_t *rn)
+static int transact(unsigned char *cmd, size_t n, unsigned char *rsp, size_t cap, size_t *rn)
 {
 	return send_frame(cmd, n) || recv_frame(rsp, cap, rn) || *rn < 2 ? -1 : 0;
 }
@@ -154,8 +153,8 @@ int main(int argc, char **argv)
 				if (sw1 == 0x61) {
 					memcpy(acc + an, rsp, rn - 2);
 					an += rn - 2;
-					unsigned char gr[5] = {(unsigned char)(cmd[0] & 3), 0xC0, 0, 0,
-							       sw2};
+					unsigned char gr[5] = {(unsigned char)(cmd[0] & 3), 0xC0, 0,
+					                       0, sw2};
 					if (transact(gr, 5, rsp, sizeof(rsp), &rn))
 						goto ioerr;
 				} else if (sw1 == 0x6C && n >= 5) {

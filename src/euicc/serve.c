@@ -93,6 +93,14 @@ static int read_full(int fd, uint8_t *buf, size_t n, const struct sf_serve_cfg *
 		if (pr <= 0)
 			continue;
 		ssize_t r = read(fd, buf + got, n - got);
+#ifdef TCP_QUICKACK
+		/* vpcd writes a frame's length and payload separately with Nagle on:
+		 * its payload waits for our ACK of the length, which delayed ACK
+		 * would hold back ~40 ms per APDU.  Linux clears QUICKACK as it goes,
+		 * so it is set again after every read (harmless on Unix sockets). */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#endif
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;

@@ -382,19 +382,23 @@ int sf_card_transmit(struct sf_card *c, const uint8_t *cmd, size_t cmd_len, uint
 	    (cmd == NULL && cmd_len > 0))
 		return SF_EINVAL;
 	*rsp_len = 0;
-	if (rsp_cap < 2) {
-		*rsp_len = 2;
-		return SF_EBUFSIZE;
-	}
-
+	/* Parsing has no side effects, so the size needed is known before
+	 * anything happens: a refusal needs 2 octets, a command its longest
+	 * answer. */
 	struct sf_apdu a;
 	int rc = sf_apdu_parse(&a, cmd, cmd_len);
+	size_t need = rc != 0 || !(c->open & (1u << a.channel))
+			      ? 2
+			      : 2 + (a.ins == INS_GET_RESPONSE && a.ne == 0 ? 256 : max_data(c, &a));
+	if (rsp_cap < 2) {
+		*rsp_len = need;
+		return SF_EBUFSIZE;
+	}
 	if (rc != 0)
 		return refuse(c, rc, rsp, rsp_len);
 	if (!(c->open & (1u << a.channel)))
 		return refuse(c, SF_ECARD_CLOSED, rsp, rsp_len);
 
-	size_t need = 2 + (a.ins == INS_GET_RESPONSE && a.ne == 0 ? 256 : max_data(c, &a));
 	if (rsp_cap < need) {
 		*rsp_len = need;
 		return SF_EBUFSIZE;

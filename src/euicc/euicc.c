@@ -274,6 +274,17 @@ static int stage_euicc(struct sf_euicc *e)
 	return sf_vault_put(e->v, "euicc", (const uint8_t *)&e->rec, sizeof(e->rec), 0);
 }
 
+/* Ends the transaction begun with rc = sf_vault_begin(): commits when every
+ * step succeeded (rc == 0), aborts otherwise.  Returns the first error. */
+static int txn_end(struct sf_euicc *e, int rc)
+{
+	if (rc == 0)
+		return sf_vault_commit(e->v);
+	if (rc != SF_ESTORE_TXN)
+		sf_vault_abort(e->v);
+	return rc;
+}
+
 /* Runs a state change as one vault transaction; on failure the RAM copies
  * are restored from the snapshot. */
 struct snapshot {
@@ -410,10 +421,9 @@ int sf_euicc_delete(struct sf_euicc *e, const char *iccid)
 	snprintf(id, sizeof(id), "%s", iccid);
 	int rc = sf_vault_begin(e->v);
 	if (rc == 0 && (rc = stage_delete_records(e, id)) == 0 &&
-	    (rc = stage_notification(e, SF_NOTIF_DELETE, id)) == 0 && (rc = stage_euicc(e)) == 0)
-		rc = sf_vault_commit(e->v);
-	else
-		sf_vault_abort(e->v);
+	    (rc = stage_notification(e, SF_NOTIF_DELETE, id)) == 0)
+		rc = stage_euicc(e);
+	rc = txn_end(e, rc);
 	if (rc) {
 		snap_restore(e, s);
 	} else {
@@ -452,10 +462,9 @@ static int h_nickname(void *u, const char *iccid, const char *nick)
 	struct profile_rec old = e->prof[i];
 	snprintf(e->prof[i].info.nickname, sizeof(e->prof[i].info.nickname), "%s", nick);
 	int rc = sf_vault_begin(e->v);
-	if (rc == 0 && (rc = stage_meta(e, (size_t)i)) == 0)
-		rc = sf_vault_commit(e->v);
-	else
-		sf_vault_abort(e->v);
+	if (rc == 0)
+		rc = stage_meta(e, (size_t)i);
+	rc = txn_end(e, rc);
 	if (rc)
 		e->prof[i] = old;
 	return rc < 0 ? rc : SF_ES10_OK;
@@ -488,10 +497,9 @@ static int h_memory_reset(void *u, unsigned options)
 		struct euicc_rec old = e->rec;
 		e->rec.default_dp[0] = 0;
 		int rc = sf_vault_begin(e->v);
-		if (rc == 0 && (rc = stage_euicc(e)) == 0)
-			rc = sf_vault_commit(e->v);
-		else
-			sf_vault_abort(e->v);
+		if (rc == 0)
+			rc = stage_euicc(e);
+		rc = txn_end(e, rc);
 		if (rc) {
 			e->rec = old;
 			return rc;
@@ -517,10 +525,9 @@ static int h_set_dp(void *u, const char *addr)
 	struct euicc_rec old = e->rec;
 	snprintf(e->rec.default_dp, sizeof(e->rec.default_dp), "%s", addr);
 	int rc = sf_vault_begin(e->v);
-	if (rc == 0 && (rc = stage_euicc(e)) == 0)
-		rc = sf_vault_commit(e->v);
-	else
-		sf_vault_abort(e->v);
+	if (rc == 0)
+		rc = stage_euicc(e);
+	rc = txn_end(e, rc);
 	if (rc)
 		e->rec = old;
 	return rc < 0 ? rc : SF_ES10_OK;
@@ -549,10 +556,9 @@ static int h_nremove(void *u, uint32_t seq)
 		char name[32];
 		snprintf(name, sizeof(name), "n.%010u", seq);
 		int rc = sf_vault_begin(e->v);
-		if (rc == 0 && (rc = sf_vault_del(e->v, name)) == 0)
-			rc = sf_vault_commit(e->v);
-		else
-			sf_vault_abort(e->v);
+		if (rc == 0)
+			rc = sf_vault_del(e->v, name);
+		rc = txn_end(e, rc);
 		if (rc)
 			return rc;
 		memmove(&e->notif[i], &e->notif[i + 1], (e->nnotif - i - 1) * sizeof(e->notif[0]));
@@ -606,11 +612,7 @@ static int persist_fs(struct sf_euicc *e)
 		rec_name(name, sizeof(name), iccid, "pins");
 		rc = sf_vault_put(e->v, name, (const uint8_t *)&e->rt.pins, sizeof(e->rt.pins), 1);
 	}
-	if (rc == 0)
-		rc = sf_vault_commit(e->v);
-	else
-		sf_vault_abort(e->v);
-	return rc;
+	return txn_end(e, rc);
 }
 
 static const uint8_t usim_aid_prefix[7] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02};
@@ -970,10 +972,7 @@ int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, i
 		rc = stage_notification(e, SF_NOTIF_INSTALL, id);
 	if (rc == 0)
 		rc = stage_euicc(e);
-	if (rc == 0)
-		rc = sf_vault_commit(e->v);
-	else
-		sf_vault_abort(e->v);
+	rc = txn_end(e, rc);
 	if (rc)
 		snap_restore(e, s);
 	free(s);

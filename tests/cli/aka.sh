@@ -5,16 +5,8 @@
 # Usage: aka.sh PATH/TO/simfleet
 set -u
 SF=${1:?usage: aka.sh SIMFLEET}
-pass=0 fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.bash"
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-# expect_eq LABEL GOT WANT
-expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2' want '$3'"; fi; }
-# field JSON KEY
-field() { jq -r ".$2 // \"<none>\"" <<<"$1"; }
 
 # ---- gen: TS 35.207 set 1 with OP ------------------------------------------------
 M1=(--alg milenage --k 465b5ce8b199b49faa5f0a2ee238a6bc --op cdc202d5123e20f62b6d676ac72cb318)
@@ -170,5 +162,4 @@ done
 v=$("$SF" version)
 case "$(field "$v" aes)" in vaes-avx512 | aes-ni | portable) ok ;; *) bad "version: $v" ;; esac
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

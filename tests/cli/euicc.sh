@@ -5,13 +5,7 @@
 # Usage: euicc.sh PATH/TO/simfleet
 set -u
 SF=${1:?usage: euicc.sh SIMFLEET}
-pass=0 fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2' want '$3'"; fi; }
-field() { jq -r ".$2 // \"<none>\"" <<<"$1"; }
+. "$(dirname "$0")/lib.bash"
 # usage_error FLAGTEXT ARGS...: exit 2, one stderr line mentioning FLAGTEXT
 usage_error() {
 	local what=$1; shift
@@ -88,5 +82,4 @@ fi
 r=$("$SF" euicc apdu --state "$S" 0070000001 01a4040010a0000005591010ffffffff8900000100 81e2910006bf3e035c015a)
 expect_eq "GetEID" "$(tail -n1 <<<"$r")" "bf3e125a10${eid}9000"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+finish

@@ -6,13 +6,8 @@
 # Usage: profile.sh PATH/TO/simfleet
 set -u
 SF=${1:?usage: profile.sh SIMFLEET}
-pass=0 fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.bash"
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2' want '$3'"; fi; }
 # expect_usage LABEL FLAG CMD...: exit 2, one stderr line naming FLAG
 expect_usage() {
 	local label=$1 flag=$2
@@ -122,5 +117,4 @@ else
 	echo "SKIP: $G not found (../shared/gsma absent): TS.48 profiles not checked" >&2
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

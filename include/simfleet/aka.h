@@ -167,10 +167,12 @@ int sf_sqn_ms_check(const struct sf_sqn_ms *ms, uint64_t sqn);
 /* Records an accepted SQN (SEQ_MS(IND) = SEQ). */
 void sf_sqn_ms_accept(struct sf_sqn_ms *ms, uint64_t sqn);
 
-/* AuC side state: SEQ_HE of the last vector issued. */
+/* AuC side state: SEQ_HE of the last vector issued, and the Δ the AuC
+ * assumes its USIMs apply (for resynchronisation). */
 struct sf_sqn_he {
 	uint64_t seq;
 	uint8_t ind_bits;
+	uint64_t delta; /* SF_SQN_DELTA_DEFAULT after sf_sqn_he_init */
 };
 int sf_sqn_he_init(struct sf_sqn_he *he, unsigned ind_bits, uint64_t seq);
 
@@ -231,9 +233,11 @@ int sf_aka_auc_generate(const struct sf_aka_ctx *ctx, struct sf_sqn_he *he, unsi
 int sf_aka_auts_verify(const struct sf_aka_ctx *ctx, const uint8_t rand[16],
 		       const uint8_t auts[14], uint64_t *sqn_ms);
 
-/* The AuC's resynchronisation (TS 33.102 §6.3.5): verify AUTS, and move
- * SEQ_HE on so that the next vector is SEQ_MS + 1.  If SEQ_HE is already past
- * SEQ_MS it is kept.  Returns 0 (*sqn_ms set) or SF_EAKA_MACS (he unchanged). */
+/* The AuC's resynchronisation (TS 33.102 §6.3.5): verify AUTS, then keep
+ * SEQ_HE if the next vector it gives (SEQ_HE + 1) is acceptable to the USIM
+ * (above SEQ_MS and at most he->delta past it), and otherwise reset SEQ_HE to
+ * SEQ_MS so that the next vector is SEQ_MS + 1.  Returns 0 (*sqn_ms set) or
+ * SF_EAKA_MACS (he unchanged). */
 int sf_aka_auc_resync(const struct sf_aka_ctx *ctx, struct sf_sqn_he *he, const uint8_t rand[16],
 		      const uint8_t auts[14], uint64_t *sqn_ms);
 

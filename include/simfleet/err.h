@@ -11,6 +11,7 @@
  * -400 .. -499  storage
  * -500 .. -599  protocol
  * -600 .. -699  transport
+ * -700 .. -799  crypto / PKI
  */
 #ifndef SIMFLEET_ERR_H
 #define SIMFLEET_ERR_H
@@ -36,6 +37,7 @@
 	X(ESTORE_KEY, -403, "device key file missing, unreadable or not private (mode 0600)") \
 	X(ESTORE_NAME, -404, "record name not allowed")                                     \
 	X(ESTORE_TXN, -405, "transaction misuse: one open transaction per state directory") \
+	X(ESTORE_NOTDURABLE, -406, "state changed but not confirmed durable (directory sync failed)") \
 	X(EAKA_MAC, -100, "MAC failure: AUTN was not made with this subscriber's key")       \
 	X(EAKA_SYNC, -101, "synchronisation failure: SQN is not fresh")                      \
 	X(EAKA_MACS, -102, "resynchronisation refused: MAC-S in AUTS does not verify")       \
@@ -85,7 +87,21 @@
 	X(ETRANSPORT_ADDR, -600, "transport: address not valid (HOST:PORT or socket path)") \
 	X(ETRANSPORT_IO, -601, "transport: socket error (connect, bind, read or write failed)") \
 	X(ETRANSPORT_FRAME, -602, "transport: peer broke the framing (length or control byte)") \
-	X(ETRANSPORT_INUSE, -603, "transport: socket path is served by another live process")
+	X(ETRANSPORT_INUSE, -603, "transport: socket path is served by another live process") \
+	X(ECTRL_REFUSED, -610, "CTRL: the peer answered ERROR to a command")                \
+	X(ECTRL_PROTO, -611, "CTRL: reply malformed or not answering the command sent")     \
+	X(EGSUP_TIMEOUT, -612, "GSUP: no connection or no answer from the HLR in time")    \
+	X(EGSUP_PROTO, -613, "GSUP: answer malformed or not matching the request")         \
+	X(EGSUP_UNAVAILABLE, -614, "GSUP: this simfleet was built without libosmo-gsup-client") \
+	X(ECRYPTO_KEY, -700, "crypto: key not valid (malformed PEM/DER, not an EC key, no private part)") \
+	X(ECRYPTO_CURVE, -701, "crypto: curve not supported or keys on different curves (P-256, brainpoolP256r1)") \
+	X(ECRYPTO_POINT, -702, "crypto: public point not valid (not 04||X||Y of 65 octets, or not on the curve)") \
+	X(ECRYPTO_SIG_FORMAT, -703, "crypto: signature malformed (not 64-octet r||s, or not a DER ECDSA-Sig-Value)") \
+	X(ECRYPTO_SIG, -704, "crypto: signature does not verify with this public key") \
+	X(ECRYPTO_BSP_MAC, -705, "BSP: segment C-MAC does not verify (scp03tSecurityError)") \
+	X(ECRYPTO_BSP_FORMAT, -706, "BSP: segment malformed: tag, length, block size or padding (scp03tStructureError)") \
+	X(ECRYPTO_CRT, -707, "BSP: CRT key type/length not supported (only AES 88, 16 octets)") \
+	X(ECRYPTO_BACKEND, -708, "crypto: the host crypto library (OpenSSL) refused the operation")
 
 enum sf_err {
 	SF_OK = 0,

@@ -102,6 +102,9 @@ int sf_vault_each(struct sf_vault *v, const char *prefix,
 int sf_vault_begin(struct sf_vault *v);
 int sf_vault_put(struct sf_vault *v, const char *name, const uint8_t *data, size_t len, int sealed);
 int sf_vault_del(struct sf_vault *v, const char *name);
+/* Commit returns 0, or SF_ESTORE_NOTDURABLE when the new state is published
+ * (and is the state from now on) but the final directory sync failed, so it
+ * may not survive a power cut; any other error leaves the old state. */
 int sf_vault_commit(struct sf_vault *v);
 void sf_vault_abort(struct sf_vault *v);
 /* One-record transaction. */

@@ -108,6 +108,7 @@ int sf_sqn_he_init(struct sf_sqn_he *he, unsigned ind_bits, uint64_t seq)
 		return SF_ERANGE;
 	he->seq = seq;
 	he->ind_bits = (uint8_t)ind_bits;
+	he->delta = SF_SQN_DELTA_DEFAULT;
 	return 0;
 }
 
@@ -312,9 +313,12 @@ int sf_aka_auc_resync(const struct sf_aka_ctx *ctx, struct sf_sqn_he *he, const 
 	if (rc)
 		return rc;
 	*sqn_ms = v;
-	/* §6.3.5: continue after SQN_MS; a counter already past it stays. */
+	/* §6.3.5: a counter whose next SQN the USIM accepts stays (its SEQ is
+	 * above SEQ_MS and within Δ of it); any other is reset to SQN_MS, so
+	 * that the next vector is SEQ_MS + 1.  Keeping a counter more than Δ
+	 * ahead would make every new vector fail again, for ever. */
 	uint64_t seq_ms = v >> he->ind_bits;
-	if (he->seq < seq_ms)
+	if (!(he->seq >= seq_ms && he->seq - seq_ms < he->delta))
 		he->seq = seq_ms;
 	return 0;
 }

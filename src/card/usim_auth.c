@@ -41,9 +41,12 @@ static int auth_gsm(const struct sf_usim_auth *u, const struct sf_apdu *cmd, str
 		rc = put_lv(rsp, &o, sres, 4);
 	if (rc == 0)
 		rc = put_lv(rsp, &o, kc, 8);
+	sf_wipe(sres, sizeof(sres));
 	sf_wipe(kc, sizeof(kc));
-	if (rc)
+	if (rc) {
+		sf_wipe(rsp->data, o);
 		return rc;
+	}
 	rsp->len = o;
 	rsp->sw = SF_SW_OK;
 	return 0;
@@ -83,6 +86,13 @@ static int auth_3g(const struct sf_usim_auth *u, const struct sf_apdu *cmd, stru
 	}
 	if (rc)
 		goto out;
+	/* The whole answer must fit before the SQN is spent on it. */
+	size_t need = 1 + (1u + r.res_len) + (1u + r.ck_len) + (1u + r.ik_len) +
+		      (u->gsm_access && r.has_kc ? 1u + SF_AKA_KC_LEN : 0);
+	if (rsp->cap < need) {
+		rc = SF_EBUFSIZE;
+		goto out;
+	}
 	/* Accepted: the new SQN state is durable before anything is released. */
 	if (u->persist && u->persist(u->user, &next) != 0) {
 		rsp->sw = SF_SW_MEMORY_PROBLEM;
@@ -90,8 +100,6 @@ static int auth_3g(const struct sf_usim_auth *u, const struct sf_apdu *cmd, stru
 		goto out;
 	}
 	*u->sqn = next;
-	if (rsp->cap < 1)
-		return SF_EBUFSIZE;
 	rsp->data[o++] = 0xDB;
 	rc = put_lv(rsp, &o, r.res, r.res_len);
 	if (rc == 0)

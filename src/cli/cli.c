@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdarg.h>
@@ -40,6 +41,9 @@ static long read_secret(const char *flag, const char *arg, char *buf, size_t cap
 			sf_cli_err("%s: cannot open %s: %s", flag, arg + 1, strerror(errno));
 			return -1;
 		}
+		/* No stdio buffer: the secret is read straight into buf, which is
+		 * wiped by the caller. */
+		setvbuf(f, NULL, _IONBF, 0);
 	}
 	size_t n = fread(buf, 1, cap - 1, f);
 	int overflow = !feof(f) && fgetc(f) != EOF;
@@ -97,7 +101,11 @@ int sf_cli_uint(const char *flag, const char *arg, uint64_t min, uint64_t max, u
 			   (unsigned long long)max);
 		return SF_EXIT_USAGE;
 	}
-	unsigned long long v = strtoull(arg, &end, 0);
+	/* Decimal, or hexadecimal after 0x; a leading 0 is not octal. */
+	int hex = arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X');
+	unsigned long long v = strtoull(hex ? arg + 2 : arg, &end, hex ? 16 : 10);
+	if (hex && !isxdigit((unsigned char)arg[2]))
+		end = (char *)arg; /* "0x" alone, "0x-1", "0x 1" */
 	if (errno || !end || *end || v < min || v > max) {
 		sf_cli_err("%s: expected a number from %llu to %llu", flag, (unsigned long long)min,
 			   (unsigned long long)max);

@@ -7,6 +7,9 @@
  *   enable, disable, delete   ES10c profile operations by ICCID
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,31 +133,38 @@ static const char install_usage[] =
 	"created with --test-mode.  The profile starts Disabled unless --enable is given.\n"
 	"Prints {\"iccid\",\"state\"}; a package error names the element at fault.\n";
 
+/* Reads a whole package file into one heap buffer sized from fstat (it
+ * holds K and OPc in clear: no stdio buffer, no realloc leaving copies). */
 static int read_all(const char *path, uint8_t **buf, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	size_t cap = 65536, n = 0;
-	uint8_t *b = malloc(cap);
-	while (b) {
-		size_t r = fread(b + n, 1, cap - n, f);
-		n += r;
-		if (n < cap)
-			break;
-		uint8_t *nb = cap < (64u << 20) ? realloc(b, cap * 2) : NULL;
-		if (!nb) {
-			free(b);
-			b = NULL;
-			break;
-		}
-		b = nb;
-		cap *= 2;
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (64 << 20)) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
 	}
-	int err = ferror(f);
-	fclose(f);
-	if (!b || err) {
+	size_t n = (size_t)st.st_size, got = 0;
+	uint8_t *b = malloc(n ? n : 1);
+	if (!b) {
+		close(fd);
+		return -1;
+	}
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got != n) {
+		sf_wipe(b, n);
 		free(b);
+		errno = EIO;
 		return -1;
 	}
 	*buf = b;
@@ -238,8 +248,8 @@ static int cmd_apdu(int argc, char **argv)
 		uint8_t tmp[5 + 65536 + 3];
 		size_t n;
 		if (sf_hex_decode(tmp, sizeof(tmp), &n, argv[i], strlen(argv[i])) || n < 4) {
-			sf_cli_err("APDU %d: expected hex of at least 4 octets: '%s'", i - optind + 1,
-				   argv[i]);
+			/* Not echoed: it may be a VERIFY PIN. */
+			sf_cli_err("APDU %d: expected hex of at least 4 octets", i - optind + 1);
 			return SF_EXIT_USAGE;
 		}
 	}

@@ -274,12 +274,26 @@ static int stage_euicc(struct sf_euicc *e)
 	return sf_vault_put(e->v, "euicc", (const uint8_t *)&e->rec, sizeof(e->rec), 0);
 }
 
+/* Commits the open transaction.  A state change that is published but not
+ * confirmed durable (SF_ESTORE_NOTDURABLE) is the state from now on, so RAM
+ * follows it; only the SQN path, which must not release RES before the SQN
+ * is durable, treats it as a failure (persist_sqn). */
+static int commit(struct sf_euicc *e)
+{
+	int rc = sf_vault_commit(e->v);
+	if (rc == SF_ESTORE_NOTDURABLE) {
+		sf_log(SF_LOG_WARN, "euicc", "state change not confirmed durable");
+		rc = 0;
+	}
+	return rc;
+}
+
 /* Ends the transaction begun with rc = sf_vault_begin(): commits when every
  * step succeeded (rc == 0), aborts otherwise.  Returns the first error. */
 static int txn_end(struct sf_euicc *e, int rc)
 {
 	if (rc == 0)
-		return sf_vault_commit(e->v);
+		return commit(e);
 	if (rc != SF_ESTORE_TXN)
 		sf_vault_abort(e->v);
 	return rc;
@@ -337,8 +351,10 @@ static int set_state(struct sf_euicc *e, int enable_idx, int disable_idx)
 		    (rc = stage_notification(e, SF_NOTIF_ENABLE, e->prof[enable_idx].info.iccid)))
 			goto abort;
 	}
-	if ((rc = stage_euicc(e)) || (rc = sf_vault_commit(e->v)))
-		goto restore;
+	if ((rc = stage_euicc(e)))
+		goto abort;
+	if ((rc = commit(e)))
+		goto restore; /* commit aborts by itself on failure */
 	/* Committed: the card now shows the newly enabled profile (or none). */
 	if (enable_idx >= 0) {
 		rc = runtime_load(e, enable_idx);
@@ -931,7 +947,16 @@ int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, i
 	static const uint8_t isdp[16] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
 					 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
 	memcpy(p->info.isdp_aid, isdp, 16);
-	p->info.isdp_aid[14] = (uint8_t)(0x10 + e->rec.next_seq % 0xE0);
+	/* The lowest slot octet no installed profile uses (MAX_PROFILES < 0xF0). */
+	for (unsigned slot = 0x10; slot <= 0xFF; slot++) {
+		int used = 0;
+		for (size_t k = 0; k < e->nprof && !used; k++)
+			used = e->prof[k].info.isdp_aid[14] == slot;
+		if (!used) {
+			p->info.isdp_aid[14] = (uint8_t)slot;
+			break;
+		}
+	}
 	p->info.isdp_aid_len = 16;
 	memcpy(p->usim_aid, ins->usim_aid, sizeof(p->usim_aid));
 	p->usim_aid_len = ins->usim_aid_len;
@@ -978,6 +1003,9 @@ int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, i
 	free(s);
 	if (rc == 0 && iccid_out)
 		snprintf(iccid_out, 21, "%s", ins->iccid);
+	/* The install is committed at this point; enabling is a second step.
+	 * If it fails the profile stays installed (Disabled) and the error is
+	 * returned: the caller may retry with sf_euicc_enable(). */
 	if (rc == 0 && enable) {
 		int r = sf_euicc_enable(e, ins->iccid);
 		if (r != SF_ES10_OK)

@@ -93,6 +93,7 @@ static int read_full(int fd, uint8_t *buf, size_t n, const struct sf_serve_cfg *
 		if (pr <= 0)
 			continue;
 		ssize_t r = read(fd, buf + got, n - got);
+		int err = errno; /* setsockopt below may change errno */
 #ifdef TCP_QUICKACK
 		/* vpcd writes a frame's length and payload separately with Nagle on:
 		 * its payload waits for our ACK of the length, which delayed ACK
@@ -102,10 +103,10 @@ static int read_full(int fd, uint8_t *buf, size_t n, const struct sf_serve_cfg *
 		setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 #endif
 		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (err == EINTR || err == EAGAIN)
 				continue;
 			/* A reset by the peer is a removal like a close. */
-			if (errno == ECONNRESET && got == 0)
+			if (err == ECONNRESET && got == 0)
 				return RD_EOF;
 			return SF_ETRANSPORT_IO;
 		}
@@ -116,19 +117,22 @@ static int read_full(int fd, uint8_t *buf, size_t n, const struct sf_serve_cfg *
 	return RD_OK;
 }
 
-static int write_full(int fd, const uint8_t *buf, size_t n)
+static int write_full(int fd, const uint8_t *buf, size_t n, const struct sf_serve_cfg *cfg)
 {
 	while (n > 0) {
+		/* A peer that stops reading must not keep us from stopping: wait
+		 * for room in short polls, checking the stop flag, and never block
+		 * in send itself. */
+		if (stopped(cfg))
+			return SF_ETRANSPORT_IO;
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		if (poll(&p, 1, POLL_MS) <= 0)
+			continue;
 		/* MSG_NOSIGNAL: a reader that went away is an error, not SIGPIPE. */
-		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+		ssize_t w = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				struct pollfd p = {.fd = fd, .events = POLLOUT};
-				poll(&p, 1, POLL_MS);
-				continue;
-			}
 			return SF_ETRANSPORT_IO;
 		}
 		buf += w;
@@ -157,12 +161,11 @@ int sf_serve_stream(struct sf_euicc *e, int fd, const struct sf_serve_cfg *cfg)
 			return SF_ETRANSPORT_FRAME;
 		}
 		r = read_full(fd, frame_in, n, cfg);
-		if (r == RD_STOP)
-			return 0;
-		if (r == RD_EOF)
-			return SF_ETRANSPORT_FRAME;
-		if (r < 0)
-			return r;
+		if (r != RD_OK) {
+			/* A partial frame (it may be a VERIFY PIN) does not stay. */
+			sf_wipe(frame_in, n);
+			return r == RD_STOP ? 0 : r == RD_EOF ? SF_ETRANSPORT_FRAME : r;
+		}
 		size_t out = 0;
 		if (n == 1) {
 			switch (frame_in[0]) {
@@ -204,7 +207,7 @@ int sf_serve_stream(struct sf_euicc *e, int fd, const struct sf_serve_cfg *cfg)
 		}
 		frame_out[0] = (uint8_t)(out >> 8);
 		frame_out[1] = (uint8_t)out;
-		rc = write_full(fd, frame_out, 2 + out);
+		rc = write_full(fd, frame_out, 2 + out, cfg);
 		sf_wipe(frame_out, 2 + out);
 		if (rc)
 			return rc;
@@ -346,6 +349,9 @@ int sf_serve_vpcd(struct sf_euicc *e, const char *host, uint16_t port,
 		event(cfg, "%s EID %s on vpcd %s", connected_once ? "again serving" : "serving",
 		      sf_euicc_eid(e), shown);
 		connected_once = 1;
+		/* A new connection is a card inserted anew: cold reset, so no PIN
+		 * verification or channel survives a reconnect. */
+		sf_euicc_reset(e, 1);
 		int r = sf_serve_stream(e, fd, cfg);
 		close(fd);
 		if (stopped(cfg))

@@ -13,7 +13,9 @@
  * Each element is validated completely by sf_saip_next() before it is acted
  * on.  Files are created when their File field ends (so a missing size can
  * be taken from the template or from the content), contents are written in
- * the order of the package.  No heap.
+ * the order of the package; the files of a "Created by Default" template
+ * that its PE does not list are created after the PE with the template's
+ * defaults (create_by_default).  No heap.
  */
 #include <string.h>
 
@@ -49,7 +51,8 @@ struct inst {
 	/* the template PE being walked */
 	const struct sf__saip_template *tpl;
 	uint32_t root, cur_df;
-	int skip_pe; /* the root DF was doNotCreate */
+	int skip_pe;                             /* the root DF was doNotCreate */
+	uint32_t seen[SF__SAIP_TFILES_MAX / 32]; /* template files the PE listed */
 	/* the file being collected */
 	int pending;
 	const char *fname;
@@ -178,6 +181,72 @@ static int apply_pattern(struct inst *c, uint32_t h, const struct sf_fs_ef_param
 					buf[j] = x < pat->len ? pat->p[x] : pat->p[pat->len - 1];
 				else
 					buf[j] = pat->p[x % pat->len];
+			}
+			int rc = sf_fs_write_content(c->fs, h, r * unit + o, buf, k);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* Hex octets of s up to "..." or the end: at most cap, *n set; 0 or -1. */
+static int unhex_run(const char *s, size_t len, uint8_t *dst, size_t cap, size_t *n)
+{
+	*n = 0;
+	if (len & 1)
+		return -1;
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		if (hi < 0 || lo < 0 || *n == cap)
+			return -1;
+		dst[(*n)++] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* The template's default content (Annex A notation, see install_internal.h)
+ * written to every record (record EFs) or to the file (transparent).  With
+ * "...": the octets before it, the last of them repeated, then the octets
+ * after it at the end; a unit shorter than both gets their start.  Without:
+ * the octets at the start, the rest keeps the fill. */
+static int write_default(struct inst *c, uint32_t h, const struct sf_fs_ef_params *ep,
+                         const char *dv)
+{
+	uint8_t pre[48], suf[48], buf[64];
+	size_t np = 0, ns = 0;
+	const char *dots = strstr(dv, "...");
+	size_t lp = dots ? (size_t)(dots - dv) : strlen(dv);
+	if (unhex_run(dv, lp, pre, sizeof pre, &np) != 0 ||
+	    (dots && unhex_run(dots + 3, strlen(dots + 3), suf, sizeof suf, &ns) != 0) || np == 0)
+		return SF_EINTERNAL;
+	size_t unit = ep->type == SF_FS_EF_TRANSPARENT ? ep->size : ep->rec_len;
+	unsigned nunits = ep->type == SF_FS_EF_TRANSPARENT ? 1 : ep->nrec;
+	size_t len = dots ? unit : (np < unit ? np : unit);
+	for (unsigned r = 0; r < nunits; r++) {
+		for (size_t o = 0; o < len; o += sizeof buf) {
+			size_t k = len - o < sizeof buf ? len - o : sizeof buf;
+			for (size_t j = 0; j < k; j++) {
+				size_t x = o + j;
+				if (x < np)
+					buf[j] = pre[x];
+				else if (dots && unit < np + ns)
+					buf[j] = suf[x - np];
+				else if (dots && x >= unit - ns)
+					buf[j] = suf[x - (unit - ns)];
+				else
+					buf[j] = pre[np - 1];
 			}
 			int rc = sf_fs_write_content(c->fs, h, r * unit + o, buf, k);
 			if (rc != 0)
@@ -400,9 +469,19 @@ static int create_file(struct inst *c, const struct sf__saip_tfile *tf, uint32_t
 	c->out->files++;
 	if (ep.type == SF_FS_EF_TRANSPARENT)
 		ep.size = (uint32_t)size;
-	rc = apply_pattern(c, *made, &ep);
+	/* content: the Fcp's fill/repeat pattern, else the template's default
+	 * content, then fillFileContent */
+	int has_pattern = hf && f->has_proprietary &&
+	                  ((f->fill_pattern.present && f->fill_pattern.len > 0) ||
+	                   (f->repeat_pattern.present && f->repeat_pattern.len > 0));
+	const char *dv = tf && c->tpl ? sf__saip_template_default(c->tpl, tf->name) : NULL;
+	rc = 0;
+	if (has_pattern)
+		rc = apply_pattern(c, *made, &ep);
+	else if (dv != NULL)
+		rc = write_default(c, *made, &ep, dv);
 	if (rc != 0)
-		return fail(c, SF_EINTERNAL, c->fname, "writing the fill pattern failed");
+		return fail(c, SF_EINTERNAL, c->fname, "writing the initial content failed");
 	return write_ops(c, *made);
 }
 
@@ -442,6 +521,11 @@ static uint32_t app_handle(const struct inst *c, unsigned p)
 		return c->isim;
 	case SF__SAIP_P_CSIM:
 		return c->csim;
+	case SF__SAIP_P_APP:
+		return c->last_app == SF_SAIP_PE_USIM   ? c->usim
+		       : c->last_app == SF_SAIP_PE_ISIM ? c->isim
+		       : c->last_app == SF_SAIP_PE_CSIM ? c->csim
+		                                        : 0;
 	default:
 		return 0;
 	}
@@ -453,6 +537,10 @@ static int template_file_end(struct inst *c)
 	const struct sf__saip_tfile *tf = sf__saip_template_file(c->tpl, c->fname);
 	int is_root = c->first_field;
 	c->pending = 0;
+	if (tf != NULL) {
+		size_t i = (size_t)(tf - c->tpl->files);
+		c->seen[i / 32] |= (uint32_t)1 << (i % 32);
+	}
 	c->first_field = 0;
 	int kind = tf ? tf->type : 0;
 	if (c->have_fcp && c->fcp.file_descriptor.present && c->fcp.file_descriptor.len >= 1 &&
@@ -549,6 +637,45 @@ static int template_cb(void *user, const struct sf_saip_file_item *it)
 	default:
 		return fail(c, SF_ESAIP_FORMAT, it->file, "unexpected item in a template element");
 	}
+}
+
+/* "Created by Default" templates (MF, ADF_USIM, ADF_ISIM, ADF_CSIM): the
+ * eUICC creates every file of the template, with the template's FCP values
+ * and default content, unless the PE lists it with doNotCreate; a file the
+ * PE lists is created as listed.  The ASN.1 module says so in two places:
+ * doNotCreate "Indicates that this file shall not be created by the eUICC
+ * even if present in a PE referencing a 'Created by Default' template" (a
+ * file of such a template is created without being asked for), and the
+ * fields the PE-MF/PE-USIM/PE-ISIM types make OPTIONAL are exactly the
+ * template files that have a fixed size (and mostly a default content), the
+ * mandatory ones those whose size or content only the profile can give.
+ * Sub-DFs are not created this way (none of these templates has one). */
+static int create_by_default(struct inst *c)
+{
+	const struct sf__saip_template *t = c->tpl;
+	if (t == NULL || !t->by_default || c->skip_pe || c->root == 0)
+		return 0;
+	for (size_t i = 0; i < t->nfiles; i++) {
+		const struct sf__saip_tfile *tf = &t->files[i];
+		if ((c->seen[i / 32] >> (i % 32)) & 1)
+			continue;
+		if (tf->type == SF__SAIP_T_MF || tf->type == SF__SAIP_T_DF ||
+		    tf->type == SF__SAIP_T_ADF)
+			continue;
+		file_reset(c, tf->name);
+		c->pending = 0;
+		if (tf->size == 0 || tf->fid == 0 ||
+		    ((tf->type == SF__SAIP_T_LF || tf->type == SF__SAIP_T_CY) && tf->nrec == 0))
+			return fail(c, SF_ESAIP_VALUE, tf->name,
+			            "file of a Created by Default template missing from the "
+			            "element, and the template gives it no size: list it with "
+			            "its fileDescriptor and efFileSize");
+		uint32_t h;
+		int rc = create_file(c, tf, c->root, 0, &h);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /* ---- genericFileManagement ---- */
@@ -879,7 +1006,10 @@ int sf_saip_install(const uint8_t *pkg, size_t len, struct sf_fs *fs, struct sf_
 			c.root = c.cur_df = 0;
 			c.skip_pe = 0;
 			c.pending = 0;
+			memset(c.seen, 0, sizeof c.seen);
 			rc = sf_saip_files_walk(&pe, template_cb, &c, err);
+			if (rc == 0)
+				rc = create_by_default(&c);
 			if (rc != 0)
 				goto out;
 			if (pe.type == SF_SAIP_PE_USIM || pe.type == SF_SAIP_PE_ISIM ||

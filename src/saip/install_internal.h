@@ -25,6 +25,7 @@ enum sf__saip_tparent {
 	SF__SAIP_P_USIM, /* the ADF created by the USIM template */
 	SF__SAIP_P_ISIM,
 	SF__SAIP_P_CSIM,
+	SF__SAIP_P_APP, /* the ADF of the last application PE (usim, isim, csim) */
 };
 
 #define SF__SAIP_SFI_NONE 0 /* the template gives the file no SFI */
@@ -42,6 +43,20 @@ struct sf__saip_tfile {
 	uint8_t arr; /* default record of the applicable EF_ARR */
 };
 
+/* The default content of a template file in the Annex A notation: hex
+ * octets, optionally with one "..." meaning "repeat the octet before it up
+ * to the octets after it" ("07FF...FF", "00FF...FF"); without "..." the
+ * octets are the start of the file (record), the rest is the fill FF.  For
+ * record EFs the value is that of each record. */
+struct sf__saip_tdefault {
+	const char *name; /* the PE field name */
+	const char *value;
+};
+
+/* Most files a template table can hold (the installer keeps one bit per
+ * file to know which ones the PE listed). */
+#define SF__SAIP_TFILES_MAX 128
+
 struct sf__saip_template {
 	uint8_t oid_last; /* {2 23 143 1 2 oid_last} */
 	const char *name;
@@ -49,10 +64,15 @@ struct sf__saip_template {
 	uint8_t by_default; /* "Created by Default" template */
 	const struct sf__saip_tfile *files;
 	size_t nfiles;
+	const struct sf__saip_tdefault *defaults; /* default contents, or NULL */
+	size_t ndefaults;
 };
 
 /* The template with OID content octets oid, or NULL. */
 const struct sf__saip_template *sf__saip_template_find(const uint8_t *oid, size_t len);
+/* The default content (Annex A notation) of the file of t named name, or
+ * NULL when the template gives none. */
+const char *sf__saip_template_default(const struct sf__saip_template *t, const char *name);
 /* The file of t named name, or NULL. */
 const struct sf__saip_tfile *sf__saip_template_file(const struct sf__saip_template *t,
                                                     const char *name);

@@ -1,20 +1,27 @@
 /*
  * SAIP file structure templates: the DEFAULT FCP values of the template
- * files, for the templates the GSMA TS.48 v7 generic test profiles use.
+ * files, and the default contents of the files a "Created by Default"
+ * template creates without the PE listing them.
  *
  * Source: SIMalliance/TCA eUICC Profile Package: Interoperable Format
  * Technical Specification, Annex A "File Structure Templates Definition"
  * (transcribed from public secondary sources: the annex itself is not in the
  * ASN.1 module), cross-checked against ETSI TS 102 221 §13 (MF files) and
  * 3GPP TS 31.102 §4.2 (USIM), TS 31.103 §4.2 (ISIM) for FIDs and SFIs.
+ * The secondary source for DF_CD, DF_EAP, DF_SNPN, DF_5G_ProSe and the
+ * default contents is osmocom/pysim pySim/esim/saip/templates.py (its
+ * transcription of Annex A §9.3, §9.5.1, §9.5.13, §9.5.14, §9.6.1, §9.8 of
+ * SAIP v3.3.1); the DF_EAP file identifiers are those of ETSI TS 102 310.
  *
- * Coverage (see docs/saip.md "Installing"): MF {2 23 143 1 2 1},
+ * Coverage (see docs/saip.md "Installing"): MF {2 23 143 1 2 1}, DF_CD .2,
  * DF_TELECOM .3 (EFs at its root, DF_GRAPHICS, DF_PHONEBOOK, DF_MMSS),
  * ADF_USIM .4, optional USIM .5, DF_PHONEBOOK under ADF_USIM .6,
  * DF_GSM-ACCESS .7, ADF_ISIM .8, optional ISIM .9, ADF_CSIM .10 and the
- * optional CSIM template .11 (root only: the CSIM annex is not transcribed,
- * its files must carry fileID, fileDescriptor and, where the profile needs
- * a size, efFileSize or content), DF_5GS .13, DF_SAIP .14.
+ * optional CSIM template .11 (root only: no public transcription of the
+ * CSIM annex was found, its files must carry fileID, fileDescriptor and,
+ * where the profile needs a size, efFileSize or content), DF_EAP .12,
+ * DF_5GS .13, DF_SAIP .14, DF_SNPN .15, DF_5G_ProSe .16.  The IoT templates
+ * (.17, .18) have no table: no public transcription of them was found.
  * Where a secondary source and the 3GPP/ETSI spec disagree on an FID
  * (EF_ICCID 2FE2, DF_TELECOM 7F10, DF_5GS 5FC0, DF_SAIP 5FD0) the spec wins.
  */
@@ -39,9 +46,13 @@ static const struct sf__saip_tfile t_mf[] = {
     {"ef-arr", 0x2F06, LF, 0x06, 0, 0, 10},    {"ef-umpc", 0x2F08, TR, 0x08, 5, 0, 10},
 };
 
-/* §9.3: DF_CD (root only). */
+/* §9.3: DF_CD (not created by default).  EF_LAUNCHPAD and the EF_ICONs
+ * (6F40..6F7E, one ef-icon field per PE: its fileID is required) take
+ * their size from the profile. */
 static const struct sf__saip_tfile t_cd[] = {
     {"df-cd", 0x7F11, DF, NONE, 0, 0, 14},
+    {"ef-launchpad", 0x6F01, TR, NONE, 0, 0, 2},
+    {"ef-icon", 0, TR, NONE, 0, 0, 2},
 };
 
 /* §9.4: DF_TELECOM.  Sub-DFs are children of DF_TELECOM; an EF belongs to
@@ -147,6 +158,33 @@ static const struct sf__saip_tfile t_csim[] = {
     {"adf-csim", 0, ADF, NONE, 0, 0, 14},
 };
 
+/* §9.8: DF_EAP (not created by default; ETSI TS 102 310 for the FIDs).
+ * The DF's FID is given by the profile.  Placed under the ADF of the last
+ * application PE before it [U: the annex names no parent]. */
+static const struct sf__saip_tfile t_eap[] = {
+    {"df-eap", 0, DF, NONE, 0, 0, 14},           {"ef-eapkeys", 0x4F01, TR, NONE, 0, 0, 2},
+    {"ef-eapstatus", 0x4F02, TR, NONE, 1, 0, 2}, {"ef-puid", 0x4F03, TR, NONE, 0, 0, 2},
+    {"ef-ps", 0x4F04, TR, NONE, 0, 0, 5},        {"ef-curid", 0x4F20, TR, NONE, 0, 0, 5},
+    {"ef-reid", 0x4F21, TR, NONE, 0, 0, 5},      {"ef-realm", 0x4F22, TR, NONE, 0, 0, 5},
+};
+
+/* §9.5.13: DF_SNPN under ADF_USIM (TS 31.102 DF_SNPN 5FE0). */
+static const struct sf__saip_tfile t_df_snpn[] = {
+    {"df-df-snpn", 0x5FE0, DF, NONE, 0, 0, 14},
+    {"ef-pws-snpn", 0x4F01, TR, NONE, 1, 0, 10},
+};
+
+/* §9.5.14: DF_5G_ProSe under ADF_USIM (TS 31.102 DF_5G_ProSe 5FF0). */
+static const struct sf__saip_tfile t_df_5gprose[] = {
+    {"df-df-5g-prose", 0x5FF0, DF, NONE, 0, 0, 14},
+    {"ef-5g-prose-st", 0x4F01, TR, 0x01, 1, 0, 2},
+    {"ef-5g-prose-dd", 0x4F02, TR, 0x02, 26, 0, 2},
+    {"ef-5g-prose-dc", 0x4F03, TR, 0x03, 12, 0, 2},
+    {"ef-5g-prose-u2nru", 0x4F04, TR, 0x04, 32, 0, 2},
+    {"ef-5g-prose-ru", 0x4F05, TR, 0x05, 29, 0, 2},
+    {"ef-5g-prose-uir", 0x4F06, TR, 0x06, 32, 0, 2},
+};
+
 /* §9.5.11: DF_5GS under ADF_USIM (TS 31.102 §4.4.11). */
 static const struct sf__saip_tfile t_df_5gs[] = {
     {"df-df-5gs", 0x5FC0, DF, NONE, 0, 0, 14},
@@ -168,20 +206,62 @@ static const struct sf__saip_tfile t_df_saip[] = {
     {"ef-suci-calc-info-usim", 0x4F01, TR, NONE, 0, 0, 3},
 };
 
+/* Default contents (Annex A "default value" column) of the files of the
+ * "Created by Default" templates that their PE may leave out, and of the
+ * DF_EAP files that have one.  Files without an entry are FF-filled. */
+static const struct sf__saip_tdefault d_mf[] = {
+    {"ef-pl", "FF...FF"},
+};
+
+static const struct sf__saip_tdefault d_usim[] = {
+    {"ef-keys", "07FF...FF"},
+    {"ef-keysPS", "07FF...FF"},
+    {"ef-hpplmn", "0A"},
+    {"ef-fdn", "FF...FF"},
+    {"ef-sms", "00FF...FF"},
+    {"ef-smsp", "FF...FF"},
+    {"ef-smss", "FFFF"},
+    {"ef-start-hfn", "F00000F00000"},
+    {"ef-threshold", "FFFFFF"},
+    {"ef-psloci", "FFFFFFFFFFFFFFFFFFFF0000FF01"},
+    {"ef-fplmn", "FF...FF"},
+    {"ef-loci", "FFFFFFFFFFFFFF0000FF01"},
+    {"ef-ad", "00000002"},
+    {"ef-netpar", "FF...FF"},
+    {"ef-epsloci", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFF000001"},
+    {"ef-epsnsc", "FF...FF"},
+};
+
+static const struct sf__saip_tdefault d_isim[] = {
+    {"ef-ad", "000000"},
+};
+
+static const struct sf__saip_tdefault d_eap[] = {
+    {"ef-eapstatus", "00"},
+    {"ef-ps", "FF...FF"},
+    {"ef-curid", "FF...FF"},
+};
+
+#define T(f) f, N(f)
+#define D(d) d, N(d)
+#define NODEF NULL, 0
 static const struct sf__saip_template templates[] = {
-    {1, "MF", SF__SAIP_P_NONE, 1, t_mf, N(t_mf)},
-    {2, "DF.CD", SF__SAIP_P_MF, 0, t_cd, N(t_cd)},
-    {3, "DF.TELECOM", SF__SAIP_P_MF, 0, t_telecom, N(t_telecom)},
-    {4, "ADF.USIM", SF__SAIP_P_MF, 1, t_usim, N(t_usim)},
-    {5, "ADF.USIM optional", SF__SAIP_P_USIM, 0, t_opt_usim, N(t_opt_usim)},
-    {6, "DF.PHONEBOOK (USIM)", SF__SAIP_P_USIM, 0, t_usim_pb, N(t_usim_pb)},
-    {7, "DF.GSM-ACCESS", SF__SAIP_P_USIM, 0, t_gsm_access, N(t_gsm_access)},
-    {8, "ADF.ISIM", SF__SAIP_P_MF, 1, t_isim, N(t_isim)},
-    {9, "ADF.ISIM optional", SF__SAIP_P_ISIM, 0, t_opt_isim, N(t_opt_isim)},
-    {10, "ADF.CSIM", SF__SAIP_P_MF, 1, t_csim, N(t_csim)},
-    {11, "ADF.CSIM optional", SF__SAIP_P_CSIM, 0, NULL, 0},
-    {13, "DF.5GS", SF__SAIP_P_USIM, 0, t_df_5gs, N(t_df_5gs)},
-    {14, "DF.SAIP", SF__SAIP_P_USIM, 0, t_df_saip, N(t_df_saip)},
+    {1, "MF", SF__SAIP_P_NONE, 1, T(t_mf), D(d_mf)},
+    {2, "DF.CD", SF__SAIP_P_MF, 0, T(t_cd), NODEF},
+    {3, "DF.TELECOM", SF__SAIP_P_MF, 0, T(t_telecom), NODEF},
+    {4, "ADF.USIM", SF__SAIP_P_MF, 1, T(t_usim), D(d_usim)},
+    {5, "ADF.USIM optional", SF__SAIP_P_USIM, 0, T(t_opt_usim), NODEF},
+    {6, "DF.PHONEBOOK (USIM)", SF__SAIP_P_USIM, 0, T(t_usim_pb), NODEF},
+    {7, "DF.GSM-ACCESS", SF__SAIP_P_USIM, 0, T(t_gsm_access), NODEF},
+    {8, "ADF.ISIM", SF__SAIP_P_MF, 1, T(t_isim), D(d_isim)},
+    {9, "ADF.ISIM optional", SF__SAIP_P_ISIM, 0, T(t_opt_isim), NODEF},
+    {10, "ADF.CSIM", SF__SAIP_P_MF, 1, T(t_csim), NODEF},
+    {11, "ADF.CSIM optional", SF__SAIP_P_CSIM, 0, NULL, 0, NODEF},
+    {12, "DF.EAP", SF__SAIP_P_APP, 0, T(t_eap), D(d_eap)},
+    {13, "DF.5GS", SF__SAIP_P_USIM, 0, T(t_df_5gs), NODEF},
+    {14, "DF.SAIP", SF__SAIP_P_USIM, 0, T(t_df_saip), NODEF},
+    {15, "DF.SNPN", SF__SAIP_P_USIM, 0, T(t_df_snpn), NODEF},
+    {16, "DF.5G-ProSe", SF__SAIP_P_USIM, 0, T(t_df_5gprose), NODEF},
 };
 
 /* {2 23 143 1 2 n}: 67 81 0F 01 02 n (n < 128). */
@@ -193,8 +273,19 @@ const struct sf__saip_template *sf__saip_template_find(const uint8_t *oid, size_
 	    memcmp(oid, oid_prefix, sizeof(oid_prefix)) != 0)
 		return NULL;
 	for (size_t i = 0; i < N(templates); i++)
-		if (templates[i].oid_last == oid[len - 1])
+		if (templates[i].oid_last == oid[len - 1] &&
+		    templates[i].nfiles <= SF__SAIP_TFILES_MAX)
 			return &templates[i];
+	return NULL;
+}
+
+const char *sf__saip_template_default(const struct sf__saip_template *t, const char *name)
+{
+	if (t == NULL || name == NULL)
+		return NULL;
+	for (size_t i = 0; i < t->ndefaults; i++)
+		if (strcmp(t->defaults[i].name, name) == 0)
+			return t->defaults[i].value;
 	return NULL;
 }
 

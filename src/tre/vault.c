@@ -248,11 +248,15 @@ static int manifest_write(struct sf_vault *v, uint64_t gen, const struct list *l
 		rc = SF_EIO;
 		goto out;
 	}
-	/* Past the rename the new state is the state: a failing directory fsync
-	 * must not make the caller undo it. */
-	if (f_fsync(v->dirfd) != 0)
+	/* Past the rename the new state is the state (the caller must not undo
+	 * it), but it is not known to be durable until the directory is synced:
+	 * say so, so that nothing that depends on durability (a RES after its
+	 * SQN) is released. */
+	if (f_fsync(v->dirfd) != 0) {
 		sf_log(SF_LOG_WARN, "vault", "fsync of the state directory failed: %s",
 		       strerror(errno));
+		rc = SF_ESTORE_NOTDURABLE;
+	}
 out:
 	free(txt);
 	free(sealed);
@@ -570,8 +574,11 @@ int sf_vault_put(struct sf_vault *v, const char *name, const uint8_t *data, size
 		e->sealed = sealed != 0;
 		e->deleted = 0;
 	} else {
-		/* Drop the staged entry; its half-written file is unreferenced. */
-		*e = v->txn.e[--v->txn.n];
+		/* The staged file may be half written (or an earlier version of this
+		 * transaction truncated): keep the entry, marked unusable, so the
+		 * abort the caller must now do unlinks it; commit refuses it. */
+		e->deleted = 0;
+		e->len = SIZE_MAX;
 	}
 	free(buf);
 	return rc;
@@ -615,6 +622,12 @@ int sf_vault_commit(struct sf_vault *v)
 		return SF_EINVAL;
 	if (!v->in_txn)
 		return SF_ESTORE_TXN;
+	for (size_t i = 0; i < v->txn.n; i++)
+		if (v->txn.e[i].len == SIZE_MAX) {
+			/* A put of this transaction failed: it cannot be committed. */
+			sf_vault_abort(v);
+			return SF_ESTORE_TXN;
+		}
 	/* The new state: current records with the staged changes applied. */
 	struct list next = {0}, old = {0};
 	int rc = SF_ENOMEM;
@@ -650,8 +663,9 @@ int sf_vault_commit(struct sf_vault *v)
 		goto out;
 	}
 	rc = manifest_write(v, v->gen + 1, &next);
-	if (rc)
+	if (rc && rc != SF_ESTORE_NOTDURABLE)
 		goto out; /* the old manifest stands; abort removes the new files */
+	int durability = rc;
 	v->gen++;
 	list_free(&v->cur);
 	v->cur = next;
@@ -663,10 +677,11 @@ int sf_vault_commit(struct sf_vault *v)
 		f_fsync(v->rdirfd);
 	v->txn.n = 0;
 	v->in_txn = 0;
+	rc = durability;
 out:
 	list_free(&next);
 	list_free(&old);
-	if (rc)
+	if (rc && v->in_txn)
 		sf_vault_abort(v);
 	return rc;
 }

@@ -305,7 +305,7 @@ static void test_ts48(void **state)
 	}
 	if (!ran) {
 		print_message("skipped: TS.48 packages not found in $SF_SHARED/gsma/ts48-v7 "
-			      "(set SF_SHARED to the shared directory)\n");
+		              "(set SF_SHARED to the shared directory)\n");
 		skip();
 	}
 }
@@ -365,6 +365,310 @@ static void test_built_milenage(void **state)
 	check_card_imsi(&in, imsi, 9);
 	inst_free(&in);
 	free(pkg);
+}
+
+/* ---- hand-built template elements ----
+ * A template PE is appended to the package sf_saip_build writes, before its
+ * end element.  DER by hand: ProfileElement CHOICE tag [n] (A0+n below 31,
+ * BF n from 31), PEHeader A0 { 80 00 mandated, 81 identification },
+ * templateID 81, File field k [k] (A0+k) of CHOICE items doNotCreate 80 00,
+ * fileDescriptor A1 (Fcp content: 82 descriptor, 83 fileID, 84 dfName, 80
+ * efFileSize, ...), fillFileOffset 82, fillFileContent 83. */
+
+struct der {
+	uint8_t b[2048];
+	size_t n;
+};
+
+static void der_raw(struct der *d, const uint8_t *p, size_t n)
+{
+	assert_true(d->n + n <= sizeof d->b);
+	memcpy(d->b + d->n, p, n);
+	d->n += n;
+}
+
+static void der_hex(struct der *d, const char *hex)
+{
+	uint8_t t[256];
+	size_t n = unhex(hex, t, sizeof t);
+	assert_int_equal(n * 2, strlen(hex));
+	der_raw(d, t, n);
+}
+
+/* tag (hex) + minimal DER length + the content of v */
+static void der_tlv(struct der *d, const char *tag, const struct der *v)
+{
+	uint8_t l[3];
+	size_t ln = 0;
+	der_hex(d, tag);
+	if (v->n < 128) {
+		l[ln++] = (uint8_t)v->n;
+	} else if (v->n < 256) {
+		l[ln++] = 0x81;
+		l[ln++] = (uint8_t)v->n;
+	} else {
+		l[ln++] = 0x82;
+		l[ln++] = (uint8_t)(v->n >> 8);
+		l[ln++] = (uint8_t)v->n;
+	}
+	der_raw(d, l, ln);
+	der_raw(d, v->b, v->n);
+}
+
+/* File field k: "fcp" the Fcp content (NULL: no fileDescriptor item, "":
+ * an empty one), "content" one fillFileContent (NULL: none), dnc
+ * doNotCreate first. */
+static void file_field(struct der *pe, unsigned k, int dnc, const char *fcp, const char *content)
+{
+	struct der f = {.n = 0}, x = {.n = 0};
+	char tag[3];
+	if (dnc)
+		der_hex(&f, "8000");
+	if (fcp != NULL) {
+		der_hex(&x, fcp);
+		der_tlv(&f, "A1", &x);
+	}
+	if (content != NULL) {
+		x.n = 0;
+		der_hex(&x, content);
+		der_tlv(&f, "83", &x);
+	}
+	snprintf(tag, sizeof tag, "%02X", 0xA0 + k);
+	der_tlv(pe, tag, &f);
+}
+
+/* The PE: choice tag (hex, "BB"), identification, template OID last arc,
+ * and its File fields in body. */
+static void template_pe(struct der *out, const char *tag, unsigned id, unsigned oid_last,
+                        const struct der *body)
+{
+	struct der v = {.n = 0};
+	char h[64];
+	snprintf(h, sizeof h, "A005800081%02X%02X", 1, id);
+	der_hex(&v, h);
+	snprintf(h, sizeof h, "810667810F0102%02X", oid_last);
+	der_hex(&v, h);
+	der_raw(&v, body->b, body->n);
+	der_tlv(out, tag, &v);
+}
+
+/* The built package with pe inserted before its end element; installed. */
+static void install_with(struct inst *in, const struct der *pe, int want_rc)
+{
+	size_t len;
+	uint8_t *pkg = build(&len);
+	/* the end element is the last 9 octets: AA 07 A0 05 80 00 81 01 id */
+	assert_true(len > 9);
+	assert_int_equal(pkg[len - 9], 0xAA);
+	assert_int_equal(pkg[len - 8], 0x07);
+	uint8_t *p = malloc(len + pe->n);
+	assert_non_null(p);
+	memcpy(p, pkg, len - 9);
+	memcpy(p + len - 9, pe->b, pe->n);
+	memcpy(p + len - 9 + pe->n, pkg + len - 9, 9);
+	assert_int_equal(install(in, p, len + pe->n, ARENA_CAP), want_rc);
+	free(p);
+	free(pkg);
+}
+
+static uint32_t usim_adf(const struct inst *in)
+{
+	uint32_t adf;
+	assert_int_equal(sf_fs_find_adf(&in->fs, in->out.usim_aid, in->out.usim_aid_len, &adf), 0);
+	return adf;
+}
+
+static void check_ef(const struct inst *in, uint32_t parent, uint16_t fid, uint32_t size,
+                     uint8_t sfi, const char *head_hex)
+{
+	uint32_t h;
+	struct sf_fs_info info;
+	uint8_t want[64], got[64];
+	print_message("  EF %04X\n", fid);
+	assert_int_equal(sf_fs_find(&in->fs, parent, fid, &h), 0);
+	assert_int_equal(sf_fs_info(&in->fs, h, &info), 0);
+	assert_int_equal(info.size, size);
+	assert_int_equal(info.sfi, sfi);
+	size_t n = unhex(head_hex, want, sizeof want);
+	assert_true(n <= size);
+	assert_int_equal(sf_fs_read_content(&in->fs, h, 0, got, n), 0);
+	assert_memory_equal(got, want, n);
+}
+
+/* DF_CD {2 23 143 1 2 2}: root from the template alone, EF_LAUNCHPAD with
+ * efFileSize, an EF_ICON with its fileID. */
+static void test_template_df_cd(void **state)
+{
+	(void)state;
+	struct der body = {.n = 0}, pe = {.n = 0};
+	file_field(&body, 2, 0, "", NULL);
+	file_field(&body, 3, 0, "800110", "01020304");
+	file_field(&body, 4, 0, "83026F40800108", "AABB");
+	template_pe(&pe, "B1", 40, 2, &body);
+	struct inst in;
+	install_with(&in, &pe, 0);
+	const uint8_t path[] = {0x7F, 0x11};
+	uint32_t cd;
+	struct sf_fs_info info;
+	assert_int_equal(sf_fs_find_path(&in.fs, path, 2, &cd), 0);
+	assert_int_equal(sf_fs_info(&in.fs, cd, &info), 0);
+	assert_int_equal(info.type, SF_FS_DF);
+	assert_int_equal(info.arr_rec, 14);
+	check_ef(&in, cd, 0x6F01, 16, 0, "01020304FF");
+	check_ef(&in, cd, 0x6F40, 8, 0, "AABBFF");
+	inst_free(&in);
+
+	/* an EF_ICON without fileID: the template cannot name it */
+	body.n = pe.n = 0;
+	file_field(&body, 2, 0, "", NULL);
+	file_field(&body, 4, 0, "800108", NULL);
+	template_pe(&pe, "B1", 40, 2, &body);
+	install_with(&in, &pe, SF_ESAIP_UNSUPPORTED);
+	assert_string_equal(in.err.field, "ef-icon");
+	inst_free(&in);
+}
+
+/* DF_EAP {2 23 143 1 2 12}: under the USIM ADF (the last application), the
+ * DF's FID from the profile, EF_EAPSTATUS with the template's size and
+ * default content 00. */
+static void test_template_eap(void **state)
+{
+	(void)state;
+	struct der body = {.n = 0}, pe = {.n = 0};
+	file_field(&body, 2, 0, "83025F10", NULL);
+	file_field(&body, 3, 0, "800120", "0102");
+	file_field(&body, 4, 0, "", NULL);
+	template_pe(&pe, "BB", 40, 12, &body);
+	struct inst in;
+	install_with(&in, &pe, 0);
+	uint32_t df;
+	assert_int_equal(sf_fs_find(&in.fs, usim_adf(&in), 0x5F10, &df), 0);
+	check_ef(&in, df, 0x4F01, 32, 0, "0102FF");
+	check_ef(&in, df, 0x4F02, 1, 0, "00");
+	inst_free(&in);
+
+	/* df-eap without fileID */
+	body.n = pe.n = 0;
+	file_field(&body, 2, 0, "", NULL);
+	file_field(&body, 4, 0, "", NULL);
+	template_pe(&pe, "BB", 40, 12, &body);
+	install_with(&in, &pe, SF_ESAIP_UNSUPPORTED);
+	assert_string_equal(in.err.field, "df-eap");
+	inst_free(&in);
+}
+
+/* DF_SNPN {2 23 143 1 2 15}: 5FE0 under the USIM, EF_PWS_SNPN 4F01 (1 octet)
+ * given by its content alone. */
+static void test_template_df_snpn(void **state)
+{
+	(void)state;
+	struct der body = {.n = 0}, pe = {.n = 0};
+	file_field(&body, 2, 0, "", NULL);
+	file_field(&body, 3, 0, NULL, "01");
+	template_pe(&pe, "BE", 40, 15, &body);
+	struct inst in;
+	install_with(&in, &pe, 0);
+	uint32_t df;
+	struct sf_fs_info info;
+	assert_int_equal(sf_fs_find(&in.fs, usim_adf(&in), 0x5FE0, &df), 0);
+	assert_int_equal(sf_fs_info(&in.fs, df, &info), 0);
+	assert_int_equal(info.type, SF_FS_DF);
+	check_ef(&in, df, 0x4F01, 1, 0, "01");
+	inst_free(&in);
+}
+
+/* DF_5G_ProSe {2 23 143 1 2 16}: 5FF0 under the USIM; EF_5G_PROSE_ST with
+ * content, EF_5G_PROSE_DD from the template (26 octets, SFI 2). */
+static void test_template_df_5gprose(void **state)
+{
+	(void)state;
+	struct der body = {.n = 0}, pe = {.n = 0};
+	file_field(&body, 2, 0, "", NULL);
+	file_field(&body, 3, 0, NULL, "03");
+	file_field(&body, 4, 0, "", NULL);
+	template_pe(&pe, "BF1F", 40, 16, &body);
+	struct inst in;
+	install_with(&in, &pe, 0);
+	uint32_t df;
+	assert_int_equal(sf_fs_find(&in.fs, usim_adf(&in), 0x5FF0, &df), 0);
+	check_ef(&in, df, 0x4F01, 1, 1, "03");
+	check_ef(&in, df, 0x4F02, 26, 2, "FFFF");
+	uint32_t h;
+	assert_int_equal(sf_fs_find(&in.fs, df, 0x4F03, &h), SF_ENOENT); /* not listed */
+	inst_free(&in);
+}
+
+/* "Created by Default": the built package lists 9 of the USIM template's
+ * 24 files and 4 of the MF's 6; the others are created with the template's
+ * size, SFI and default content. */
+static void test_created_by_default(void **state)
+{
+	(void)state;
+	size_t len;
+	uint8_t *pkg = build(&len);
+	struct inst in;
+	assert_int_equal(install(&in, pkg, len, ARENA_CAP), 0);
+	assert_int_equal(in.out.files, 30);
+	uint32_t adf = usim_adf(&in), iccid;
+	struct sf_fs_info info;
+	const uint8_t iccid_path[] = {0x2F, 0xE2};
+	assert_int_equal(sf_fs_find_path(&in.fs, iccid_path, 2, &iccid), 0);
+	assert_int_equal(sf_fs_info(&in.fs, iccid, &info), 0);
+	uint32_t mf = info.parent;
+	check_ef(&in, mf, 0x2F05, 2, 5, "FFFF");                        /* EF_PL */
+	check_ef(&in, mf, 0x2F08, 5, 8, "FF");                          /* EF_UMPC */
+	check_ef(&in, adf, 0x6F31, 1, 0x12, "0A");                      /* EF_HPPLMN */
+	check_ef(&in, adf, 0x6F09, 33, 9, "07FFFF");                    /* EF_KEYSPS */
+	check_ef(&in, adf, 0x6F7E, 11, 0x0B, "FFFFFFFFFFFFFF0000FF01"); /* EF_LOCI */
+	check_ef(&in, adf, 0x6FC4, 128, 0, "FFFF");                     /* EF_NETPAR */
+	/* EF_SMS: 10 records of 176, each 00 FF...FF */
+	uint32_t h;
+	uint8_t b[2];
+	assert_int_equal(sf_fs_find(&in.fs, adf, 0x6F3C, &h), 0);
+	assert_int_equal(sf_fs_info(&in.fs, h, &info), 0);
+	assert_int_equal(info.type, SF_FS_EF_LINEAR_FIXED);
+	assert_int_equal(info.rec_len, 176);
+	assert_int_equal(info.nrec, 10);
+	assert_int_equal(info.arr_fid, 0x6F06);
+	assert_int_equal(info.arr_rec, 5);
+	assert_int_equal(sf_fs_read_content(&in.fs, h, 9 * 176, b, 2), 0);
+	assert_int_equal(b[0], 0x00);
+	assert_int_equal(b[1], 0xFF);
+	/* listed files keep their content: EF_AD as the package gives it */
+	assert_int_equal(sf_fs_find(&in.fs, adf, 0x6FAD, &h), 0);
+	inst_free(&in);
+	free(pkg);
+}
+
+/* ADF_ISIM {2 23 143 1 2 8}, created by default: EF_AD (optional in
+ * PE-ISIM) is created with 00 00 00 when the PE leaves it out, and not at
+ * all when the PE lists it with doNotCreate. */
+static void test_created_by_default_isim(void **state)
+{
+	(void)state;
+	static const uint8_t isim_aid[] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x04};
+	for (int dnc = 0; dnc < 2; dnc++) {
+		struct der body = {.n = 0}, pe = {.n = 0};
+		file_field(&body, 2, 0, "83027FF08407A0000000871004", NULL); /* adf-isim */
+		file_field(&body, 3, 0, "800110", "8005");                   /* ef-impi */
+		file_field(&body, 4, 0, "820442210010800110", NULL);         /* ef-impu */
+		file_field(&body, 5, 0, "800110", "8003");                   /* ef-domain */
+		file_field(&body, 6, 0, NULL, "01");                         /* ef-ist */
+		if (dnc)
+			file_field(&body, 7, 1, NULL, NULL);                 /* ef-ad */
+		file_field(&body, 8, 0, "820442210010800120", "8001019000"); /* ef-arr */
+		template_pe(&pe, "B5", 40, 8, &body);
+		struct inst in;
+		install_with(&in, &pe, 0);
+		uint32_t adf, h;
+		assert_int_equal(sf_fs_find_adf(&in.fs, isim_aid, sizeof isim_aid, &adf), 0);
+		if (dnc)
+			assert_int_equal(sf_fs_find(&in.fs, adf, 0x6FAD, &h), SF_ENOENT);
+		else
+			check_ef(&in, adf, 0x6FAD, 3, 3, "000000");
+		check_ef(&in, adf, 0x6F02, 16, 2, "8005FF");
+		inst_free(&in);
+	}
 }
 
 /* ---- errors ---- */
@@ -434,9 +738,17 @@ static void test_small_arena(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ts48),        cmocka_unit_test(test_built_milenage),
-	    cmocka_unit_test(test_truncated),   cmocka_unit_test(test_duplicate_fid),
+	    cmocka_unit_test(test_ts48),
+	    cmocka_unit_test(test_built_milenage),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_duplicate_fid),
 	    cmocka_unit_test(test_small_arena),
+	    cmocka_unit_test(test_template_df_cd),
+	    cmocka_unit_test(test_template_eap),
+	    cmocka_unit_test(test_template_df_snpn),
+	    cmocka_unit_test(test_template_df_5gprose),
+	    cmocka_unit_test(test_created_by_default),
+	    cmocka_unit_test(test_created_by_default_isim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

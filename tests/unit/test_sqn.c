@@ -122,11 +122,23 @@ static void test_replay_and_resync(void **state)
 					 SF_EAKA_MACS);
 			assert_int_equal(h2.seq, lost.seq);
 		}
-		/* A counter already ahead of SQN_MS is kept. */
+		/* A counter ahead of SQN_MS whose next SQN is within Δ is kept... */
 		struct sf_sqn_he ahead;
 		sf_sqn_he_init(&ahead, 5, 5000);
 		assert_int_equal(sf_aka_auc_resync(&ctx, &ahead, v[2].rand, r.auts, &sqn_ms), 0);
 		assert_int_equal(ahead.seq, 5000);
+		/* ...one further ahead than Δ is reset to SQN_MS, and its next
+		 * vector is accepted. */
+		ahead.delta = 256;
+		ahead.seq = 103 + 300;
+		assert_int_equal(sf_aka_auc_resync(&ctx, &ahead, v[2].rand, r.auts, &sqn_ms), 0);
+		assert_int_equal(ahead.seq, 103);
+		struct sf_sqn_ms ms256;
+		sf_sqn_ms_init(&ms256, 5, 256, 0);
+		sf_sqn_ms_set_all(&ms256, sqn_ms);
+		assert_int_equal(sf_aka_auc_generate(&ctx, &ahead, 0, AMF, &det.rng, v + 2, 1), 0);
+		assert_int_equal(sf_aka_usim_authenticate(&ctx, &ms256, v[2].rand, v[2].autn,
+							  v[2].autn_len, &r), 0);
 		sf_aka_free(&ctx);
 	}
 }

@@ -45,6 +45,8 @@ int sf_cli_dispatch(const char *group, const struct sf_cli_cmd *cmds, int argc, 
 int sf_cmd_aka(int argc, char **argv);
 int sf_cmd_profile(int argc, char **argv);
 int sf_cmd_euicc(int argc, char **argv);
+int sf_cmd_auc(int argc, char **argv);    /* cmd_auc.c: auc export --to osmo-hlr */
+int sf_cmd_attach(int argc, char **argv); /* cmd_attach.c: attach --hlr gsup:// */
 /* simfleet euicc serve (cmd_serve.c) */
 int sf_cmd_euicc_serve(int argc, char **argv);
 

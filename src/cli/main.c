@@ -25,6 +25,8 @@ static int cmd_version(int argc, char **argv)
 
 static const struct sf_cli_cmd top[] = {
 	{"aka", sf_cmd_aka, "the AKA engine: vectors, USIM checks, resync, key derivations"},
+	{"attach", sf_cmd_attach, "simulate a network attach: USIM against an HLR (GSUP)"},
+	{"auc", sf_cmd_auc, "the operator's AuC side: export subscribers to osmo-hlr"},
 	{"euicc", sf_cmd_euicc, "the software eUICC: state, profiles, APDUs"},
 	{"profile", sf_cmd_profile, "build and inspect SAIP profile packages"},
 	{"version", cmd_version, "version and build information"},

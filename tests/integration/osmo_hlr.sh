@@ -1,0 +1,211 @@
+#!/bin/bash
+# simfleet against osmo-hlr, a real HLR nobody here wrote (issue 6):
+# subscribers exported through osmo-hlr's CTRL interface (auc export), then
+# `simfleet attach --hlr gsup://` runs AKA between osmo-hlr's AuC (GSUP
+# SendAuthInfo) and the software eUICC: attach succeeds (in-process and via
+# `euicc serve --socket`), a USIM whose SQN ran ahead is resynchronised from
+# AUTS, a wrong K is a MAC failure, an IMSI not in the HLR is unknown, bad
+# CSVs change nothing, and no key reaches the output.
+#
+# osmo-hlr's ports are fixed (GSUP 4222, VTY 4258, CTRL 4259: osmo-hlr 1.5
+# ignores a configured VTY port and libosmoctrl 1.7 has no CTRL port
+# setting), hence RESOURCE_LOCK gsup4222; skipped (77) where osmo-hlr is not
+# installed or those ports are taken.  Only the processes started here are
+# stopped, by their PID.
+# Usage: osmo_hlr.sh PATH/TO/simfleet
+set -u
+SF=${1:?usage: osmo_hlr.sh SIMFLEET}
+command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+command -v osmo-hlr >/dev/null || { echo "SKIP: osmo-hlr not installed (scripts/bootstrap)"; exit 77; }
+if "$SF" attach --state /nonexistent --hlr gsup://127.0.0.1:4222 2>&1 | grep -q "without libosmo-gsup-client"; then
+	echo "SKIP: simfleet built without libosmo-gsup-client"; exit 77
+fi
+for port in 4222 4258 4259; do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		echo "SKIP: 127.0.0.1:$port is in use (another osmo-hlr?)"; exit 77
+	fi
+done
+
+pass=0 fail=0
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2' want '$3'"; fi; }
+field() { jq -r ".$2 // \"<none>\"" <<<"$1"; }
+rnd() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+# luhn DIGITS: DIGITS followed by its Luhn check digit
+luhn() {
+	local s=$1 sum=0 i d dbl=1
+	for ((i = ${#s} - 1; i >= 0; i--)); do
+		d=${s:i:1}
+		if ((dbl)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
+		sum=$((sum + d)); dbl=$((1 - dbl))
+	done
+	echo "$s$(((10 - sum % 10) % 10))"
+}
+
+# ---- osmo-hlr on loopback with a temporary database ----
+cat >"$tmp/hlr.cfg" <<'EOF'
+log stderr
+ logging filter all 1
+ logging color 0
+ logging level main notice
+ logging level db notice
+ logging level auc notice
+line vty
+ bind 127.0.0.1
+ctrl
+ bind 127.0.0.1
+hlr
+ gsup
+  bind ip 127.0.0.1
+EOF
+osmo-hlr -c "$tmp/hlr.cfg" -l "$tmp/hlr.db" 2>"$tmp/hlr.log" &
+HLR_PID=$!
+pids+=("$HLR_PID")
+up=0
+for _ in $(seq 100); do
+	if (exec 3<>/dev/tcp/127.0.0.1/4259) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; then
+		up=1; break
+	fi
+	kill -0 "$HLR_PID" 2>/dev/null || break
+	sleep 0.1
+done
+if [ $up = 0 ]; then
+	echo "FAIL: osmo-hlr did not come up:" >&2; cat "$tmp/hlr.log" >&2; exit 1
+fi
+CTRL=127.0.0.1:4259 HLR=gsup://127.0.0.1:4222
+
+# ---- subscribers: A ok, B stale SQN, C wrong K in the HLR, D not exported,
+#      E only in bad CSVs first ----
+declare -A IMSI K OPC ST
+n=0
+for s in A B C D E; do
+	n=$((n + 1))
+	IMSI[$s]=00101000000001$n
+	K[$s]=$(rnd 16) OPC[$s]=$(rnd 16)
+	ST[$s]=$tmp/euicc-$s
+	iccid=$(luhn 890001234567890100$n)
+	"$SF" euicc init --state "${ST[$s]}" --test-mode >/dev/null || bad "init $s"
+	"$SF" profile build --iccid "$iccid" --imsi "${IMSI[$s]}" --alg milenage \
+		--k "${K[$s]}" --opc "${OPC[$s]}" -o "$tmp/$s.der" >/dev/null || bad "profile build $s"
+	"$SF" euicc install-local --state "${ST[$s]}" --enable "$tmp/$s.der" >/dev/null ||
+		bad "install $s"
+done
+row() { echo "${IMSI[$1]},$(luhn 8900012345678901000),milenage,${2:-${K[$1]}},${OPC[$1]}"; }
+
+# attach_expect LABEL SUB RESULT [EXIT]: runs attach on SUB's eUICC
+attach_expect() {
+	local out rc
+	out=$("$SF" attach --state "${ST[$2]}" --hlr "$HLR" 2>"$tmp/err")
+	rc=$?
+	LAST=$out
+	expect_eq "$1 result" "$(field "$out" result)" "$3"
+	expect_eq "$1 exit" $rc "${4:-$([ "$3" = ok ] && echo 0 || echo 1)}"
+	expect_eq "$1 imsi" "$(field "$out" imsi)" "${IMSI[$2]}"
+	for s in A B C D E; do
+		if grep -qi -e "${K[$s]}" -e "${OPC[$s]}" <<<"$out$(cat "$tmp/err")"; then
+			bad "$1: a key of $s reached the output"
+		fi
+	done
+}
+
+# ---- bad CSVs change nothing ----
+{ echo imsi,iccid,alg,k,opc; row E; row A 0123; } >"$tmp/bad-k.csv"
+"$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/bad-k.csv" >"$tmp/out" 2>"$tmp/err"
+expect_eq "bad K exit" $? 2
+grep -q "row 2 (line 3), column k" "$tmp/err" && ok || bad "bad K message: $(cat "$tmp/err")"
+{ echo imsi,iccid,alg,opc,k; row E; } >"$tmp/bad-hdr.csv"
+"$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/bad-hdr.csv" >"$tmp/out" 2>"$tmp/err"
+expect_eq "bad header exit" $? 2
+good=$(luhn 8900012345678901000)
+badiccid=${good:0:19}$(((${good:19:1} + 1) % 10))
+{ echo imsi,iccid,alg,k,opc; row E; echo "${IMSI[A]},$badiccid,milenage,${K[A]},${OPC[A]}"; } >"$tmp/bad-iccid.csv"
+"$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/bad-iccid.csv" >"$tmp/out" 2>"$tmp/err"
+expect_eq "bad ICCID exit" $? 2
+grep -q "row 2 (line 3), column iccid" "$tmp/err" && ok || bad "bad ICCID message: $(cat "$tmp/err")"
+{ echo imsi,iccid,alg,k,opc; row E; echo "${IMSI[A]},$(luhn 8900012345678901000),tuak,${K[A]},${OPC[A]}"; } >"$tmp/bad-alg.csv"
+"$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/bad-alg.csv" >"$tmp/out" 2>"$tmp/err"
+expect_eq "bad alg exit" $? 2
+grep -q "column alg" "$tmp/err" && ok || bad "bad alg message: $(cat "$tmp/err")"
+for f in bad-k bad-hdr bad-iccid bad-alg; do
+	grep -qi -e "${K[A]}" -e "${OPC[A]}" -e "${K[E]}" "$tmp/err" && bad "$f: key in the message"
+done
+attach_expect "E after bad CSVs" E unknown_subscriber
+
+# ---- the export ----
+{ echo imsi,iccid,alg,k,opc; row A; row B; row C "$(rnd 16)"; } >"$tmp/good.csv"
+out=$("$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/good.csv" 2>"$tmp/err")
+expect_eq "export exit" $? 0
+expect_eq "exported" "$(field "$out" exported)" 3
+grep -qi -e "${K[A]}" -e "${OPC[A]}" <<<"$out$(cat "$tmp/err")" && bad "export printed a key"
+
+# An IMSI already in the HLR stops the whole run: E is not created either.
+{ echo imsi,iccid,alg,k,opc; row E; row A; } >"$tmp/dup.csv"
+"$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/dup.csv" >"$tmp/out" 2>"$tmp/err"
+expect_eq "existing IMSI exit" $? 1
+grep -q "${IMSI[A]} (row 2) is already in osmo-hlr" "$tmp/err" && ok || bad "existing IMSI message: $(cat "$tmp/err")"
+attach_expect "E after refused export" E unknown_subscriber
+
+# ---- attach ----
+attach_expect "A attach" A ok
+expect_eq "A steps" "$(jq -c '[.steps[].step]' <<<"$LAST")" \
+	'["select_usim","read_imsi","send_auth_info","authenticate","compare"]'
+attach_expect "A attach again" A ok
+
+# B: the USIM has accepted SEQ 1000 in every IND slot (TS 33.102 C.3.2:
+# 2^5 entries; osmo-hlr picks the IND per GSUP client) from elsewhere, far
+# ahead of the HLR's counter: the first vector is refused with AUTS, and
+# osmo-hlr resynchronises from it.
+apdus=(00a4040407a0000000871002)
+for ind in $(seq 0 31); do
+	R=$(rnd 16)
+	V=$("$SF" aka gen --alg milenage --k "${K[B]}" --opc "${OPC[B]}" \
+		--sqn "$(printf '%012x' $(((1000 << 5) | ind)))" --amf 8000 --rand "$R")
+	apdus+=("008800812210${R}10$(field "$V" autn)00")
+done
+r=$("$SF" euicc apdu --state "${ST[B]}" "${apdus[@]}" | tail -n +2 | cut -c1-4 | sort | uniq -c | tr -s ' ')
+expect_eq "B pre-authenticated in 32 slots" "$r" " 32 db08"
+attach_expect "B stale SQN" B ok
+expect_eq "B steps" "$(jq -c '[.steps[] | .step + ":" + (.result // "")]' <<<"$LAST")" \
+	'["select_usim:","read_imsi:","send_auth_info:","authenticate:sync_failure","send_auth_info_resync:","authenticate:success","compare:"]'
+attach_expect "B after resync" B ok
+expect_eq "B no second resync" "$(jq '[.steps[] | select(.step == "send_auth_info_resync")] | length' <<<"$LAST")" 0
+
+attach_expect "C wrong K" C mac_failure
+attach_expect "D not in the HLR" D unknown_subscriber
+
+# Through `euicc serve --socket`, as a modem's card would be reached.
+"$SF" euicc serve --state "${ST[A]}" --socket "$tmp/card.sock" 2>"$tmp/serve.log" &
+SERVE_PID=$!
+pids+=("$SERVE_PID")
+for _ in $(seq 100); do grep -q "serving EID" "$tmp/serve.log" && break; sleep 0.1; done
+out=$("$SF" attach --socket "$tmp/card.sock" --hlr "$HLR" 2>"$tmp/err")
+expect_eq "A via socket exit" $? 0
+expect_eq "A via socket" "$(field "$out" result)" ok
+kill "$SERVE_PID" && wait "$SERVE_PID" 2>/dev/null
+
+# E, now exported alone, attaches: the refused runs left nothing behind.
+{ echo imsi,iccid,alg,k,opc; row E; } >"$tmp/e.csv"
+out=$("$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/e.csv" 2>"$tmp/err")
+expect_eq "E export" "$(field "$out" exported)" 1
+attach_expect "E attach" E ok
+
+# Usage errors.
+"$SF" attach --state "${ST[A]}" --hlr http://127.0.0.1:4222 >/dev/null 2>"$tmp/err"
+expect_eq "bad --hlr exit" $? 2
+"$SF" auc export --to osmo-hlr --input "$tmp/e.csv" >/dev/null 2>"$tmp/err"
+expect_eq "missing --ctrl exit" $? 2
+
+# The HLR gone: unreachable, exit 1.
+kill "$HLR_PID" && wait "$HLR_PID" 2>/dev/null
+attach_expect "HLR stopped" A hlr_unreachable
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

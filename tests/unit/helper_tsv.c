@@ -111,3 +111,25 @@ void sf__assert_mem(const char *label, const void *a, const void *b, size_t len,
 	sf_hex_encode(hb, sizeof(hb), b, n);
 	fail_msg("%s:%d: %s differs\n  got      %s\n  expected %s", file, line, label, ha, hb);
 }
+
+uint8_t *sf_test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *b = NULL;
+	long n;
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+		b = malloc((size_t)n + 1);
+		if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+			free(b);
+			b = NULL;
+		}
+		if (b) {
+			b[n] = 0;
+			*len = (size_t)n;
+		}
+	}
+	fclose(f);
+	return b;
+}

@@ -28,6 +28,9 @@ const char *sf_tsv_get(const struct sf_tsv *t, size_t r, const char *col);
 size_t sf_tsv_hex(const struct sf_tsv *t, size_t r, const char *col, uint8_t *dst, size_t cap);
 /* Decodes a hex string (test helper, fails the test on error). */
 size_t sf_test_unhex(const char *hex, uint8_t *dst, size_t cap);
+/* Reads a whole file into a malloc'ed buffer with a NUL after it (*len
+ * excludes it); NULL when it cannot be read or is empty. */
+uint8_t *sf_test_read_file(const char *path, size_t *len);
 /* Asserts two buffers are equal, printing both in hex and the label on failure. */
 #define sf_assert_mem(label, a, b, len) sf__assert_mem((label), (a), (b), (len), __FILE__, __LINE__)
 void sf__assert_mem(const char *label, const void *a, const void *b, size_t len, const char *file,

@@ -27,28 +27,6 @@ static const char *const ts48[] = {
 	"TS48_V7.0_eSIM_GTP_SAIP2.3_NoBERTLV_NoRAMRFM",
 };
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = NULL;
-	long n;
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-		b = malloc((size_t)n + 1);
-		if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-			free(b);
-			b = NULL;
-		}
-		if (b) {
-			b[n] = 0;
-			*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return b;
-}
-
 /* Parses a whole package; returns the element count or the error. */
 static int parse_all(const uint8_t *pkg, size_t len, struct sf_saip_error *e)
 {
@@ -103,14 +81,14 @@ static void test_ts48(void **state)
 	for (size_t f = 0; f < sizeof(ts48) / sizeof(ts48[0]); f++) {
 		size_t dlen = 0, tlen = 0;
 		snprintf(path, sizeof(path), "%s/gsma/ts48-v7/%s.der", shared, ts48[f]);
-		uint8_t *der = read_file(path, &dlen);
+		uint8_t *der = sf_test_read_file(path, &dlen);
 		if (!der) {
 			print_message("%s not found: skipping the TS.48 profiles (../shared/gsma absent)\n",
 				      path);
 			skip();
 		}
 		snprintf(path, sizeof(path), "%s/gsma/ts48-v7/%s.txt", shared, ts48[f]);
-		char *txt = (char *)read_file(path, &tlen);
+		char *txt = (char *)sf_test_read_file(path, &tlen);
 		assert_non_null(txt);
 
 		/* The element names, in order, from the value notation. */

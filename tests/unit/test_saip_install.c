@@ -35,28 +35,6 @@ static const char *const ts48[] = {
 static const uint8_t usim_aid[] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10,
                                    0x02, 0xFF, 0x49, 0xFF, 0x05, 0x89};
 
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *b = NULL;
-	long n;
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-		b = malloc((size_t)n + 1);
-		if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-			free(b);
-			b = NULL;
-		}
-		if (b) {
-			b[n] = 0;
-			*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return b;
-}
-
 static uint8_t *load(const char *name, const char *ext, size_t *len)
 {
 	const char *shared = getenv("SF_SHARED");
@@ -64,7 +42,7 @@ static uint8_t *load(const char *name, const char *ext, size_t *len)
 	if (shared == NULL)
 		return NULL;
 	snprintf(path, sizeof path, "%s/gsma/ts48-v7/%s.%s", shared, name, ext);
-	return read_file(path, len);
+	return sf_test_read_file(path, len);
 }
 
 static size_t unhex(const char *s, uint8_t *dst, size_t cap)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "helper_tsv.h"
 #include "simfleet/der.h"
 #include "simfleet/err.h"
 #include "simfleet/saip.h"

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "helper_tsv.h"
 #include "simfleet/card.h"
 #include "simfleet/err.h"
 #include "simfleet/saip.h"

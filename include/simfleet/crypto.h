@@ -231,4 +231,109 @@ int sf_bsp_mac_only(struct sf_bsp *bsp, uint8_t tag, const uint8_t *pt, size_t p
 int sf_bsp_unprotect(struct sf_bsp *bsp, uint8_t tag, const uint8_t *tlv, size_t tlv_len,
                      uint8_t *dst, size_t dst_len, size_t *out_len);
 
+
+/* ====================================================================
+ * X.509 certificates (RFC 5280) for the GSMA RSP PKI (SGP.22 §4.5.2)
+ * --------------------------------------------------------------------
+ * Added for the pki module (include/simfleet/pki.h): parsing, reading the
+ * fields that the GSMA rules look at, issuing test certificates and
+ * checking one signature.  Chain policy lives in src/pki/pki.c; nothing
+ * here applies RFC 5280 path rules (in particular no DirName constraint
+ * check, which GSMA EID-prefix constraints do not follow).
+ * ==================================================================== */
+
+/* Opaque parsed certificate; the caller owns it (sf_x509_free). */
+struct sf_x509;
+
+/* Parses one certificate, PEM ("-----BEGIN CERTIFICATE-----") or DER
+ * (exactly len octets).  Returns 0, SF_EINVAL, SF_ENOMEM or SF_EPKI_FORMAT. */
+int sf_x509_load(const uint8_t *data, size_t len, struct sf_x509 **out);
+
+/* Frees the certificate.  NULL is accepted. */
+void sf_x509_free(struct sf_x509 *cert);
+
+/* Writes the certificate as PEM, NUL-terminated (*out_len = strlen); on
+ * SF_EBUFSIZE *out_len is the size needed.  Returns 0, SF_EINVAL,
+ * SF_EBUFSIZE or SF_ECRYPTO_BACKEND. */
+int sf_x509_pem(const struct sf_x509 *cert, char *dst, size_t dst_len, size_t *out_len);
+
+/* The DER encoding, owned by cert (valid until sf_x509_free). */
+int sf_x509_der(const struct sf_x509 *cert, const uint8_t **der, size_t *der_len);
+
+/* The subject public key as a new key object (caller frees).  Returns 0,
+ * SF_EINVAL, SF_ECRYPTO_KEY, SF_ECRYPTO_CURVE or SF_ENOMEM. */
+int sf_x509_public_key(const struct sf_x509 *cert, struct sf_ec_key **out);
+
+/* 0 when cert's signature (ecdsa-with-SHA256) verifies with key, else
+ * SF_ECRYPTO_SIG (also for another signature algorithm) or SF_EINVAL. */
+int sf_x509_check_signature(const struct sf_x509 *cert, const struct sf_ec_key *key);
+
+#define SF_X509_KU_DIGITAL_SIGNATURE 0x80u /* keyUsage bits as OpenSSL's KU_* */
+#define SF_X509_KU_KEY_CERT_SIGN 0x04u
+#define SF_X509_KU_CRL_SIGN 0x02u
+#define SF_X509_EKU_SERVER_AUTH 0x1u
+#define SF_X509_EKU_CLIENT_AUTH 0x2u
+#define SF_X509_NAME_MAX 256
+#define SF_X509_ATTR_MAX 65
+#define SF_X509_OID_MAX 64
+#define SF_X509_KEYID_MAX 32
+#define SF_X509_LIST_MAX 4
+
+/* The fields of a certificate that the GSMA rules and `pki show` use.
+ * Strings are NUL-terminated and truncated to their buffers. */
+struct sf_x509_info {
+	char subject[SF_X509_NAME_MAX]; /* one line, RFC 2253 order */
+	char issuer[SF_X509_NAME_MAX];
+	char subject_o[SF_X509_ATTR_MAX];      /* organizationName, "" if none */
+	char subject_serial[SF_X509_ATTR_MAX]; /* serialNumber attribute (EID) */
+	char serial_hex[SF_X509_ATTR_MAX];     /* certificate serial number */
+	int64_t not_before, not_after;         /* seconds since 1970 (UTC) */
+	uint8_t ski[SF_X509_KEYID_MAX];
+	size_t ski_len; /* 0: no subjectKeyIdentifier */
+	uint8_t aki[SF_X509_KEYID_MAX];
+	size_t aki_len;    /* 0: no authorityKeyIdentifier keyIdentifier */
+	int has_ku;        /* keyUsage present */
+	uint32_t ku;       /* SF_X509_KU_* bits */
+	int is_ca;         /* basicConstraints cA */
+	long pathlen;      /* -1: none */
+	int has_eku;
+	uint32_t eku; /* SF_X509_EKU_* bits */
+	char policies[SF_X509_LIST_MAX][SF_X509_OID_MAX];
+	size_t n_policies;
+	int has_nc; /* nameConstraints present */
+	char nc_o[SF_X509_ATTR_MAX];      /* first permitted DirName: O */
+	char nc_serial[SF_X509_ATTR_MAX]; /* ... and serialNumber (EID prefix) */
+	char san[SF_X509_LIST_MAX][SF_X509_NAME_MAX]; /* "DNS:x", "IP:a.b.c.d", "RID:oid" */
+	size_t n_san;
+	enum sf_ec_curve curve; /* 0: not a supported EC key */
+	int self_signed_name;   /* subject == issuer */
+};
+
+/* Fills info.  Returns 0, SF_EINVAL, SF_ENOMEM or SF_EPKI_FORMAT (an
+ * extension does not decode). */
+int sf_x509_get_info(const struct sf_x509 *cert, struct sf_x509_info *info);
+
+/* What sf_x509_issue puts in a certificate (the SGP.22 §4.5.2 profiles). */
+struct sf_x509_spec {
+	const char *c, *o, *ou, *serial_number, *cn; /* subject; NULL = absent */
+	uint64_t serial;                             /* certificate serial, > 0 */
+	int64_t not_before, not_after;               /* seconds since 1970 (UTC) */
+	int ca;                                      /* basicConstraints cA (critical) */
+	long pathlen;                                /* -1: none */
+	uint32_t ku;                                 /* SF_X509_KU_* (critical); 0: none */
+	uint32_t eku;                                /* SF_X509_EKU_*; 0: none */
+	const char *policy;         /* certificatePolicies OID (critical); NULL: none */
+	const char *nc_o, *nc_serial; /* nameConstraints permitted DirName; NULL: none */
+	const char *san_dns, *san_ip, *san_rid; /* subjectAltName entries; NULL: absent */
+};
+
+/* Issues a certificate for subject_key (public part used) signed with
+ * issuer_key (ECDSA-SHA256), with SKI (SHA-1 of the key) and, unless
+ * self-signed, AKI = the issuer's SKI.  issuer NULL = self-signed (issuer_key
+ * must then be subject_key).  *out is caller-owned.  Returns 0, SF_EINVAL,
+ * SF_ENOMEM or SF_ECRYPTO_BACKEND. */
+int sf_x509_issue(const struct sf_x509_spec *spec, const struct sf_ec_key *subject_key,
+                  const struct sf_x509 *issuer, const struct sf_ec_key *issuer_key,
+                  struct sf_x509 **out);
+
 #endif

@@ -101,7 +101,25 @@
 	X(ECRYPTO_BSP_MAC, -705, "BSP: segment C-MAC does not verify (scp03tSecurityError)") \
 	X(ECRYPTO_BSP_FORMAT, -706, "BSP: segment malformed: tag, length, block size or padding (scp03tStructureError)") \
 	X(ECRYPTO_CRT, -707, "BSP: CRT key type/length not supported (only AES 88, 16 octets)") \
-	X(ECRYPTO_BACKEND, -708, "crypto: the host crypto library (OpenSSL) refused the operation")
+	X(ECRYPTO_BACKEND, -708, "crypto: the host crypto library (OpenSSL) refused the operation") \
+	X(EPKI_FORMAT, -720, "PKI: certificate malformed (not PEM/DER X.509, or an extension does not decode)") \
+	X(EPKI_UNKNOWN_CI, -721, "PKI: the chain does not lead to the trusted CI (authority key identifier)") \
+	X(EPKI_CHAIN, -722, "PKI: chain incomplete or too long (issuer certificate missing)") \
+	X(EPKI_SIG, -723, "PKI: a certificate signature does not verify with its issuer's key") \
+	X(EPKI_VALIDITY, -724, "PKI: a certificate is expired or not yet valid") \
+	X(EPKI_USAGE, -725, "PKI: key usage, extended key usage or basic constraints not allowed for this place") \
+	X(EPKI_ROLE, -726, "PKI: certificate policy is not the GSMA role expected (id-rspRole-*)") \
+	X(EPKI_EID, -727, "PKI: EID not valid or outside the EUM's permitted EID prefix") \
+	X(EAUC_UNKNOWN, -420, "AuC: no subscriber with this IMSI") \
+	X(EAUC_SUSPENDED, -421, "AuC: subscriber is suspended: no vectors or resync until resumed") \
+	X(EAUC_MASTER_KEY, -422, "AuC: the master key does not open this database (wrong key file)") \
+	X(EAUC_KEYFILE, -423, "AuC: master key file missing, not 32 octets (64 hex digits) or not private (0600)") \
+	X(EAUC_DB_EXISTS, -424, "AuC: database file already exists") \
+	X(EAUC_DUPLICATE, -425, "AuC: IMSI already provisioned, or twice in the same import") \
+	X(EAUC_SCHEMA, -426, "AuC: not an AuC database, or written by a newer simfleet") \
+	X(EAUC_DB, -427, "AuC: database error (SQLite)") \
+	X(EAUC_BUSY, -428, "AuC: database locked by another writer") \
+	X(EAUC_INVALID, -429, "AuC: subscriber record not valid (IMSI, ICCID, algorithm parameters or IND)")
 
 enum sf_err {
 	SF_OK = 0,

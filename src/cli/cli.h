@@ -49,5 +49,6 @@ int sf_cmd_auc(int argc, char **argv);    /* cmd_auc.c: auc export --to osmo-hlr
 int sf_cmd_attach(int argc, char **argv); /* cmd_attach.c: attach --hlr gsup:// */
 /* simfleet euicc serve (cmd_serve.c) */
 int sf_cmd_euicc_serve(int argc, char **argv);
+int sf_cmd_pki(int argc, char **argv); /* cmd_pki.c: simfleet pki */
 
 #endif

@@ -28,6 +28,7 @@ static const struct sf_cli_cmd top[] = {
 	{"attach", sf_cmd_attach, "simulate a network attach: USIM against an HLR (GSUP)"},
 	{"auc", sf_cmd_auc, "the operator's AuC side: export subscribers to osmo-hlr"},
 	{"euicc", sf_cmd_euicc, "the software eUICC: state, profiles, APDUs"},
+	{"pki", sf_cmd_pki, "GSMA RSP PKI: test PKI, eUICC certificates, chain checks"},
 	{"profile", sf_cmd_profile, "build and inspect SAIP profile packages"},
 	{"version", cmd_version, "version and build information"},
 	{NULL, NULL, NULL},

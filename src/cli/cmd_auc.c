@@ -610,8 +610,24 @@ static int cmd_export(int argc, char **argv)
 	return sf_cli_print(out);
 }
 
+/* The AuC database subcommands (cmd_auc_db.c). */
+int sf__cmd_auc_init(int argc, char **argv);
+int sf__cmd_auc_import(int argc, char **argv);
+int sf__cmd_auc_vectors(int argc, char **argv);
+int sf__cmd_auc_resync(int argc, char **argv);
+int sf__cmd_auc_suspend(int argc, char **argv);
+int sf__cmd_auc_resume(int argc, char **argv);
+int sf__cmd_auc_rekey(int argc, char **argv);
+
 static const struct sf_cli_cmd auc_cmds[] = {
     {"export", cmd_export, "provision subscribers into osmo-hlr (CTRL) from a CSV"},
+    {"init", sf__cmd_auc_init, "create an AuC database and its master key file"},
+    {"import", sf__cmd_auc_import, "add subscribers from CSV or JSON, all or nothing"},
+    {"vectors", sf__cmd_auc_vectors, "issue 3G/GSM/EPS/5G vectors with a durable SQN"},
+    {"resync", sf__cmd_auc_resync, "resynchronise SEQ_HE from a USIM's AUTS"},
+    {"suspend", sf__cmd_auc_suspend, "refuse vectors to a subscriber"},
+    {"resume", sf__cmd_auc_resume, "serve a suspended subscriber again"},
+    {"rekey", sf__cmd_auc_rekey, "re-seal every K and OPc under a new master key"},
     {NULL, NULL, NULL},
 };
 

@@ -43,10 +43,6 @@ struct sf_serve_cfg {
 	unsigned retry_ms;
 };
 
-/* Splits "HOST:PORT", "HOST" (port = SF_SERVE_VPCD_PORT) or "[V6ADDR]:PORT"
- * into host (NUL-terminated, host_cap octets) and port.  Returns 0 or
- * SF_ETRANSPORT_ADDR. */
-int sf_serve_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port);
 
 /* Serves one connected stream fd until the peer closes it (returns 0), *stop
  * is set (0), or an error: SF_ETRANSPORT_FRAME (protocol error),

@@ -35,4 +35,10 @@ int sf_ct_eq(const void *a, const void *b, size_t len);
 /* Zeroes len bytes in a way the compiler may not remove. */
 void sf_wipe(void *p, size_t len);
 
+/* Splits "HOST:PORT" or "[V6ADDR]:PORT" into host (NUL-terminated, host_cap
+ * octets) and port 1..65535; "HOST" alone takes default_port, or is refused
+ * when default_port is 0.  Returns 0, SF_EINVAL or SF_ETRANSPORT_ADDR. */
+int sf_hostport_parse(const char *s, char *host, size_t host_cap, uint16_t *port,
+		      uint16_t default_port);
+
 #endif

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include "simfleet/err.h"
 #include "simfleet/util.h"
 
 void sf_cli_err(const char *fmt, ...)
@@ -171,4 +173,19 @@ static void wiping_free(void *p)
 __attribute__((constructor)) static void cli_init(void)
 {
 	json_set_alloc_funcs(malloc, wiping_free);
+}
+
+int sf_cli_io_full(int fd, void *buf, size_t len, int wr)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t k = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return SF_ETRANSPORT_IO;
+		p += k;
+		len -= (size_t)k;
+	}
+	return 0;
 }

@@ -38,6 +38,10 @@ void sf_cli_json_hex(json_t *obj, const char *key, const uint8_t *buf, size_t le
  * releases it, returns SF_EXIT_OK (SF_EXIT_FAIL if stdout fails). */
 int sf_cli_print(json_t *obj);
 
+/* Sends (wr) or receives exactly len octets on a socket; 0 or
+ * SF_ETRANSPORT_IO (peer gone, error). */
+int sf_cli_io_full(int fd, void *buf, size_t len, int wr);
+
 /* Runs a table of subcommands: argv[0] is the group name. */
 int sf_cli_dispatch(const char *group, const struct sf_cli_cmd *cmds, int argc, char **argv,
 		    const char *help);
@@ -45,7 +49,7 @@ int sf_cli_dispatch(const char *group, const struct sf_cli_cmd *cmds, int argc, 
 int sf_cmd_aka(int argc, char **argv);
 int sf_cmd_profile(int argc, char **argv);
 int sf_cmd_euicc(int argc, char **argv);
-int sf_cmd_auc(int argc, char **argv);    /* cmd_auc.c: auc export --to osmo-hlr */
+int sf_cmd_auc(int argc, char **argv);    /* cmd_auc.c, cmd_auc_db.c: the AuC, osmo-hlr export */
 int sf_cmd_attach(int argc, char **argv); /* cmd_attach.c: attach --hlr gsup:// */
 /* simfleet euicc serve (cmd_serve.c) */
 int sf_cmd_euicc_serve(int argc, char **argv);

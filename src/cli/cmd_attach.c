@@ -67,37 +67,22 @@ static int tx_euicc(void *user, const uint8_t *cmd, size_t len, uint8_t *rsp, si
 	return sf_euicc_transmit(user, cmd, len, rsp, cap, rlen);
 }
 
-static int io_full(int fd, void *buf, size_t len, int wr)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t k = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return SF_ETRANSPORT_IO;
-		p += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
 static int tx_socket(void *user, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
                      size_t *rlen)
 {
 	int fd = *(int *)user;
 	uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-	int rc = io_full(fd, hdr, 2, 1);
+	int rc = sf_cli_io_full(fd, hdr, 2, 1);
 	if (!rc)
-		rc = io_full(fd, (void *)(uintptr_t)cmd, len, 1);
+		rc = sf_cli_io_full(fd, (void *)(uintptr_t)cmd, len, 1);
 	if (!rc)
-		rc = io_full(fd, hdr, 2, 0);
+		rc = sf_cli_io_full(fd, hdr, 2, 0);
 	if (rc)
 		return rc;
 	size_t n = ((size_t)hdr[0] << 8) | hdr[1];
 	if (n < 2 || n > cap)
 		return SF_ETRANSPORT_FRAME;
-	rc = io_full(fd, rsp, n, 0);
+	rc = sf_cli_io_full(fd, rsp, n, 0);
 	if (!rc)
 		*rlen = n;
 	return rc;
@@ -523,20 +508,10 @@ out:
  * string).  0 or -1. */
 static int parse_hlr(const char *s, char *host, size_t cap, unsigned *port)
 {
-	if (strncmp(s, "gsup://", 7) != 0)
+	uint16_t p;
+	if (strncmp(s, "gsup://", 7) != 0 || sf_hostport_parse(s + 7, host, cap, &p, 0) != 0)
 		return -1;
-	s += 7;
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || (size_t)(colon - s) >= cap)
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (errno || *end || p == 0 || p > 65535 || colon[1] < '0' || colon[1] > '9')
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	*port = (unsigned)p;
+	*port = p;
 	return 0;
 }
 

@@ -279,54 +279,19 @@ struct ctrl {
 	char reply[CTRL_MAX_MSG + 1]; /* text of the last answer (after "<id> ") */
 };
 
-/* Splits HOST:PORT ([V6]:PORT) into host and port; 0 or SF_ETRANSPORT_ADDR. */
-static int split_hostport(const char *s, char *host, size_t cap, char *port, size_t pcap)
-{
-	const char *colon;
-	const char *h = s;
-	size_t hl;
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-		if (!e || e[1] != ':')
-			return SF_ETRANSPORT_ADDR;
-		h = s + 1;
-		hl = (size_t)(e - h);
-		colon = e + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return SF_ETRANSPORT_ADDR;
-		hl = (size_t)(colon - s);
-	}
-	if (hl == 0 || hl >= cap || strlen(colon + 1) >= pcap)
-		return SF_ETRANSPORT_ADDR;
-	long p = 0;
-	const char *d = colon + 1;
-	if (!*d)
-		return SF_ETRANSPORT_ADDR;
-	for (; *d; d++) {
-		if (*d < '0' || *d > '9' || (p = p * 10 + (*d - '0')) > 65535)
-			return SF_ETRANSPORT_ADDR;
-	}
-	if (p == 0)
-		return SF_ETRANSPORT_ADDR;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	snprintf(port, pcap, "%ld", p);
-	return 0;
-}
-
 static int ctrl_connect(struct ctrl *c, const char *hostport)
 {
 	char host[256], port[8];
+	uint16_t portnum;
 	struct addrinfo hints = {0}, *res = NULL;
 	c->fd = -1;
 	c->next_id = 1;
-	if (split_hostport(hostport, host, sizeof(host), port, sizeof(port)) != 0) {
+	if (sf_hostport_parse(hostport, host, sizeof(host), &portnum, 0) != 0) {
 		sf_cli_err("--ctrl %s: expected HOST:PORT (osmo-hlr's CTRL port is 4259)",
 		           hostport);
 		return SF_ETRANSPORT_ADDR;
 	}
+	snprintf(port, sizeof(port), "%u", portnum);
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, port, &hints, &res) != 0 || !res) {
 		sf_cli_err("--ctrl %s: host does not resolve", hostport);
@@ -356,21 +321,6 @@ static int ctrl_connect(struct ctrl *c, const char *hostport)
 	return rc;
 }
 
-static int io_full(int fd, void *buf, size_t len, int wr)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t k = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return SF_ETRANSPORT_IO;
-		p += k;
-		len -= (size_t)k;
-	}
-	return 0;
-}
-
 /* Sends "VERB id var[ value]" and waits for its answer.  0 when the answer is
  * VERB_REPLY (c->reply = value), SF_ECTRL_REFUSED on ERROR (c->reply =
  * reason), SF_ECTRL_PROTO / SF_ETRANSPORT_IO otherwise.  value may hold
@@ -391,12 +341,12 @@ static int ctrl_cmd(struct ctrl *c, const char *verb, const char *var, const cha
 	msg[1] = (uint8_t)plen;
 	msg[2] = 0xee; /* IPAC_PROTO_OSMO */
 	msg[3] = 0x00; /* IPAC_PROTO_EXT_CTRL */
-	rc = io_full(c->fd, msg, plen + 3, 1);
+	rc = sf_cli_io_full(c->fd, msg, plen + 3, 1);
 	if (rc)
 		goto out;
 	for (;;) {
 		uint8_t hdr[3];
-		rc = io_full(c->fd, hdr, 3, 0);
+		rc = sf_cli_io_full(c->fd, hdr, 3, 0);
 		if (rc)
 			goto out;
 		size_t len = ((size_t)hdr[0] << 8) | hdr[1];
@@ -404,12 +354,12 @@ static int ctrl_cmd(struct ctrl *c, const char *verb, const char *var, const cha
 			rc = SF_ECTRL_PROTO;
 			goto out;
 		}
-		rc = io_full(c->fd, msg, len, 0);
+		rc = sf_cli_io_full(c->fd, msg, len, 0);
 		if (rc)
 			goto out;
 		if (hdr[2] == 0xfe && msg[0] == 0x00) { /* IPA CCM PING: answer PONG */
 			uint8_t pong[4] = {0, 1, 0xfe, 0x01};
-			rc = io_full(c->fd, pong, sizeof(pong), 1);
+			rc = sf_cli_io_full(c->fd, pong, sizeof(pong), 1);
 			if (rc)
 				goto out;
 			continue;
@@ -635,5 +585,7 @@ int sf_cmd_auc(int argc, char **argv)
 {
 	return sf_cli_dispatch("auc", auc_cmds, argc, argv,
 	                       "Usage: simfleet auc SUBCOMMAND [ARGS...]\n\n"
-	                       "The operator's AuC side: feeding subscribers to an HLR.\n");
+	                       "The operator's AuC: subscribers with K/OPc sealed under a master key,\n"
+	                       "vectors with a durable SQN, resynchronisation; and export of\n"
+	                       "subscribers to osmo-hlr.\n");
 }

@@ -15,6 +15,7 @@
 #include "simfleet/err.h"
 #include "simfleet/euicc.h"
 #include "simfleet/serve.h"
+#include "simfleet/util.h"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -94,7 +95,7 @@ int sf_cmd_euicc_serve(int argc, char **argv)
 	}
 	char host[256];
 	uint16_t port = 0;
-	if (vpcd && sf_serve_parse_hostport(vpcd, host, sizeof(host), &port)) {
+	if (vpcd && sf_hostport_parse(vpcd, host, sizeof(host), &port, SF_SERVE_VPCD_PORT)) {
 		sf_cli_err("--vpcd '%s': expected HOST, HOST:PORT or [IPV6]:PORT, PORT 1..65535",
 		           vpcd);
 		return SF_EXIT_USAGE;

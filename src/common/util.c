@@ -155,3 +155,53 @@ void sf_wipe(void *p, size_t len)
 	if (p && len)
 		wipe_memset(p, 0, len);
 }
+
+/* "HOST:PORT", "[V6ADDR]:PORT" (RFC 3986 §3.2.2), or "HOST" alone when a
+ * default port is given. */
+int sf_hostport_parse(const char *s, char *host, size_t host_cap, uint16_t *port,
+		      uint16_t default_port)
+{
+	if (!s || !host || !port || host_cap == 0)
+		return SF_EINVAL;
+	const char *h = s, *he, *ps = NULL;
+	if (*s == '[') {
+		/* [IPv6]:port, RFC 3986 §3.2.2 */
+		h = s + 1;
+		he = strchr(h, ']');
+		if (!he || (he[1] != '\0' && he[1] != ':'))
+			return SF_ETRANSPORT_ADDR;
+		if (he[1] == ':')
+			ps = he + 2;
+	} else {
+		he = strrchr(s, ':');
+		if (he && strchr(s, ':') != he)
+			return SF_ETRANSPORT_ADDR; /* bare IPv6 needs brackets */
+		if (he)
+			ps = he + 1;
+		else
+			he = s + strlen(s);
+	}
+	size_t hl = (size_t)(he - h);
+	if (hl == 0 || hl >= host_cap)
+		return SF_ETRANSPORT_ADDR;
+	if (!ps && default_port == 0)
+		return SF_ETRANSPORT_ADDR; /* the port is required */
+	unsigned long p = default_port;
+	if (ps) {
+		if (*ps == '\0' || strlen(ps) > 5)
+			return SF_ETRANSPORT_ADDR;
+		p = 0;
+		for (const char *c = ps; *c; c++) {
+			if (*c < '0' || *c > '9')
+				return SF_ETRANSPORT_ADDR;
+			p = p * 10 + (unsigned long)(*c - '0');
+		}
+		if (p == 0 || p > 65535)
+			return SF_ETRANSPORT_ADDR;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+

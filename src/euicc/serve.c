@@ -214,50 +214,6 @@ int sf_serve_stream(struct sf_euicc *e, int fd, const struct sf_serve_cfg *cfg)
 	}
 }
 
-int sf_serve_parse_hostport(const char *s, char *host, size_t host_cap, uint16_t *port)
-{
-	if (!s || !host || !port || host_cap == 0)
-		return SF_EINVAL;
-	const char *h = s, *he, *ps = NULL;
-	if (*s == '[') {
-		/* [IPv6]:port, RFC 3986 §3.2.2 */
-		h = s + 1;
-		he = strchr(h, ']');
-		if (!he || (he[1] != '\0' && he[1] != ':'))
-			return SF_ETRANSPORT_ADDR;
-		if (he[1] == ':')
-			ps = he + 2;
-	} else {
-		he = strrchr(s, ':');
-		if (he && strchr(s, ':') != he)
-			return SF_ETRANSPORT_ADDR; /* bare IPv6 needs brackets */
-		if (he)
-			ps = he + 1;
-		else
-			he = s + strlen(s);
-	}
-	size_t hl = (size_t)(he - h);
-	if (hl == 0 || hl >= host_cap)
-		return SF_ETRANSPORT_ADDR;
-	unsigned long p = SF_SERVE_VPCD_PORT;
-	if (ps) {
-		if (*ps == '\0' || strlen(ps) > 5)
-			return SF_ETRANSPORT_ADDR;
-		p = 0;
-		for (const char *c = ps; *c; c++) {
-			if (*c < '0' || *c > '9')
-				return SF_ETRANSPORT_ADDR;
-			p = p * 10 + (unsigned long)(*c - '0');
-		}
-		if (p == 0 || p > 65535)
-			return SF_ETRANSPORT_ADDR;
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	*port = (uint16_t)p;
-	return 0;
-}
-
 /* Non-blocking connect bounded by CONNECT_MS (and stop); returns the
  * connected blocking fd or -1 with errno. */
 static int connect_one(const struct addrinfo *ai, const struct sf_serve_cfg *cfg)

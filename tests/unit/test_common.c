@@ -154,12 +154,35 @@ static void test_log(void **state)
 	sf_log_set_sink(NULL, NULL);
 }
 
+static void test_hostport(void **state)
+{
+	(void)state;
+	char h[64];
+	uint16_t port = 0;
+	assert_int_equal(sf_hostport_parse("127.0.0.1:4259", h, sizeof(h), &port, 0), 0);
+	assert_string_equal(h, "127.0.0.1");
+	assert_int_equal(port, 4259);
+	assert_int_equal(sf_hostport_parse("[::1]:35963", h, sizeof(h), &port, 0), 0);
+	assert_string_equal(h, "::1");
+	assert_int_equal(port, 35963);
+	assert_int_equal(sf_hostport_parse("localhost", h, sizeof(h), &port, 35963), 0);
+	assert_int_equal(port, 35963);
+	assert_int_equal(sf_hostport_parse("localhost", h, sizeof(h), &port, 0), SF_ETRANSPORT_ADDR);
+	static const char *const bad[] = {"h:", ":1", "h:0", "h:65536", "h:12x", "::1:5",
+					  "[::1", "[::1]5", "h:123456"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(sf_hostport_parse(bad[i], h, sizeof(h), &port, 0), SF_ETRANSPORT_ADDR);
+	assert_int_equal(sf_hostport_parse("averyveryverylonghostname:1", h, 8, &port, 0),
+			 SF_ETRANSPORT_ADDR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_table),   cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_base64),      cmocka_unit_test(test_ct_and_wipe),
 		cmocka_unit_test(test_rng),         cmocka_unit_test(test_log),
+		cmocka_unit_test(test_hostport),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 set -u
 SF=${1:?usage: pki.sh SIMFLEET}
 . "$(dirname "$0")/lib.bash"
+# pem2der IN OUT: the DER inside a PEM file (coreutils only).
+pem2der() { sed '/^-----/d' "$1" | base64 -d >"$2"; }
 EID=89049032123451234512345678901235
 
 # refused CODE ARGS...: verify exits 1 and reports error CODE
@@ -55,10 +57,10 @@ for curve in p256 brainpool; do
 	out=$("$SF" pki verify --ci "$D/ci.pem" --role euicc "$cert" "$D/eum.pem")
 	expect_eq "$curve verify euicc" $? 0
 	expect_eq "$curve verify role" "$(field "$out" role)" euicc
-	# DER works as well as PEM.
-	openssl x509 -in "$cert" -outform der -out "$tmp/e.der" 2>/dev/null &&
-		{ "$SF" pki verify --ci "$D/ci.pem" "$tmp/e.der" "$D/eum.pem" >/dev/null &&
-			ok || bad "$curve DER verify"; }
+	# DER works as well as PEM (PEM is base64 of the DER between the lines).
+	pem2der "$cert" "$tmp/e.der"
+	"$SF" pki verify --ci "$D/ci.pem" "$tmp/e.der" "$D/eum.pem" >/dev/null && ok ||
+		bad "$curve DER verify"
 	refused EPKI_ROLE --ci "$D/ci.pem" --role dppb "$D/dpauth.pem"
 	refused EPKI_CHAIN --ci "$D/ci.pem" --role euicc "$cert"
 	refused EPKI_VALIDITY --ci "$D/ci.pem" --at 1000000000 "$D/dpauth.pem"
@@ -67,15 +69,11 @@ for curve in p256 brainpool; do
 	rm -f "$tmp"/euicc-*
 done
 refused EPKI_UNKNOWN_CI --ci "$tmp/p256/ci.pem" "$tmp/brainpool/dpauth.pem"
-# A tampered signature (last octet of the DER).
-openssl x509 -in "$tmp/p256/dppb.pem" -outform der -out "$tmp/t.der" 2>/dev/null
-python3 - "$tmp/t.der" <<'EOF'
-import sys
-p = sys.argv[1]
-b = bytearray(open(p, 'rb').read())
-b[-1] ^= 1
-open(p, 'wb').write(b)
-EOF
+# A tampered signature (last octet of the DER flipped).
+pem2der "$tmp/p256/dppb.pem" "$tmp/t.der"
+last=$(od -An -tu1 -j $(($(stat -c %s "$tmp/t.der") - 1)) "$tmp/t.der" | tr -d ' ')
+truncate -s -1 "$tmp/t.der"
+printf "\\$(printf %o $((last ^ 1)))" >>"$tmp/t.der"
 refused EPKI_SIG --ci "$tmp/p256/ci.pem" "$tmp/t.der"
 usage_error "--role" pki verify --ci "$tmp/p256/ci.pem" --role eum "$tmp/p256/eum.pem"
 usage_error "--curve" pki init --dir "$tmp/x" --curve p384
@@ -88,12 +86,12 @@ G=${SF_SHARED:-}/gsma/sgp26
 if [ -n "${SF_SHARED:-}" ] && [ -d "$G" ]; then
 	for c in NIST BRP; do
 		CI=$G/CertificateIssuer/CERT_CI_ECDSA_$c.der
-		"$SF" pki verify --ci "$CI" --role euicc "$G/eUICC/CERT_EUICC_ECDSA_$c.der" \
+		"$SF" pki verify --ci "$CI" --role euicc --at 1760000000 "$G/eUICC/CERT_EUICC_ECDSA_$c.der" \
 			"$G/EUM/CERT_EUM_ECDSA_$c.der" >/dev/null
 		expect_eq "sgp26 $c euicc" $? 0
-		"$SF" pki verify --ci "$CI" --role dpauth "$G/DPauth/CERT_S_SM_DPauth_ECDSA_$c.der" >/dev/null
+		"$SF" pki verify --ci "$CI" --role dpauth --at 1760000000 "$G/DPauth/CERT_S_SM_DPauth_ECDSA_$c.der" >/dev/null
 		expect_eq "sgp26 $c dpauth" $? 0
-		"$SF" pki verify --ci "$CI" --role dppb "$G/DPpb/CERT_S_SM_DPpb_ECDSA_$c.der" >/dev/null
+		"$SF" pki verify --ci "$CI" --role dppb --at 1760000000 "$G/DPpb/CERT_S_SM_DPpb_ECDSA_$c.der" >/dev/null
 		expect_eq "sgp26 $c dppb" $? 0
 	done
 	refused EPKI_VALIDITY --ci "$G/CertificateIssuer/CERT_CI_ECDSA_NIST.der" --role dptls \

@@ -185,7 +185,9 @@ attach_expect "D not in the HLR" D unknown_subscriber
 "$SF" euicc serve --state "${ST[A]}" --socket "$tmp/card.sock" 2>"$tmp/serve.log" &
 SERVE_PID=$!
 pids+=("$SERVE_PID")
-for _ in $(seq 100); do grep -q "serving EID" "$tmp/serve.log" && break; sleep 0.1; done
+served=0
+for _ in $(seq 300); do grep -q "serving EID" "$tmp/serve.log" && served=1 && break; sleep 0.1; done
+[ $served = 1 ] || { bad "euicc serve did not start"; cat "$tmp/serve.log" >&2; }
 out=$("$SF" attach --socket "$tmp/card.sock" --hlr "$HLR" 2>"$tmp/err")
 expect_eq "A via socket exit" $? 0
 expect_eq "A via socket" "$(field "$out" result)" ok

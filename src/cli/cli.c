@@ -189,3 +189,40 @@ int sf_cli_io_full(int fd, void *buf, size_t len, int wr)
 	}
 	return 0;
 }
+
+char *sf_cli_trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+size_t sf_cli_csv_split(char *line, char **cols, size_t max)
+{
+	size_t nc = 0;
+	for (char *c = line;;) {
+		char *comma = strchr(c, ',');
+		if (comma)
+			*comma = '\0';
+		if (nc < max)
+			cols[nc] = sf_cli_trim(c);
+		nc++;
+		if (!comma)
+			return nc;
+		c = comma + 1;
+	}
+}
+
+int sf_cli_csv_is_subscriber_header(char **cols, size_t nc)
+{
+	static const char *const want[5] = {"imsi", "iccid", "alg", "k", "opc"};
+	if (nc != 5)
+		return 0;
+	for (size_t i = 0; i < 5; i++)
+		if (strcmp(cols[i], want[i]) != 0)
+			return 0;
+	return 1;
+}

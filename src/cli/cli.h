@@ -42,6 +42,15 @@ int sf_cli_print(json_t *obj);
  * SF_ETRANSPORT_IO (peer gone, error). */
 int sf_cli_io_full(int fd, void *buf, size_t len, int wr);
 
+/* Subscriber CSV files (imsi,iccid,alg,k,opc), as `auc import` and `auc
+ * export` read them.  sf_cli_trim strips blanks and CR in place;
+ * sf_cli_csv_split cuts a line at its commas, trims each column into
+ * cols[0..max) and returns the column count (which may exceed max);
+ * sf_cli_csv_is_subscriber_header tells the exact header line. */
+char *sf_cli_trim(char *s);
+size_t sf_cli_csv_split(char *line, char **cols, size_t max);
+int sf_cli_csv_is_subscriber_header(char **cols, size_t nc);
+
 /* Runs a table of subcommands: argv[0] is the group name. */
 int sf_cli_dispatch(const char *group, const struct sf_cli_cmd *cmds, int argc, char **argv,
 		    const char *help);

@@ -53,16 +53,6 @@ struct sub_row {
 
 /* ---- CSV (imsi,iccid,alg,k,opc) ---- */
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 static int all_digits(const char *s, size_t min, size_t max)
 {
 	size_t n = strlen(s);
@@ -143,7 +133,7 @@ static int csv_load(const char *file, struct sub_row **rows_out, size_t *n_out)
 		if (next)
 			*next++ = '\0';
 		line++;
-		char *t = trim(ln);
+		char *t = sf_cli_trim(ln);
 		if (*t == '\0')
 			continue;
 		if (strchr(t, '"')) {
@@ -154,24 +144,9 @@ static int csv_load(const char *file, struct sub_row **rows_out, size_t *n_out)
 		}
 		/* Split on commas, keeping empty fields (a missing K is column k). */
 		char *cols[6];
-		size_t nc = 0;
-		for (char *c = t;;) {
-			char *comma = strchr(c, ',');
-			if (comma)
-				*comma = '\0';
-			if (nc < 6)
-				cols[nc] = trim(c);
-			nc++;
-			if (!comma)
-				break;
-			c = comma + 1;
-		}
+		size_t nc = sf_cli_csv_split(t, cols, 6);
 		if (!header_seen) {
-			static const char *want[5] = {"imsi", "iccid", "alg", "k", "opc"};
-			int okh = nc == 5;
-			for (size_t i = 0; okh && i < 5; i++)
-				okh = strcmp(cols[i], want[i]) == 0;
-			if (!okh) {
+			if (!sf_cli_csv_is_subscriber_header(cols, nc)) {
 				sf_cli_err("%s: line %u: the header must be exactly "
 				           "\"imsi,iccid,alg,k,opc\"; nothing was exported",
 				           file, line);

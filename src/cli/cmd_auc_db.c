@@ -215,16 +215,6 @@ int sf__cmd_auc_init(int argc, char **argv)
 
 /* ---- import: CSV (imsi,iccid,alg,k,opc) or JSON ---- */
 
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 struct subs {
 	struct sf_auc_sub *v;
 	size_t n, cap;
@@ -323,28 +313,13 @@ static int load_csv(const char *file, char *buf, struct subs *s)
 		if (next)
 			*next++ = '\0';
 		line++;
-		char *t = trim(ln);
+		char *t = sf_cli_trim(ln);
 		if (!*t)
 			continue;
 		char *cols[6];
-		size_t nc = 0;
-		for (char *c = t;;) {
-			char *comma = strchr(c, ',');
-			if (comma)
-				*comma = '\0';
-			if (nc < 6)
-				cols[nc] = trim(c);
-			nc++;
-			if (!comma)
-				break;
-			c = comma + 1;
-		}
+		size_t nc = sf_cli_csv_split(t, cols, 6);
 		if (!header) {
-			static const char *want[5] = {"imsi", "iccid", "alg", "k", "opc"};
-			int okh = nc == 5;
-			for (size_t i = 0; okh && i < 5; i++)
-				okh = strcmp(cols[i], want[i]) == 0;
-			if (!okh) {
+			if (!sf_cli_csv_is_subscriber_header(cols, nc)) {
 				sf_cli_err("%s: line %u: the header must be exactly "
 				           "\"imsi,iccid,alg,k,opc\"; nothing was imported",
 				           file, line);

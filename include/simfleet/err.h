@@ -93,6 +93,9 @@
 	X(EGSUP_TIMEOUT, -612, "GSUP: no connection or no answer from the HLR in time")    \
 	X(EGSUP_PROTO, -613, "GSUP: answer malformed or not matching the request")         \
 	X(EGSUP_UNAVAILABLE, -614, "GSUP: this simfleet was built without libosmo-gsup-client") \
+	X(ENET_LISTEN, -620, "net: cannot listen on the address (in use, not local, or no permission)") \
+	X(ENET_TLS, -621, "net: TLS certificate or key cannot be loaded, or they do not match") \
+	X(ENET_TOKENS, -622, "net: tokens file missing, not private (0600), empty or malformed") \
 	X(ECRYPTO_KEY, -700, "crypto: key not valid (malformed PEM/DER, not an EC key, no private part)") \
 	X(ECRYPTO_CURVE, -701, "crypto: curve not supported or keys on different curves (P-256, brainpoolP256r1)") \
 	X(ECRYPTO_POINT, -702, "crypto: public point not valid (not 04||X||Y of 65 octets, or not on the curve)") \
@@ -119,7 +122,18 @@
 	X(EAUC_SCHEMA, -426, "AuC: not an AuC database, or written by a newer simfleet") \
 	X(EAUC_DB, -427, "AuC: database error (SQLite)") \
 	X(EAUC_BUSY, -428, "AuC: database locked by another writer") \
-	X(EAUC_INVALID, -429, "AuC: subscriber record not valid (IMSI, ICCID, algorithm parameters or IND)")
+	X(EAUC_INVALID, -429, "AuC: subscriber record not valid (IMSI, ICCID, algorithm parameters or IND)") \
+	X(ERSP_FORMAT, -530, "RSP: message does not follow RSPDefinitions (not strict DER, element missing or wrong)") \
+	X(ERSP_CERT, -531, "RSP: the peer's certificate chain does not verify (invalidCertificate)") \
+	X(ERSP_SIG, -532, "RSP: a GSMA signature does not verify (invalidSignature)") \
+	X(ERSP_CURVE, -533, "RSP: certificate key on a curve this side does not support (unsupportedCurve)") \
+	X(ERSP_NO_SESSION, -534, "RSP: no session in the state this function needs (noSessionContext)") \
+	X(ERSP_CHALLENGE, -535, "RSP: challenge does not match the session's (euiccChallenge or serverChallenge)") \
+	X(ERSP_CI_UNKNOWN, -536, "RSP: no common CI public key identifier (ciPKUnknown)") \
+	X(ERSP_TRANSACTION, -537, "RSP: transactionId does not match the session's") \
+	X(ERSP_ADDRESS, -538, "RSP: SM-DP+ address does not match") \
+	X(ERSP_CC, -539, "RSP: confirmation code required but missing, or its hash does not match") \
+	X(ERSP_EUICC_ERROR, -540, "RSP: the eUICC answered with an error code instead of a signed response")
 
 enum sf_err {
 	SF_OK = 0,

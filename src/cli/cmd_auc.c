@@ -543,6 +543,7 @@ int sf__cmd_auc_resync(int argc, char **argv);
 int sf__cmd_auc_suspend(int argc, char **argv);
 int sf__cmd_auc_resume(int argc, char **argv);
 int sf__cmd_auc_rekey(int argc, char **argv);
+int sf__cmd_auc_serve(int argc, char **argv); /* cmd_auc_serve.c */
 
 static const struct sf_cli_cmd auc_cmds[] = {
     {"export", cmd_export, "provision subscribers into osmo-hlr (CTRL) from a CSV"},
@@ -553,6 +554,7 @@ static const struct sf_cli_cmd auc_cmds[] = {
     {"suspend", sf__cmd_auc_suspend, "refuse vectors to a subscriber"},
     {"resume", sf__cmd_auc_resume, "serve a suspended subscriber again"},
     {"rekey", sf__cmd_auc_rekey, "re-seal every K and OPc under a new master key"},
+    {"serve", sf__cmd_auc_serve, "serve the AuC as an HTTPS JSON API (group commit)"},
     {NULL, NULL, NULL},
 };
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "auc_cli.h"
 #include "cli.h"
 #include "simfleet/auc.h"
 #include "simfleet/err.h"
@@ -357,10 +358,73 @@ static int load_csv(const char *file, char *buf, struct subs *s)
 	return SF_EXIT_OK;
 }
 
-static const char *jstr(json_t *o, const char *key)
+const char *sf__auc_jstr(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* One subscriber object of the JSON import format (shared by `auc import`
+ * and `auc serve`): keys imsi, iccid, alg, k, opc (or topc), and optionally
+ * mac_len, res_len, ck_len, ik_len, keccak_iterations, ind_bits, seq_he,
+ * status.  NULL, or a message with *col naming the field. */
+const char *sf__auc_json_sub(struct sf_auc_sub *u, json_t *r, const char **col_out)
+{
+	const char *col = "(object)", *msg = "expected an object";
+	if (json_is_object(r)) {
+		const char *opc = sf__auc_jstr(r, "opc") ? sf__auc_jstr(r, "opc")
+							 : sf__auc_jstr(r, "topc");
+		msg = fill_sub(u, sf__auc_jstr(r, "imsi"), sf__auc_jstr(r, "iccid"),
+			       sf__auc_jstr(r, "alg"), sf__auc_jstr(r, "k"), opc, &col);
+	}
+	static const char *const ints[] = {"mac_len", "res_len",           "ck_len",
+	                                   "ik_len",  "keccak_iterations", "ind_bits",
+	                                   "seq_he"};
+	for (size_t f = 0; !msg && f < 7; f++) {
+		json_t *v = json_object_get(r, ints[f]);
+		if (!v)
+			continue;
+		json_int_t x = json_is_integer(v) ? json_integer_value(v) : -1;
+		if (x < 0 || (f < 6 && x > 65535)) {
+			col = ints[f];
+			msg = "expected a small non-negative integer";
+			break;
+		}
+		switch (f) {
+		case 0:
+			u->params.mac_len = (uint8_t)x;
+			break;
+		case 1:
+			u->params.res_len = (uint8_t)x;
+			break;
+		case 2:
+			u->params.ck_len = (uint8_t)x;
+			break;
+		case 3:
+			u->params.ik_len = (uint8_t)x;
+			break;
+		case 4:
+			u->params.keccak_iterations = (uint16_t)x;
+			break;
+		case 5:
+			u->ind_bits = (uint8_t)(x > 255 ? 255 : x);
+			break;
+		default:
+			u->seq_he = (uint64_t)x;
+			break;
+		}
+	}
+	const char *st = msg ? NULL : sf__auc_jstr(r, "status");
+	if (st && strcmp(st, "active") != 0) {
+		if (strcmp(st, "suspended") == 0)
+			u->status = SF_AUC_SUSPENDED;
+		else {
+			col = "status";
+			msg = "expected active or suspended";
+		}
+	}
+	*col_out = col;
+	return msg;
 }
 
 /* JSON: an array of objects, or {"subscribers": [...]}.  Keys: imsi, iccid,
@@ -387,58 +451,7 @@ static int load_json(const char *file, const char *buf, struct subs *s)
 			rc = SF_EXIT_FAIL;
 			goto out;
 		}
-		const char *col = "(object)", *msg = "expected an object";
-		if (json_is_object(r)) {
-			const char *opc = jstr(r, "opc") ? jstr(r, "opc") : jstr(r, "topc");
-			msg = fill_sub(u, jstr(r, "imsi"), jstr(r, "iccid"), jstr(r, "alg"),
-			               jstr(r, "k"), opc, &col);
-		}
-		static const char *const ints[] = {"mac_len", "res_len",           "ck_len",
-		                                   "ik_len",  "keccak_iterations", "ind_bits",
-		                                   "seq_he"};
-		for (size_t f = 0; !msg && f < 7; f++) {
-			json_t *v = json_object_get(r, ints[f]);
-			if (!v)
-				continue;
-			json_int_t x = json_is_integer(v) ? json_integer_value(v) : -1;
-			if (x < 0 || (f < 6 && x > 65535)) {
-				col = ints[f];
-				msg = "expected a small non-negative integer";
-				break;
-			}
-			switch (f) {
-			case 0:
-				u->params.mac_len = (uint8_t)x;
-				break;
-			case 1:
-				u->params.res_len = (uint8_t)x;
-				break;
-			case 2:
-				u->params.ck_len = (uint8_t)x;
-				break;
-			case 3:
-				u->params.ik_len = (uint8_t)x;
-				break;
-			case 4:
-				u->params.keccak_iterations = (uint16_t)x;
-				break;
-			case 5:
-				u->ind_bits = (uint8_t)(x > 255 ? 255 : x);
-				break;
-			default:
-				u->seq_he = (uint64_t)x;
-				break;
-			}
-		}
-		const char *st = msg ? NULL : jstr(r, "status");
-		if (st && strcmp(st, "active") != 0) {
-			if (strcmp(st, "suspended") == 0)
-				u->status = SF_AUC_SUSPENDED;
-			else {
-				col = "status";
-				msg = "expected active or suspended";
-			}
-		}
+		const char *col, *msg = sf__auc_json_sub(u, r, &col);
 		if (msg) {
 			sf_cli_err("%s: subscriber %zu, field %s: %s; nothing was imported", file,
 			           i + 1, col, msg);
@@ -541,7 +554,7 @@ static const char vectors_usage[] =
     "committed to disk before anything is printed, so no SQN is ever issued twice.\n"
     "eps needs --plmn (K_ASME); 5g needs --snn or --plmn (XRES*, HXRES*, K_AUSF).\n";
 
-static void vec_json(json_t *arr, const struct sf_auc_req *q, const struct sf_auc_vec *o)
+void sf__auc_vec_json(json_t *arr, const struct sf_auc_req *q, const struct sf_auc_vec *o)
 {
 	json_t *j = json_object();
 	const struct sf_aka_vector *v = &o->v;
@@ -569,9 +582,9 @@ static void vec_json(json_t *arr, const struct sf_auc_req *q, const struct sf_au
 	json_array_append_new(arr, j);
 }
 
-static int split_plmn(const char *s, char mcc[4], char mnc[4])
+int sf__auc_split_plmn(const char *s, char mcc[4], char mnc[4])
 {
-	const char *dash = strchr(s, '-');
+	const char *dash = s ? strchr(s, '-') : NULL;
 	if (!dash || dash - s != 3 || (strlen(dash + 1) != 2 && strlen(dash + 1) != 3))
 		return -1;
 	memcpy(mcc, s, 3);
@@ -606,7 +619,7 @@ int sf__cmd_auc_vectors(int argc, char **argv)
 		return SF_EXIT_USAGE;
 	}
 	char mcc[4] = "", mnc[4] = "";
-	if (o.v[O_PLMN] && split_plmn(o.v[O_PLMN], mcc, mnc)) {
+	if (o.v[O_PLMN] && sf__auc_split_plmn(o.v[O_PLMN], mcc, mnc)) {
 		sf_cli_err("--plmn %s: expected MCC-MNC, e.g. 001-01", o.v[O_PLMN]);
 		return SF_EXIT_USAGE;
 	}
@@ -654,7 +667,7 @@ int sf__cmd_auc_vectors(int argc, char **argv)
 	} else {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < q.n; i++)
-			vec_json(arr, &q, &out[i]);
+			sf__auc_vec_json(arr, &q, &out[i]);
 		rc = sf_cli_print(arr);
 		/* Test hook for the crash-consistency check (tests/cli/auc.sh): die
 		 * hard right after the vectors left, as a crash would. */

@@ -1,0 +1,26 @@
+/*
+ * Internals shared by the two halves of RSP mutual authentication
+ * (src/rsp/smdp_auth.c, src/rsp/euicc_auth.c; SGP.22 v2.5 §3.1.2-3.1.3).
+ * Not installed.
+ */
+#ifndef SF_RSP_INTERNAL_H
+#define SF_RSP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "simfleet/crypto.h"
+
+/* The CI's public key identifier: the subjectKeyIdentifier of its
+ * certificate.  SF_EPKI_FORMAT when it has none. */
+int sf__rsp_ski(const struct sf_x509 *cert, uint8_t *out, size_t cap, size_t *len);
+
+/* ECDSA over data || 5F 37 40 prev_sig (smdpSignature2, euiccSignature2). */
+int sf__rsp_sign_chained(const struct sf_ec_key *key, const uint8_t *data, size_t len,
+                         const uint8_t prev_sig[SF_ECDSA_SIG_LEN], uint8_t sig[SF_ECDSA_SIG_LEN]);
+/* 0 when it verifies, SF_ERSP_SIG otherwise (SF_ERSP_FORMAT: data too long). */
+int sf__rsp_verify_chained(const struct sf_ec_key *key, const uint8_t *data, size_t len,
+                           const uint8_t prev_sig[SF_ECDSA_SIG_LEN], const uint8_t *sig,
+                           size_t sig_len);
+
+#endif

@@ -162,6 +162,20 @@ static int load(const uint8_t *data, size_t len, int selection, int need_private
 	*out = NULL;
 	if (!data || !len)
 		return SF_EINVAL;
+	/* `openssl ecparam -genkey` (and the SGP.26 test keys) put an EC
+	 * PARAMETERS block before the key; the decoder stops at it, so the key
+	 * is read from after it. */
+	static const char ecp_begin[] = "-----BEGIN EC PARAMETERS-----";
+	static const char ecp_end[] = "-----END EC PARAMETERS-----";
+	if (len > sizeof(ecp_begin) && memcmp(data, ecp_begin, sizeof(ecp_begin) - 1) == 0) {
+		for (size_t i = 0; i + sizeof(ecp_end) - 1 <= len; i++)
+			if (memcmp(data + i, ecp_end, sizeof(ecp_end) - 1) == 0) {
+				size_t skip = i + sizeof(ecp_end) - 1;
+				data += skip;
+				len -= skip;
+				break;
+			}
+	}
 	EVP_PKEY *pk = NULL;
 	/* Input type NULL: PEM or DER, whichever it is; any structure
 	 * (PKCS#8, SEC 1, SubjectPublicKeyInfo).  No passphrase callback, so an

@@ -15,6 +15,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,33 @@ static void test_ec_generate_pem_roundtrip(void **state)
 	assert_null(k);
 }
 
+/* `openssl ecparam -genkey` output: an EC PARAMETERS block, then the key. */
+static void test_ec_load_with_params_block(void **state)
+{
+	(void)state;
+	struct sf_ec_key *k = NULL, *k2 = NULL;
+	char pem[2048], withparams[2400];
+	size_t n = 0;
+	uint8_t a[65], b[65];
+	assert_rc(0, sf_ec_key_generate(SF_EC_P256, &k));
+	assert_rc(0, sf_ec_key_private_pem(k, pem, sizeof(pem), &n));
+	int w = snprintf(withparams, sizeof(withparams),
+			 "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n%.*s",
+			 (int)n, pem);
+	assert_true(w > 0 && (size_t)w < sizeof(withparams));
+	assert_rc(0, sf_ec_key_load_private((const uint8_t *)withparams, (size_t)w, &k2));
+	assert_rc(0, sf_ec_key_point(k, a));
+	assert_rc(0, sf_ec_key_point(k2, b));
+	sf_assert_mem("same key", a, b, 65);
+	/* A parameters block alone is not a key. */
+	struct sf_ec_key *k3 = NULL;
+	size_t params_len = (size_t)w - n;
+	assert_rc(SF_ECRYPTO_KEY, sf_ec_key_load_private((const uint8_t *)withparams, params_len, &k3));
+	assert_null(k3);
+	sf_ec_key_free(k);
+	sf_ec_key_free(k2);
+}
+
 static void test_ec_point_refusals(void **state)
 {
 	(void)state;
@@ -580,6 +608,7 @@ int main(void)
 	    cmocka_unit_test(test_ec_load),
 	    cmocka_unit_test(test_ec_load_refusals),
 	    cmocka_unit_test(test_ec_generate_pem_roundtrip),
+	    cmocka_unit_test(test_ec_load_with_params_block),
 	    cmocka_unit_test(test_ec_point_refusals),
 	    cmocka_unit_test(test_ecdsa_vectors),
 	    cmocka_unit_test(test_ecdsa_sign_verify_tamper),

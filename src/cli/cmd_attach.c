@@ -17,18 +17,32 @@
  * RESPONSE).  The IMSI comes from EF_IMSI (6F07) of ADF.USIM, TS 31.102
  * §4.2.2.
  *
- * The HLR: libosmocore's GSUP client (libosmo-gsup-client), an optional
+ * Where the vectors come from is a small seam (struct vsource): one call
+ * fetches a 3G vector for the IMSI, or, given RAND and AUTS, resynchronises
+ * first; the attach flow itself (run_attach) is the same for both sources.
+ *
+ * --hlr: libosmocore's GSUP client (libosmo-gsup-client), an optional
  * build dependency; without it the command says so and exits 1.  Its
- * logging has no target, so nothing of a vector is ever printed; the JSON
- * output names steps and results only, never RAND/AUTN/RES/CK/IK.
+ * logging has no target, so nothing of a vector is ever printed.
+ *
+ * --auc: simfleet's own AuC (`simfleet auc serve`, docs/auc.md) over HTTPS
+ * with libcurl: POST /v1/vectors {"imsi","n":1,"type":"3g"}, and on a sync
+ * failure POST /v1/resync {"imsi","rand","auts"} before the next vector.
+ * The bearer token comes from a 0600 file and is never printed; answers are
+ * wiped after parsing.
+ *
+ * The JSON output names steps and results only, never RAND/AUTN/RES/CK/IK.
  */
+#include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -51,8 +65,8 @@
 #endif
 
 #define GSUP_TIMEOUT_S 5
+#define AUC_TIMEOUT_S 20
 
-#ifdef SF_HAVE_GSUP_CLIENT
 /* ---- the card seam: one C-APDU in, one R-APDU out ---- */
 
 struct card {
@@ -259,6 +273,79 @@ out:
 	return ret;
 }
 
+/* ---- the vector seam: where RAND/AUTN/XRES/CK/IK come from ---- */
+
+struct vec3g {
+	uint8_t rand[16], autn[16], xres[16], ck[16], ik[16];
+	size_t xres_len;
+};
+
+struct vsource {
+	/* One 3G vector for a->imsi into *v; with rand and auts set, the source
+	 * first resynchronises from AUTS (TS 33.102 §6.3.5).  Records its steps;
+	 * 0, or -1 with a->result set. */
+	int (*get)(struct vsource *src, struct attach *a, const uint8_t *rand, const uint8_t *auts,
+	           struct vec3g *v);
+	void *impl;
+};
+
+/* RES = XRES and the keys agree: the network accepts the device. */
+static int compare(struct attach *a, const struct vec3g *v, const uint8_t *res, size_t res_len,
+                   const uint8_t *ck, const uint8_t *ik)
+{
+	json_t *s = step(a, "compare");
+	int res_ok = res_len == v->xres_len && sf_ct_eq(res, v->xres, res_len);
+	int ck_ok = sf_ct_eq(ck, v->ck, 16);
+	int ik_ok = sf_ct_eq(ik, v->ik, 16);
+	json_object_set_new(s, "res", json_string(res_ok ? "match" : "mismatch"));
+	json_object_set_new(s, "ck", json_string(ck_ok ? "match" : "mismatch"));
+	json_object_set_new(s, "ik", json_string(ik_ok ? "match" : "mismatch"));
+	if (!res_ok) {
+		a->result = "res_mismatch";
+		return -1;
+	}
+	if (!ck_ok || !ik_ok) {
+		a->result = "key_mismatch";
+		return -1;
+	}
+	a->result = "ok";
+	return 0;
+}
+
+/* The attach: a vector, AUTHENTICATE, and on a sync failure one resync and
+ * one more try. */
+static void run_attach(struct attach *a, struct vsource *src)
+{
+	struct vec3g v;
+	uint8_t res[16], ck[16], ik[16], auts[14], rand[16];
+	size_t res_len = 0;
+	memset(&v, 0, sizeof(v));
+	if (src->get(src, a, NULL, NULL, &v))
+		goto out;
+	int ar = authenticate(a, v.rand, v.autn, res, &res_len, ck, ik, auts);
+	if (ar == 1) {
+		/* Sync failure: AUTS goes back with the RAND it answers. */
+		memcpy(rand, v.rand, 16);
+		sf_wipe(&v, sizeof(v));
+		if (src->get(src, a, rand, auts, &v))
+			goto out;
+		ar = authenticate(a, v.rand, v.autn, res, &res_len, ck, ik, auts);
+		if (ar == 1) {
+			a->result = "sync_failure";
+			goto out;
+		}
+	}
+	if (ar == 0)
+		compare(a, &v, res, res_len, ck, ik);
+out:
+	sf_wipe(&v, sizeof(v));
+	sf_wipe(res, sizeof(res));
+	sf_wipe(ck, sizeof(ck));
+	sf_wipe(ik, sizeof(ik));
+	sf_wipe(auts, sizeof(auts));
+}
+
+#ifdef SF_HAVE_GSUP_CLIENT
 /* ---- GSUP SendAuthInfo through libosmo-gsup-client ---- */
 
 struct gsup {
@@ -444,65 +531,279 @@ static int sai_step(struct attach *a, struct gsup *g, int rc, int resync)
 	return 0;
 }
 
-/* RES = XRES and the keys agree: the network accepts the device. */
-static int compare(struct attach *a, const struct osmo_auth_vector *v, const uint8_t *res,
-                   size_t res_len, const uint8_t *ck, const uint8_t *ik)
+/* The vector source over GSUP: SendAuthInfo, with RAND and AUTS for a
+ * resync (osmo-hlr resynchronises and answers fresh vectors). */
+static int gsup_get(struct vsource *src, struct attach *a, const uint8_t *rand, const uint8_t *auts,
+                    struct vec3g *v)
 {
-	json_t *s = step(a, "compare");
-	int res_ok = res_len == v->res_len && sf_ct_eq(res, v->res, res_len);
-	int ck_ok = sf_ct_eq(ck, v->ck, 16);
-	int ik_ok = sf_ct_eq(ik, v->ik, 16);
-	json_object_set_new(s, "res", json_string(res_ok ? "match" : "mismatch"));
-	json_object_set_new(s, "ck", json_string(ck_ok ? "match" : "mismatch"));
-	json_object_set_new(s, "ik", json_string(ik_ok ? "match" : "mismatch"));
-	if (!res_ok) {
-		a->result = "res_mismatch";
+	struct gsup *g = src->impl;
+	int rc = gsup_sai(g, a->imsi, rand, auts);
+	if (sai_step(a, g, rc, rand != NULL))
+		return -1;
+	if (g->vec.res_len > sizeof(v->xres)) {
+		sf_wipe(&g->vec, sizeof(g->vec));
+		a->result = "hlr_error";
 		return -1;
 	}
-	if (!ck_ok || !ik_ok) {
-		a->result = "key_mismatch";
-		return -1;
-	}
-	a->result = "ok";
+	memcpy(v->rand, g->vec.rand, 16);
+	memcpy(v->autn, g->vec.autn, 16);
+	memcpy(v->xres, g->vec.res, g->vec.res_len);
+	v->xres_len = g->vec.res_len;
+	memcpy(v->ck, g->vec.ck, 16);
+	memcpy(v->ik, g->vec.ik, 16);
+	sf_wipe(&g->vec, sizeof(g->vec));
 	return 0;
 }
 
-static void run_attach(struct attach *a, const char *host, unsigned port)
+static void run_hlr(struct attach *a, const char *host, unsigned port)
 {
 	struct gsup g;
-	uint8_t res[16], ck[16], ik[16], auts[14], rand[16];
-	size_t res_len = 0;
-	int rc = gsup_open(&g, host, port);
-	if (rc) {
+	if (gsup_open(&g, host, port) != 0) {
 		a->result = "hlr_error";
-		goto out;
+	} else {
+		struct vsource src = {.get = gsup_get, .impl = &g};
+		run_attach(a, &src);
 	}
-	rc = gsup_sai(&g, a->imsi, NULL, NULL);
-	if (sai_step(a, &g, rc, 0))
-		goto out;
-	int ar = authenticate(a, g.vec.rand, g.vec.autn, res, &res_len, ck, ik, auts);
-	if (ar == 1) {
-		/* Sync failure: AUTS goes back with the RAND it answers. */
-		memcpy(rand, g.vec.rand, 16);
-		rc = gsup_sai(&g, a->imsi, rand, auts);
-		if (sai_step(a, &g, rc, 1))
-			goto out;
-		ar = authenticate(a, g.vec.rand, g.vec.autn, res, &res_len, ck, ik, auts);
-		if (ar == 1) {
-			a->result = "sync_failure";
-			goto out;
-		}
-	}
-	if (ar == 0)
-		compare(a, &g.vec, res, res_len, ck, ik);
-out:
-	sf_wipe(res, sizeof(res));
-	sf_wipe(ck, sizeof(ck));
-	sf_wipe(ik, sizeof(ik));
-	sf_wipe(auts, sizeof(auts));
 	gsup_close(&g);
 }
 #endif /* SF_HAVE_GSUP_CLIENT */
+
+/* ---- simfleet's AuC over HTTPS (libcurl) ---- */
+
+#define AUC_BODY_MAX 16384
+#define AUC_TOKEN_MAX 512
+
+struct auc {
+	CURL *curl;
+	const char *url; /* base, https://HOST:PORT */
+	const char *cacert;
+	struct curl_slist *hdrs;
+	char auth[sizeof("Authorization: Bearer ") + AUC_TOKEN_MAX];
+};
+
+struct body {
+	char buf[AUC_BODY_MAX];
+	size_t len;
+};
+
+static size_t body_write(char *p, size_t sz, size_t n, void *user)
+{
+	struct body *b = user;
+	size_t k = sz * n;
+	if (k >= sizeof(b->buf) - b->len)
+		return 0; /* too large: the transfer fails */
+	memcpy(b->buf + b->len, p, k);
+	b->len += k;
+	return k;
+}
+
+/* The first token of a tokens file as `auc serve` takes it (one a line,
+ * blank and # lines skipped): a regular 0600 file owned by the user.
+ * 0, or -1 after a message (the token is never in it). */
+static int read_token(const char *path, char *tok, size_t cap)
+{
+	char buf[4096];
+	struct stat st;
+	int ret = -1;
+	ssize_t r = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		sf_cli_err("--auc-token %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
+		sf_cli_err("--auc-token %s: must be a regular file of mode 0600 owned by you "
+		           "(chmod 600 %s)",
+		           path, path);
+		goto out;
+	}
+	r = read(fd, buf, sizeof(buf) - 1);
+	if (r < 0) {
+		sf_cli_err("--auc-token %s: %s", path, strerror(errno));
+		r = 0;
+		goto out;
+	}
+	buf[r] = '\0';
+	for (char *ln = buf, *next; ln; ln = next) {
+		next = strchr(ln, '\n');
+		if (next)
+			*next++ = '\0';
+		char *t = sf_cli_trim(ln);
+		if (!*t || *t == '#')
+			continue;
+		size_t tl = strlen(t);
+		int printable = 1;
+		for (size_t i = 0; i < tl; i++)
+			if (t[i] <= ' ' || t[i] > '~')
+				printable = 0;
+		if (tl < 16 || tl > AUC_TOKEN_MAX || tl >= cap || !printable)
+			break;
+		memcpy(tok, t, tl + 1);
+		ret = 0;
+		break;
+	}
+	if (ret)
+		sf_cli_err("--auc-token %s: no token (16..%d printable characters without spaces "
+		           "on the first line that is not blank or a # comment)",
+		           path, AUC_TOKEN_MAX);
+out:
+	sf_wipe(buf, sizeof(buf));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Wipes every string of a JSON answer (hex secrets) before it is freed. */
+static void json_wipe(json_t *j)
+{
+	size_t i;
+	const char *k;
+	json_t *v;
+	if (json_is_string(j))
+		sf_wipe((char *)(uintptr_t)json_string_value(j), json_string_length(j));
+	else if (json_is_array(j))
+		json_array_foreach(j, i, v) json_wipe(v);
+	else if (json_is_object(j))
+		json_object_foreach(j, k, v) json_wipe(v);
+}
+
+/* POST PATH with the JSON request (taken).  Records step NAME; 0 with *ans
+ * (the parsed 200 answer, when ans is given), or -1 with a->result set:
+ * 404 unknown_subscriber, 409 suspended, 401 auc_unauthorized, otherwise
+ * auc_error. */
+static int auc_call(struct auc *c, struct attach *a, const char *name, const char *path,
+                    json_t *req, json_t **ans)
+{
+	static struct body b;
+	char url[600], errbuf[CURL_ERROR_SIZE] = "";
+	json_t *s = step(a, name);
+	char *data = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_t *j = NULL;
+	long status = 0;
+	int ret = -1;
+	json_decref(req);
+	a->result = "auc_error";
+	if (!data) {
+		json_object_set_new(s, "error", json_string("out_of_memory"));
+		return -1;
+	}
+	snprintf(url, sizeof(url), "%s%s", c->url, path);
+	b.len = 0;
+	CURL *h = c->curl;
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)AUC_TIMEOUT_S);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdrs);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, data);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->cacert)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert);
+	CURLcode cc = curl_easy_perform(h);
+	sf_wipe(data, strlen(data));
+	free(data);
+	if (cc != CURLE_OK) {
+		json_object_set_new(s, "error",
+		                    json_string(errbuf[0] ? errbuf : curl_easy_strerror(cc)));
+		a->result = cc == CURLE_COULDNT_CONNECT ? "auc_unreachable" : "auc_error";
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	json_object_set_new(s, "http", json_integer(status));
+	j = json_loadb(b.buf, b.len, 0, NULL);
+	if (status != 200) {
+		const char *word = json_string_value(json_object_get(j, "error"));
+		if (word)
+			json_object_set_new(s, "error", json_string(word));
+		if (status == 404 && word && strcmp(word, "unknown_subscriber") == 0)
+			a->result = "unknown_subscriber";
+		else if (status == 409 && word && strcmp(word, "suspended") == 0)
+			a->result = "suspended";
+		else if (status == 401)
+			a->result = "auc_unauthorized";
+		goto out;
+	}
+	if (!j) {
+		json_object_set_new(s, "error", json_string("bad_answer"));
+		goto out;
+	}
+	if (ans) {
+		*ans = j;
+		j = NULL;
+	}
+	ret = 0;
+out:
+	sf_wipe(b.buf, sizeof(b.buf));
+	json_wipe(j);
+	json_decref(j);
+	return ret;
+}
+
+static int hex_field(json_t *o, const char *key, uint8_t *dst, size_t min, size_t max, size_t *len)
+{
+	const char *h = json_string_value(json_object_get(o, key));
+	size_t n = 0;
+	if (!h || sf_hex_decode(dst, max, &n, h, strlen(h)) != 0 || n < min)
+		return -1;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/* The vector source over HTTPS: POST /v1/resync first when AUTS is given,
+ * then POST /v1/vectors for one 3G quintet. */
+static int auc_get(struct vsource *src, struct attach *a, const uint8_t *rand, const uint8_t *auts,
+                   struct vec3g *v)
+{
+	struct auc *c = src->impl;
+	json_t *ans = NULL;
+	if (rand) {
+		char rh[33], ah[29];
+		sf_hex_encode(rh, sizeof(rh), rand, 16);
+		sf_hex_encode(ah, sizeof(ah), auts, 14);
+		json_t *req = json_pack("{s:s,s:s,s:s}", "imsi", a->imsi, "rand", rh, "auts", ah);
+		if (auc_call(c, a, "auc_resync", "/v1/resync", req, NULL))
+			return -1;
+	}
+	json_t *req = json_pack("{s:s,s:i,s:s}", "imsi", a->imsi, "n", 1, "type", "3g");
+	if (auc_call(c, a, "auc_vectors", "/v1/vectors", req, &ans))
+		return -1;
+	json_t *q = json_array_get(ans, 0);
+	int bad = hex_field(q, "rand", v->rand, 16, 16, NULL) ||
+	          hex_field(q, "autn", v->autn, 16, 16, NULL) ||
+	          hex_field(q, "xres", v->xres, 4, 16, &v->xres_len) ||
+	          hex_field(q, "ck", v->ck, 16, 16, NULL) ||
+	          hex_field(q, "ik", v->ik, 16, 16, NULL);
+	json_t *s = json_array_get(a->steps, json_array_size(a->steps) - 1);
+	if (bad) {
+		json_object_set_new(s, "error", json_string("bad_answer"));
+		a->result = "auc_error";
+	} else {
+		json_object_set_new(s, "vectors", json_integer((json_int_t)json_array_size(ans)));
+	}
+	json_wipe(ans);
+	json_decref(ans);
+	return bad ? -1 : 0;
+}
+
+static void run_auc(struct attach *a, struct auc *c)
+{
+	c->curl = curl_easy_init();
+	if (!c->curl) {
+		json_object_set_new(step(a, "auc_vectors"), "error", json_string("curl_init"));
+		a->result = "auc_error";
+		return;
+	}
+	struct vsource src = {.get = auc_get, .impl = c};
+	run_attach(a, &src);
+	curl_easy_cleanup(c->curl);
+	c->curl = NULL;
+}
 
 /* gsup://HOST:PORT (IPv4 or a name; libosmo-gsup-client takes an address
  * string).  0 or -1. */
@@ -516,28 +817,40 @@ static int parse_hlr(const char *s, char *host, size_t cap, unsigned *port)
 }
 
 static const char attach_usage[] =
-    "Usage: simfleet attach (--state DIR | --socket PATH) --hlr gsup://HOST:PORT\n"
+    "Usage: simfleet attach (--state DIR | --socket PATH)\n"
+    "                       (--auc URL --auc-token FILE [--cacert FILE] | --hlr gsup://HOST:PORT)\n"
     "\n"
-    "Simulates a network attach against an HLR speaking GSUP (osmo-hlr: port 4222):\n"
-    "reads the IMSI from the enabled profile's USIM, asks the HLR for vectors\n"
-    "(SendAuthInfo), runs AUTHENTICATE on the eUICC and compares RES with XRES and\n"
-    "CK/IK; on a synchronisation failure it resynchronises with AUTS and tries once\n"
-    "more.  --state opens the eUICC in-process; --socket talks to a running\n"
+    "Simulates a network attach: reads the IMSI from the enabled profile's USIM, gets\n"
+    "an authentication vector, runs AUTHENTICATE on the eUICC and compares RES with\n"
+    "XRES and CK/IK; on a synchronisation failure it resynchronises with AUTS and\n"
+    "tries once more.\n"
+    "  --auc URL         simfleet's AuC (`simfleet auc serve`), https://HOST:PORT:\n"
+    "                    POST /v1/vectors and /v1/resync\n"
+    "  --auc-token FILE  its bearer token: the first token line of a 0600 file\n"
+    "  --cacert FILE     CA certificates for the AuC's TLS certificate (default:\n"
+    "                    the system's)\n"
+    "  --hlr gsup://HOST:PORT  an HLR speaking GSUP SendAuthInfo (osmo-hlr: 4222)\n"
+    "--state opens the eUICC in-process; --socket talks to a running\n"
     "`simfleet euicc serve --socket PATH`.  Prints one JSON object:\n"
-    "{\"result\": ok|mac_failure|sync_failure|unknown_subscriber|no_usim|res_mismatch|\n"
-    "key_mismatch|hlr_unreachable|hlr_timeout|hlr_error|card_error, \"imsi\", \"steps\"}.\n"
+    "{\"result\": ok|mac_failure|sync_failure|unknown_subscriber|suspended|no_usim|\n"
+    "res_mismatch|key_mismatch|hlr_unreachable|hlr_timeout|hlr_error|auc_unauthorized|\n"
+    "auc_unreachable|auc_error|card_error, \"imsi\", \"steps\"}.\n"
     "Exit 0 only for ok, 1 for any other result, 2 for bad arguments.\n"
-    "No RAND, AUTN, RES or key is ever printed.\n";
+    "No RAND, AUTN, RES, key or token is ever printed.\n";
 
 int sf_cmd_attach(int argc, char **argv)
 {
-	enum { O_STATE = 1, O_SOCKET, O_HLR, O_HELP };
+	enum { O_STATE = 1, O_SOCKET, O_HLR, O_AUC, O_TOKEN, O_CACERT, O_HELP };
 	static const struct option opts[] = {{"state", required_argument, 0, O_STATE},
 	                                     {"socket", required_argument, 0, O_SOCKET},
 	                                     {"hlr", required_argument, 0, O_HLR},
+	                                     {"auc", required_argument, 0, O_AUC},
+	                                     {"auc-token", required_argument, 0, O_TOKEN},
+	                                     {"cacert", required_argument, 0, O_CACERT},
 	                                     {"help", no_argument, 0, O_HELP},
 	                                     {0, 0, 0, 0}};
-	const char *state = NULL, *sock = NULL, *hlr = NULL;
+	const char *state = NULL, *sock = NULL, *hlr = NULL, *auc = NULL, *token = NULL,
+	           *cacert = NULL;
 	char host[256];
 	unsigned port = 0;
 	int o;
@@ -553,6 +866,15 @@ int sf_cmd_attach(int argc, char **argv)
 			break;
 		case O_HLR:
 			hlr = optarg;
+			break;
+		case O_AUC:
+			auc = optarg;
+			break;
+		case O_TOKEN:
+			token = optarg;
+			break;
+		case O_CACERT:
+			cacert = optarg;
 			break;
 		case 'h':
 		case O_HELP:
@@ -572,21 +894,49 @@ int sf_cmd_attach(int argc, char **argv)
 		sf_cli_err("attach: give exactly one of --state DIR or --socket PATH");
 		return SF_EXIT_USAGE;
 	}
-	if (!hlr) {
-		sf_cli_err("attach: --hlr gsup://HOST:PORT is required (simfleet's own AuC is not "
-		           "supported yet)");
+	if (!hlr == !auc) {
+		sf_cli_err("attach: give exactly one of --auc URL or --hlr gsup://HOST:PORT");
 		return SF_EXIT_USAGE;
 	}
-	if (parse_hlr(hlr, host, sizeof(host), &port) != 0) {
+	if (hlr && (token || cacert)) {
+		sf_cli_err("attach: --auc-token and --cacert go with --auc");
+		return SF_EXIT_USAGE;
+	}
+	if (hlr && parse_hlr(hlr, host, sizeof(host), &port) != 0) {
 		sf_cli_err("--hlr %s: expected gsup://HOST:PORT, e.g. gsup://127.0.0.1:4222", hlr);
 		return SF_EXIT_USAGE;
 	}
+	struct auc ac;
+	memset(&ac, 0, sizeof(ac));
+	if (auc) {
+		size_t ul = strlen(auc);
+		if (strncmp(auc, "https://", 8) != 0 || ul <= 8 || ul > 400) {
+			sf_cli_err(
+			    "--auc %s: expected https://HOST:PORT, e.g. https://localhost:8443",
+			    auc);
+			return SF_EXIT_USAGE;
+		}
+		if (!token) {
+			sf_cli_err("attach: --auc needs --auc-token FILE");
+			return SF_EXIT_USAGE;
+		}
+		char tok[AUC_TOKEN_MAX + 1];
+		if (read_token(token, tok, sizeof(tok)) != 0)
+			return SF_EXIT_USAGE;
+		snprintf(ac.auth, sizeof(ac.auth), "Authorization: Bearer %s", tok);
+		sf_wipe(tok, sizeof(tok));
+		ac.url = auc;
+		ac.cacert = cacert;
+	}
 #ifndef SF_HAVE_GSUP_CLIENT
-	sf_cli_err("attach --hlr: this simfleet was built without libosmo-gsup-client (%s): "
-	           "install libosmo-gsup-client-dev (scripts/bootstrap) and rebuild",
-	           sf_strerror(SF_EGSUP_UNAVAILABLE));
-	return SF_EXIT_FAIL;
-#else
+	if (hlr) {
+		sf_cli_err(
+		    "attach --hlr: this simfleet was built without libosmo-gsup-client (%s): "
+		    "install libosmo-gsup-client-dev (scripts/bootstrap) and rebuild",
+		    sf_strerror(SF_EGSUP_UNAVAILABLE));
+		return SF_EXIT_FAIL;
+	}
+#endif
 	struct attach a = {.result = "card_error"};
 	struct sf_euicc *e = NULL;
 	int fd = -1;
@@ -596,6 +946,7 @@ int sf_cmd_attach(int argc, char **argv)
 		rc = sf_euicc_open(&e, state);
 		if (rc) {
 			sf_cli_err("--state %s: %s", state, sf_strerror(rc));
+			sf_wipe(ac.auth, sizeof(ac.auth));
 			return rc == SF_ESTORE_FORMAT ? SF_EXIT_USAGE : SF_EXIT_FAIL;
 		}
 		a.card.transmit = tx_euicc;
@@ -604,6 +955,7 @@ int sf_cmd_attach(int argc, char **argv)
 		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 		if (strlen(sock) >= sizeof(sa.sun_path)) {
 			sf_cli_err("--socket %s: path too long for a Unix socket", sock);
+			sf_wipe(ac.auth, sizeof(ac.auth));
 			return SF_EXIT_USAGE;
 		}
 		memcpy(sa.sun_path, sock, strlen(sock) + 1);
@@ -614,6 +966,7 @@ int sf_cmd_attach(int argc, char **argv)
 			           sock, strerror(errno));
 			if (fd >= 0)
 				close(fd);
+			sf_wipe(ac.auth, sizeof(ac.auth));
 			return SF_EXIT_FAIL;
 		}
 		struct timeval tv = {10, 0};
@@ -622,8 +975,28 @@ int sf_cmd_attach(int argc, char **argv)
 		a.card.user = &fd;
 	}
 	a.steps = json_array();
-	if (read_imsi(&a) == 0)
-		run_attach(&a, host, port);
+	if (read_imsi(&a) == 0) {
+		if (auc) {
+			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+				a.result = "auc_error";
+			} else {
+				ac.hdrs = curl_slist_append(NULL, ac.auth);
+				ac.hdrs =
+				    curl_slist_append(ac.hdrs, "Content-Type: application/json");
+				run_auc(&a, &ac);
+				for (struct curl_slist *l = ac.hdrs; l; l = l->next)
+					sf_wipe(l->data, strlen(l->data));
+				curl_slist_free_all(ac.hdrs);
+				curl_global_cleanup();
+			}
+		}
+#ifdef SF_HAVE_GSUP_CLIENT
+		else {
+			run_hlr(&a, host, port);
+		}
+#endif
+	}
+	sf_wipe(ac.auth, sizeof(ac.auth));
 	if (e)
 		sf_euicc_close(e);
 	if (fd >= 0)
@@ -635,5 +1008,4 @@ int sf_cmd_attach(int argc, char **argv)
 	int ok = strcmp(a.result, "ok") == 0;
 	rc = sf_cli_print(out);
 	return ok && rc == SF_EXIT_OK ? SF_EXIT_OK : SF_EXIT_FAIL;
-#endif
 }

@@ -1,0 +1,158 @@
+#!/bin/bash
+# simfleet attach --auc against simfleet's own AuC (issue 6): `auc serve`
+# over HTTPS with a test PKI; subscribers imported through the API; one
+# test-mode eUICC per subscriber with its profile installed and enabled.
+# Attach succeeds; a USIM whose SQN ran ahead is resynchronised from AUTS
+# (POST /v1/resync) and then succeeds; a wrong K in the AuC is a MAC
+# failure; a suspended subscriber is refused; an IMSI not in the AuC is
+# unknown; a wrong token is unauthorized; no key or token reaches the output.
+# The server binds port 0; only the server started here is stopped, by PID.
+# Usage: attach_auc.sh PATH/TO/simfleet
+set -u
+SF=${1:?usage: attach_auc.sh SIMFLEET}
+for t in jq curl; do
+	command -v $t >/dev/null || { echo "SKIP: $t not installed (scripts/bootstrap)"; exit 77; }
+done
+. "$(dirname "$0")/../cli/lib.bash"
+SERVE_PID=""
+trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
+rnd() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+# luhn DIGITS: DIGITS followed by its Luhn check digit
+luhn() {
+	local s=$1 sum=0 i d dbl=1
+	for ((i = ${#s} - 1; i >= 0; i--)); do
+		d=${s:i:1}
+		if ((dbl)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
+		sum=$((sum + d)); dbl=$((1 - dbl))
+	done
+	echo "$s$(((10 - sum % 10) % 10))"
+}
+
+# ---- the AuC ----
+"$SF" pki init --dir "$tmp/pki" >/dev/null || { echo "FAIL: pki init"; exit 1; }
+D="$tmp/auc.db" M="$tmp/master.key"
+"$SF" auc init --db "$D" --master-key "$M" >/dev/null || { echo "FAIL: auc init"; exit 1; }
+TOKEN=$(rnd 24)
+printf '# operator tokens\n%s\n' "$TOKEN" >"$tmp/tokens"
+chmod 600 "$tmp/tokens"
+WRONG=$(rnd 24)
+printf '%s\n' "$WRONG" >"$tmp/wrong-token"
+chmod 600 "$tmp/wrong-token"
+LOG="$tmp/serve.log"
+"$SF" auc serve --db "$D" --master-key "$M" --listen 127.0.0.1:0 --cert "$tmp/pki/dptls.pem" \
+	--key "$tmp/pki/dptls.key" --tokens "$tmp/tokens" 2>"$LOG" &
+SERVE_PID=$!
+PORT=""
+for _ in $(seq 100); do
+	PORT=$(sed -n 's|^auc serve: listening on https://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$LOG")
+	[ -n "$PORT" ] && break
+	kill -0 "$SERVE_PID" 2>/dev/null || break
+	sleep 0.1
+done
+[ -n "$PORT" ] || { echo "FAIL: server not ready: $(cat "$LOG")"; exit 1; }
+URL="https://localhost:$PORT"
+call() {
+	local args=(-sS --max-time 20 --cacert "$tmp/pki/ci.pem" -X "$1" "$URL$2"
+		-H "Authorization: Bearer $TOKEN" -o "$tmp/body" -w '%{http_code}')
+	[ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data-binary "$3")
+	CODE=$(curl "${args[@]}")
+	BODY=$(cat "$tmp/body")
+}
+
+# ---- subscribers: A ok, B stale SQN, C wrong K in the AuC, D suspended,
+#      E not in the AuC ----
+declare -A IMSI K OPC ST
+n=0 rows=""
+for s in A B C D E; do
+	n=$((n + 1))
+	IMSI[$s]=00101000000001$n
+	K[$s]=$(rnd 16) OPC[$s]=$(rnd 16)
+	ST[$s]=$tmp/euicc-$s
+	iccid=$(luhn 890001234567890100$n)
+	"$SF" euicc init --state "${ST[$s]}" --test-mode >/dev/null || bad "init $s"
+	"$SF" profile build --iccid "$iccid" --imsi "${IMSI[$s]}" --alg milenage \
+		--k "${K[$s]}" --opc "${OPC[$s]}" -o "$tmp/$s.der" >/dev/null || bad "profile build $s"
+	"$SF" euicc install-local --state "${ST[$s]}" --enable "$tmp/$s.der" >/dev/null ||
+		bad "install $s"
+	k=${K[$s]}
+	[ $s = C ] && k=$(rnd 16)
+	[ $s = E ] && continue
+	rows+="${rows:+,}{\"imsi\":\"${IMSI[$s]}\",\"iccid\":\"$iccid\",\"alg\":\"milenage\",\"k\":\"$k\",\"opc\":\"${OPC[$s]}\"}"
+done
+call POST /v1/subscribers "[$rows]"
+expect_eq "import" "$CODE" 200
+expect_eq "imported" "$(field "$BODY" imported)" 4
+call POST "/v1/subscribers/${IMSI[D]}/suspend"
+expect_eq "suspend D" "$(field "$BODY" status)" suspended
+
+# attach_expect LABEL SUB RESULT [TOKENFILE]: runs attach on SUB's eUICC
+attach_expect() {
+	local out rc
+	out=$("$SF" attach --state "${ST[$2]}" --auc "$URL" --auc-token "${4:-$tmp/tokens}" \
+		--cacert "$tmp/pki/ci.pem" 2>"$tmp/err")
+	rc=$?
+	LAST=$out
+	expect_eq "$1 result" "$(field "$out" result)" "$3"
+	expect_eq "$1 exit" $rc "$([ "$3" = ok ] && echo 0 || echo 1)"
+	expect_eq "$1 imsi" "$(field "$out" imsi)" "${IMSI[$2]}"
+	for s in A B C D E; do
+		if grep -qi -e "${K[$s]}" -e "${OPC[$s]}" <<<"$out$(cat "$tmp/err")"; then
+			bad "$1: a key of $s reached the output"
+		fi
+	done
+	grep -q -e "$TOKEN" -e "$WRONG" <<<"$out$(cat "$tmp/err")" && bad "$1: a token reached the output"
+}
+
+attach_expect "A attach" A ok
+expect_eq "A steps" "$(jq -c '[.steps[].step]' <<<"$LAST")" \
+	'["select_usim","read_imsi","auc_vectors","authenticate","compare"]'
+attach_expect "A attach again" A ok
+
+# B: the USIM has accepted SEQ 1000 in every IND slot (TS 33.102 C.3.2)
+# from elsewhere, far ahead of the AuC's counter: the first vector is refused
+# with AUTS, and the AuC resynchronises from it.
+apdus=(00a4040407a0000000871002)
+for ind in $(seq 0 31); do
+	R=$(rnd 16)
+	V=$("$SF" aka gen --alg milenage --k "${K[B]}" --opc "${OPC[B]}" \
+		--sqn "$(printf '%012x' $(((1000 << 5) | ind)))" --amf 8000 --rand "$R")
+	apdus+=("008800812210${R}10$(field "$V" autn)00")
+done
+r=$("$SF" euicc apdu --state "${ST[B]}" "${apdus[@]}" | tail -n +2 | cut -c1-4 | sort | uniq -c | tr -s ' ')
+expect_eq "B pre-authenticated in 32 slots" "$r" " 32 db08"
+attach_expect "B stale SQN" B ok
+expect_eq "B steps" "$(jq -c '[.steps[] | .step + ":" + (.result // "")]' <<<"$LAST")" \
+	'["select_usim:","read_imsi:","auc_vectors:","authenticate:sync_failure","auc_resync:","auc_vectors:","authenticate:success","compare:"]'
+attach_expect "B after resync" B ok
+expect_eq "B no second resync" "$(jq '[.steps[] | select(.step == "auc_resync")] | length' <<<"$LAST")" 0
+
+attach_expect "C wrong K" C mac_failure
+attach_expect "D suspended" D suspended
+attach_expect "E not in the AuC" E unknown_subscriber
+attach_expect "A wrong token" A auc_unauthorized "$tmp/wrong-token"
+expect_eq "wrong token http" "$(jq -r '.steps[-1].http' <<<"$LAST")" 401
+
+# Usage errors: a token file others can read, no token, plain http, both sources.
+chmod 644 "$tmp/wrong-token"
+"$SF" attach --state "${ST[A]}" --auc "$URL" --auc-token "$tmp/wrong-token" >/dev/null 2>"$tmp/err"
+expect_eq "token mode exit" $? 2
+grep -q "mode 0600" "$tmp/err" && ok || bad "token mode message: $(cat "$tmp/err")"
+"$SF" attach --state "${ST[A]}" --auc "$URL" >/dev/null 2>&1
+expect_eq "no token exit" $? 2
+"$SF" attach --state "${ST[A]}" --auc "http://localhost:$PORT" --auc-token "$tmp/tokens" >/dev/null 2>&1
+expect_eq "http exit" $? 2
+"$SF" attach --state "${ST[A]}" --auc "$URL" --auc-token "$tmp/tokens" --hlr gsup://127.0.0.1:4222 >/dev/null 2>&1
+expect_eq "two sources exit" $? 2
+# Without --cacert the test CA is not trusted: an AuC error, not ok.
+out=$("$SF" attach --state "${ST[A]}" --auc "$URL" --auc-token "$tmp/tokens" 2>/dev/null)
+expect_eq "untrusted certificate" "$(field "$out" result)" auc_error
+
+# Stop exactly our server; nothing secret in its log.
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+expect_eq "SIGTERM exit" "$?" 0
+SERVE_PID=""
+grep -q "$TOKEN" "$LOG" && bad "token in the server log" || ok
+# The server gone: unreachable.
+attach_expect "AuC stopped" A auc_unreachable
+finish

@@ -14,3 +14,19 @@ finish() {
 	echo "$pass passed, $fail failed"
 	[ "$fail" = 0 ]
 }
+# rnd N: N random octets in hex
+rnd() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+# usim_ahead STATE K OPC SEQ: the enabled USIM of the eUICC in STATE accepts a
+# Milenage vector with SEQ in each of its 32 IND slots (TS 33.102 Annex C), so
+# an AuC or HLR behind it must resynchronise.  Prints the tally of the
+# answers (" 32 db08" when all were accepted).  Needs $SF.
+usim_ahead() {
+	local apdus=(00a4040407a0000000871002) r v ind
+	for ind in $(seq 0 31); do
+		r=$(rnd 16)
+		v=$("$SF" aka gen --alg milenage --k "$2" --opc "$3" \
+			--sqn "$(printf '%012x' $((($4 << 5) | ind)))" --amf 8000 --rand "$r")
+		apdus+=("008800812210${r}10$(field "$v" autn)00")
+	done
+	"$SF" euicc apdu --state "$1" "${apdus[@]}" | tail -n +2 | cut -c1-4 | sort | uniq -c | tr -s ' '
+}

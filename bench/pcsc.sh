@@ -18,7 +18,7 @@ READER="Virtual PCD 00 00"
 	--k 465b5ce8b199b49faa5f0a2ee238a6bc --opc cd63cb71954a9f4e48a5994e37a02baf \
 	-o "$tmp/p.der" >/dev/null
 "$SF" euicc install-local --state "$tmp/st" --enable "$tmp/p.der" >/dev/null || die "install-local"
-start_pcscd "$tmp/pcscd.log" || die "private pcscd did not start"
+start_pcscd_fresh "$tmp/pcscd.log" || die "private pcscd did not start"
 "$SF" euicc serve --state "$tmp/st" --vpcd 127.0.0.1:$PORT 2>"$tmp/serve.log" &
 SERVE_PID=$!
 wait_log "$tmp/serve.log" "serving EID" || die "serve did not connect to vpcd"

@@ -56,33 +56,58 @@ listening() {
 	hex=$(printf '%04X' "$1")
 	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" {f=1} END {exit !f}'
 }
-# vpcd takes two ports (two slots): the first free pair from 35963.
-PORT=
-for p in $(seq 35963 2 36099); do
-	if ! listening $p && ! listening $((p + 1)); then PORT=$p; break; fi
-done
-[ -n "$PORT" ] || die "no free port pair for vpcd in 35963..36100"
-
-mkdir -p "$tmp/conf" "$tmp/run"
-cat >"$tmp/conf/vpcd" <<EOF
+# port_used PORT: does any TCP socket (listening, connected, TIME_WAIT...)
+# have PORT as its local port?  An outgoing connection of another test can
+# hold a port in the vpcd range as its ephemeral source port.
+port_used() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$hex" '$2 ~ p"$" {f=1} END {exit !f}'
+}
+# pick_ports FROM: vpcd takes two ports (two slots); the first free pair from
+# FROM becomes PORT, and the reader configuration is written for it.
+pick_ports() {
+	PORT=
+	for p in $(seq "$1" 2 36199); do
+		if ! port_used $p && ! port_used $((p + 1)); then PORT=$p; break; fi
+	done
+	[ -n "$PORT" ] || die "no free port pair for vpcd in $1..36200"
+	cat >"$tmp/conf/vpcd" <<EOF
 FRIENDLYNAME "Virtual PCD"
 DEVICENAME   /dev/null:$(printf '0x%04X' $PORT)
 LIBPATH      $VPCD_LIB
 CHANNELID    $(printf '0x%04X' $PORT)
 EOF
+}
+mkdir -p "$tmp/conf" "$tmp/run"
+pick_ports 35963
 export PCSCLITE_CSOCK_NAME=$tmp/run/pcscd/pcscd.comm
 READER="Virtual PCD 00 00"
 
-# start_pcscd LOG: private pcscd in the background, waits for vpcd's port.
+# start_pcscd LOG: private pcscd in the background, waits until vpcd listens
+# on both of its ports (a slot that cannot bind makes pcscd drop the reader).
 start_pcscd() {
 	# exec: unshare execs sh, sh execs pcscd, so $! is pcscd's PID.
 	"${NS[@]}" sh -c 'mount --bind "$1" /run && exec pcscd --foreground --config "$2" --apdu --debug' \
 		sh "$tmp/run" "$tmp/conf" >"$1" 2>&1 &
 	PCSCD_PID=$!
 	for _ in $(seq 100); do
-		listening $PORT && [ -S "$PCSCLITE_CSOCK_NAME" ] && return 0
+		listening $PORT && listening $((PORT + 1)) && [ -S "$PCSCLITE_CSOCK_NAME" ] && return 0
 		kill -0 "$PCSCD_PID" 2>/dev/null || return 1
+		grep -q "Could not initialize connection" "$1" 2>/dev/null && break
 		sleep 0.1
+	done
+	stop_pid "$PCSCD_PID"
+	PCSCD_PID=
+	return 1
+}
+# start_pcscd_fresh LOG: start_pcscd, moving to the next free port pair when
+# one of the ports was taken in the meantime (up to 5 tries).  Only for the
+# first start: a running serve keeps the port it was given.
+start_pcscd_fresh() {
+	for _ in 1 2 3 4 5; do
+		start_pcscd "$1" && return 0
+		pick_ports $((PORT + 2))
 	done
 	return 1
 }

@@ -35,7 +35,7 @@ EID=$("$SF" euicc init --state "$tmp/st" --test-mode | jq -r .eid)
 	-o "$tmp/p.der" >/dev/null
 "$SF" euicc install-local --state "$tmp/st" --enable "$tmp/p.der" >/dev/null || die "install-local failed"
 
-start_pcscd "$tmp/pcscd.log" || die "private pcscd did not start (port $PORT)"
+start_pcscd_fresh "$tmp/pcscd.log" || die "private pcscd did not start (port $PORT)"
 "$SF" euicc serve --state "$tmp/st" --vpcd 127.0.0.1:$PORT 2>"$tmp/serve.log" &
 SERVE_PID=$!
 wait_log "$tmp/serve.log" "serving EID" || die "serve did not connect to vpcd"

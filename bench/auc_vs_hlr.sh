@@ -90,34 +90,8 @@ done
 [ -n "$PORT" ] || die "auc serve did not start: $(cat "$tmp/serve.log")"
 
 # ---- osmo-hlr, its DB on disk ----
-cat >"$tmp/hlr.cfg" <<'EOF'
-log stderr
- logging filter all 1
- logging color 0
- logging level main notice
- logging level db notice
- logging level auc notice
-line vty
- bind 127.0.0.1
-ctrl
- bind 127.0.0.1
-hlr
- gsup
-  bind ip 127.0.0.1
-EOF
-osmo-hlr -c "$tmp/hlr.cfg" -l "$tmp/hlr.db" 2>"$tmp/hlr.log" &
-HLR_PID=$!
-pids+=("$HLR_PID")
-up=0
-for _ in $(seq 100); do
-	if (exec 3<>/dev/tcp/127.0.0.1/4259) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; then
-		up=1
-		break
-	fi
-	kill -0 "$HLR_PID" 2>/dev/null || break
-	sleep 0.1
-done
-[ $up = 1 ] || die "osmo-hlr did not come up: $(cat "$tmp/hlr.log")"
+. "$(dirname "$0")/../tests/integration/osmo-hlr-env.bash"
+start_osmo_hlr "$tmp" || die "osmo-hlr did not come up: $(cat "$tmp/hlr.log")"
 out=$("$SF" auc export --to osmo-hlr --ctrl 127.0.0.1:4259 --input "$tmp/subs.csv" 2>"$tmp/err") ||
 	die "auc export: $(cat "$tmp/err")"
 [ "$(jq -r .exported <<<"$out")" = $N ] || die "auc export: $out"

@@ -45,33 +45,8 @@ luhn() {
 }
 
 # ---- osmo-hlr on loopback with a temporary database ----
-cat >"$tmp/hlr.cfg" <<'EOF'
-log stderr
- logging filter all 1
- logging color 0
- logging level main notice
- logging level db notice
- logging level auc notice
-line vty
- bind 127.0.0.1
-ctrl
- bind 127.0.0.1
-hlr
- gsup
-  bind ip 127.0.0.1
-EOF
-osmo-hlr -c "$tmp/hlr.cfg" -l "$tmp/hlr.db" 2>"$tmp/hlr.log" &
-HLR_PID=$!
-pids+=("$HLR_PID")
-up=0
-for _ in $(seq 100); do
-	if (exec 3<>/dev/tcp/127.0.0.1/4259) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; then
-		up=1; break
-	fi
-	kill -0 "$HLR_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if [ $up = 0 ]; then
+. "$(dirname "$0")/osmo-hlr-env.bash"
+if ! start_osmo_hlr "$tmp"; then
 	echo "FAIL: osmo-hlr did not come up:" >&2; cat "$tmp/hlr.log" >&2; exit 1
 fi
 CTRL=127.0.0.1:4259 HLR=gsup://127.0.0.1:4222

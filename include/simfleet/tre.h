@@ -39,6 +39,11 @@ struct sf_tre {
 
 #define SF_TRE_CREATE 1u /* create the key file if it does not exist */
 
+/* 1 when fd is a regular file of mode 0600 (no group or other bits) owned by
+ * this user: the rule for every file that holds a key or token (device key,
+ * AuC master key, API tokens); 0 otherwise, also when fstat fails. */
+int sf_file_is_private(int fd);
+
 /* Opens (or with SF_TRE_CREATE creates, mode 0600, from the system CSPRNG)
  * the software backend's key file.  Refuses a key file that group or others
  * can access, or of the wrong size: SF_ESTORE_KEY.  Logs a warning that the

@@ -28,6 +28,7 @@
 #include "simfleet/err.h"
 #include "simfleet/kdf.h"
 #include "simfleet/saip.h"
+#include "simfleet/tre.h"
 #include "simfleet/util.h"
 
 /* AMF with the separation bit set (TS 33.401 §6.1.1: E-UTRAN and 5G require
@@ -74,7 +75,6 @@ int sf_auc_key_create(const char *path, const struct sf_rng *rng, uint8_t key[32
 int sf_auc_key_load(const char *path, uint8_t key[32])
 {
 	uint8_t buf[130];
-	struct stat st;
 	int rc = SF_EAUC_KEYFILE;
 	if (!path || !key)
 		return SF_EINVAL;
@@ -82,8 +82,7 @@ int sf_auc_key_load(const char *path, uint8_t key[32])
 	if (fd < 0)
 		return SF_EAUC_KEYFILE;
 	ssize_t n = 0;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
-	    st.st_uid != geteuid())
+	if (!sf_file_is_private(fd))
 		goto out;
 	n = read(fd, buf, sizeof(buf));
 	if (n == 32) {

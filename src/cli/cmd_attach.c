@@ -50,6 +50,7 @@
 #include "cli.h"
 #include "simfleet/err.h"
 #include "simfleet/euicc.h"
+#include "simfleet/tre.h"
 #include "simfleet/util.h"
 
 #ifdef SF_HAVE_GSUP_CLIENT
@@ -611,7 +612,7 @@ static int read_token(const char *path, char *tok, size_t cap)
 		sf_cli_err("--auc-token %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
+	if (!sf_file_is_private(fd)) {
 		sf_cli_err("--auc-token %s: must be a regular file of mode 0600 owned by you "
 		           "(chmod 600 %s)",
 		           path, path);

@@ -62,6 +62,7 @@
 #include "simfleet/kdf.h"
 #include "simfleet/saip.h"
 #include "simfleet/sha256.h"
+#include "simfleet/tre.h"
 #include "simfleet/util.h"
 
 int sf__cmd_auc_serve(int argc, char **argv);
@@ -644,7 +645,7 @@ static int load_tokens(struct server *s, const char *path)
 		sf_cli_err("--tokens %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid()) {
+	if (!sf_file_is_private(fd)) {
 		sf_cli_err("--tokens %s: must be a regular file of mode 0600 owned by you "
 		           "(chmod 600 %s)",
 		           path, path);

@@ -108,8 +108,7 @@ int sf_tre_soft_open(struct sf_tre *tre, const char *key_path, unsigned flags)
 		return SF_ESTORE_KEY;
 	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
-	    st.st_uid != geteuid() || st.st_size != 32) {
+	if (!sf_file_is_private(fd) || fstat(fd, &st) != 0 || st.st_size != 32) {
 		sf_log(SF_LOG_ERROR, "tre",
 		       "device key %s must be a 32-octet regular file of mode 0600 owned by this user",
 		       key_path);
@@ -159,4 +158,11 @@ int sf_tre_unseal(const struct sf_tre *tre, const uint8_t *aad, size_t aad_len,
 	if (!tre || !tre->ops || !in || !out_len || (aad_len && !aad) || (out_cap && !out))
 		return SF_EINVAL;
 	return tre->ops->unseal(tre->impl, aad, aad_len, in, in_len, out, out_cap, out_len);
+}
+
+int sf_file_is_private(int fd)
+{
+	struct stat st;
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 077) &&
+	       st.st_uid == geteuid();
 }

@@ -23,4 +23,10 @@ int sf__rsp_verify_chained(const struct sf_ec_key *key, const uint8_t *data, siz
                            const uint8_t prev_sig[SF_ECDSA_SIG_LEN], const uint8_t *sig,
                            size_t sig_len);
 
+/* Ends an eUICC session (state 0).  The one-time key otSK/otPK is retained
+ * for a retry unless drop_otk (then as sf_rsp_euicc_session_free).
+ * (euicc_auth.c; used by euicc_bpp.c.) */
+struct sf_rsp_euicc_session;
+void sf__rsp_euicc_session_close(struct sf_rsp_euicc_session *s, int drop_otk);
+
 #endif

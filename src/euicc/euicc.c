@@ -1488,6 +1488,10 @@ static int h_rsp(void *u, uint32_t tag, const uint8_t *req, size_t len, uint8_t 
 		struct sf_der_writer w;
 		if (sf_der_get_tlv(&p, end, &t, &val, &vlen) != 0 || vlen != 0)
 			return SF_ERSP_FORMAT;
+		/* A new session: a load left unfinished by the last one ends here
+		 * (it installed nothing; the one-time key stays for a retry). */
+		sf_rsp_euicc_load_free(e->ld);
+		e->ld = NULL;
 		if ((rc = sf_rsp_euicc_challenge(&e->sess, NULL, ch)) != 0)
 			return rc;
 		sf_der_writer_init(&w, dst, cap);

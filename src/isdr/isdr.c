@@ -293,7 +293,7 @@ int sf_isdr_process(struct sf_isdr *isdr, struct sf_card *card, const struct sf_
 	 * ISD-R runs one sequence per card).  Both end the sequence.
 	 */
 	if (cmd->p2 == 0) {
-		sf_isdr_reset(isdr);
+		drop_request(isdr); /* a new sequence; a load in progress goes on */
 		isdr->assembling = 1;
 		isdr->chan = cmd->channel;
 	} else if (!isdr->assembling) {

@@ -32,6 +32,7 @@
 #include "simfleet/eid.h"
 #include "simfleet/err.h"
 #include "simfleet/euicc.h"
+#include "simfleet/log.h"
 #include "simfleet/pki.h"
 #include "simfleet/rng.h"
 #include "simfleet/rsp.h"
@@ -288,8 +289,8 @@ static void authenticate_and_bind(struct world *w, struct download *d, const uin
 	/* GetEUICCChallenge */
 	assert_int_equal(0x9000, es10(w->e, (const uint8_t *)"\xBF\x2E\x00", 3, out, sizeof(out),
 	                              &m));
-	assert_int_equal(20, m);
-	memcpy(challenge, out + 4, 16);
+	assert_int_equal(21, m);
+	memcpy(challenge, out + 5, 16);
 	assert_rc(0, sf_rsp_smdp_initiate_authentication(&w->dp, &d->ss, challenge, info1, n, ADDR,
 	                                                 &ia));
 	/* AuthenticateServer */
@@ -569,12 +570,14 @@ static void test_no_credentials(void **state)
 	assert_int_equal(0x9000, es10(e, (const uint8_t *)"\xBF\x20\x00", 3, out, sizeof(out), &m));
 	assert_memory_equal("\xA9\x00", out + 8, 2); /* BF20 L 82 03 svn A9 00 AA 00, backwards */
 	assert_int_equal(0x9000, es10(e, (const uint8_t *)"\xBF\x2E\x00", 3, out, sizeof(out), &m));
-	assert_int_equal(20, m);
+	assert_int_equal(21, m);
 	sf_euicc_close(e);
 }
 
 int main(void)
 {
+	if (getenv("SF_TEST_LOG"))
+		sf_log_set_level(SF_LOG_DEBUG);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_download, setup_p256, teardown),
 	    cmocka_unit_test_setup_teardown(test_download, setup_bp, teardown),

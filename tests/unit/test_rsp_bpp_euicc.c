@@ -861,6 +861,48 @@ static void test_retry(void **state)
 	assert_null(es.otsk);
 }
 
+/* A load left half way when the LPA starts a new session is dropped; the
+ * new session's BPP loads. */
+static void test_new_session_mid_load(void **state)
+{
+	(void)state;
+	struct sf_rsp_euicc_session es;
+	struct sf_rsp_smdp_session ds;
+	struct sf_rsp_euicc_load *ld = NULL;
+	struct fhost h;
+	struct sf_bpp_host bh;
+	struct bpp o1, o2;
+	struct pir r;
+	uint8_t otpk[65], md[128], upp[500], pir[SF_BPP_PIR_MAX];
+	size_t ml, pir_len;
+	uint32_t seq;
+
+	sf_rsp_euicc_session_init(&es);
+	host_init(&h, &bh);
+	ml = metadata(2, md);
+	fill_upp(upp, sizeof(upp));
+	assert_rc(0, sf_rsp_euicc_load_new(&ld));
+	prepare(&es, &ds, NULL, otpk);
+	struct bspec sp = {.tid = es.tid, .tid_len = es.tid_len, .euicc_otpk = otpk, .md = md,
+	                   .md_len = ml, .upp = upp, .upp_len = sizeof(upp), .seg = 200};
+	build(&sp, &o1);
+	for (size_t i = 0; i < o1.i_a3; i++)
+		assert_int_equal(1, feed1(&es, ld, &bh, o1.item[i], o1.len[i], pir, &pir_len, &seq));
+	prepare(&es, &ds, NULL, otpk);
+	sp.tid = es.tid, sp.tid_len = es.tid_len;
+	build(&sp, &o2);
+	assert_int_equal(o2.n - 1, feed(&es, ld, &bh, &o2, pir, &pir_len, &seq));
+	parse_pir(pir, pir_len, &r);
+	assert_true(r.ok);
+	assert_int_equal(1, h.installs);
+	assert_memory_equal(upp, h.upp, sizeof(upp));
+	sf_rsp_euicc_load_free(ld);
+	bpp_free(&o1);
+	bpp_free(&o2);
+	free(h.upp);
+	sf_rsp_euicc_session_free(&es);
+}
+
 /* Every proper prefix of every item, in an exact-size heap buffer, after
  * the items before it: SF_ERSP_FORMAT, nothing installed, the session kept. */
 static void test_prefixes(void **state)
@@ -1170,6 +1212,7 @@ int main(void)
 	const struct CMUnitTest p256[] = {
 	    cmocka_unit_test(test_loads),   cmocka_unit_test(test_vectors),
 	    cmocka_unit_test(test_retry),   cmocka_unit_test(test_prefixes),
+	    cmocka_unit_test(test_new_session_mid_load),
 	    cmocka_unit_test(test_cancel),  cmocka_unit_test(test_notification),
 	};
 	const struct CMUnitTest bp[] = {

@@ -315,6 +315,11 @@ static void world_up(struct world *wd, enum sf_ec_curve curve)
 	assert_rc(0, sf_pki_load_cert_file(d, &wd->dppb));
 	snprintf(b, sizeof(b), "%s/eum.pem", wd->dir);
 	assert_rc(0, sf_rsp_euicc_cred_load(&wd->cred, cp, kp, b, a, wd->now));
+	/* P-256: the EUM certificate preloaded (same checks, no parsing) */
+	if (curve == SF_EC_P256) {
+		assert_rc(0, sf_rsp_smdp_add_eum(&wd->dp, b));
+		assert_int_equal(1, wd->dp.n_eums);
+	}
 }
 
 static void world_down(struct world *wd)

@@ -553,6 +553,41 @@ static void test_restart_mid_load(void **state)
 	free(d2.bpp);
 }
 
+/* CancelSession through the card: signed, the SM-DP+ accepts it, and the
+ * package of the cancelled session no longer loads. */
+static void test_cancel(void **state)
+{
+	struct world *w = *state;
+	struct download d;
+	uint8_t req[64], out[4096];
+	size_t n = 0, m;
+	int reason = -1, err = -1;
+
+	authenticate_and_bind(w, &d, NULL);
+	req[n++] = 0xBF;
+	req[n++] = 0x41;
+	req[n++] = (uint8_t)(5 + d.ss.tid_len);
+	req[n++] = 0x80;
+	req[n++] = (uint8_t)d.ss.tid_len;
+	memcpy(req + n, d.ss.tid, d.ss.tid_len);
+	n += d.ss.tid_len;
+	req[n++] = 0x81;
+	req[n++] = 0x01;
+	req[n++] = SF_CANCEL_POSTPONED;
+	assert_int_equal(0x9000, es10(w->e, req, n, out, sizeof(out), &m));
+	assert_rc(0, sf_rsp_smdp_check_cancel(&d.ss, out, m, &reason, &err));
+	assert_int_equal(SF_CANCEL_POSTPONED, reason);
+	out[m - 1] ^= 1;
+	assert_rc(SF_ERSP_SIG, sf_rsp_smdp_check_cancel(&d.ss, out, m, &reason, &err));
+	/* a second cancel: no session (undefinedError) */
+	assert_int_equal(0x9000, es10(w->e, req, n, out, sizeof(out), &m));
+	assert_rc(SF_ERSP_EUICC_ERROR, sf_rsp_smdp_check_cancel(&d.ss, out, m, &reason, &err));
+	/* the bound package no longer loads */
+	assert_int_equal(0x6985, es10(w->e, d.it[0].p, d.it[0].len, out, sizeof(out), &m));
+	assert_int_equal(0, sf_euicc_profile_count(w->e));
+	free(d.bpp);
+}
+
 /* Without credentials the RSP functions are not there (6A 88), the CI lists
  * are empty, and the challenge still works. */
 static void test_no_credentials(void **state)
@@ -584,6 +619,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_corrupt_segment, setup_p256, teardown),
 	    cmocka_unit_test_setup_teardown(test_interrupted_retry, setup_p256, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_mid_load, setup_bp, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel, setup_bp, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_credentials, setup_p256, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -160,6 +160,23 @@ static size_t bpp_items(const uint8_t *bpp, size_t len, struct item *it, size_t 
 	return n;
 }
 
+/* With SF_FUZZ_SEEDS=DIR, the eUICC's answers become seeds of
+ * tests/fuzz/fuzz_rsp_smdp (first octet: which parser). */
+static void seed(unsigned sel, const uint8_t *b, size_t n, const char *name)
+{
+	const char *dir = getenv("SF_FUZZ_SEEDS");
+	char path[512];
+	FILE *f;
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "wb")) == NULL)
+		return;
+	fputc((int)sel, f);
+	fwrite(b, 1, n, f);
+	fclose(f);
+}
+
 static int contains(const uint8_t *h, size_t hn, const uint8_t *n, size_t nn)
 {
 	for (size_t i = 0; i + nn <= hn; i++)
@@ -304,6 +321,7 @@ static void authenticate_and_bind(struct world *w, struct download *d, const uin
 	sf_der_write_wrap(&wr, mk, 0xBF38);
 	assert_rc(0, sf_der_writer_finish(&wr, &n));
 	assert_int_equal(0x9000, es10(w->e, req, n, out, sizeof(out), &m));
+	seed(1, out, m, "authenticate_server_response");
 	assert_rc(0, sf_rsp_smdp_authenticate_client(&w->dp, &d->ss, ia.tid, ia.tid_len, out, m, 0,
 	                                             prev_otpk, (int64_t)time(NULL), &ac, &err,
 	                                             NULL, 0));
@@ -317,6 +335,7 @@ static void authenticate_and_bind(struct world *w, struct download *d, const uin
 	sf_der_write_wrap(&wr, mk, 0xBF21);
 	assert_rc(0, sf_der_writer_finish(&wr, &n));
 	assert_int_equal(0x9000, es10(w->e, req, n, out, sizeof(out), &m));
+	seed(0, out, m, "prepare_download_response");
 	assert_rc(0, sf_rsp_smdp_check_prepare_download(&d->ss, out, m, NULL, 0, d->otpk, &err));
 	if (prev_otpk)
 		assert_memory_equal(prev_otpk, d->otpk, SF_EC_POINT_LEN);

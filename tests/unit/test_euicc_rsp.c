@@ -5,7 +5,8 @@
  * between them only APDUs, as an LPA would send them -- STORE DATA blocks of
  * at most 255 octets, GET RESPONSE after 61xx, the bound profile package cut
  * into the items of SGP.22 §5.7.6.  A freshly generated TEST PKI on both
- * curves.  Then: the profile is installed with the metadata the SM-DP+ sent,
+ * curves, and the SGP.26 test PKI (its CI, DPauth, DPpb; an eUICC
+ * certificate issued under its EUM key) when $SF_SHARED/gsma/sgp26 exists.  Then: the profile is installed with the metadata the SM-DP+ sent,
  * the ProfileInstallationResult verifies and is a pending notification,
  * enabling gives a signed notification that verifies against the CI, and the
  * USIM authenticates with the ordered key.  Refusals: a corrupted segment
@@ -248,6 +249,61 @@ static int setup_curve(void **state, enum sf_ec_curve curve)
 	return 0;
 }
 
+/* The SGP.26 test PKI (read in place from $SF_SHARED/gsma/sgp26): its CI,
+ * DPauth and DPpb certificates and keys for the SM-DP+, and a new eUICC
+ * certificate issued under its EUM key for a fresh EID. */
+static int setup_sgp26(void **state, const char *v, enum sf_ec_curve curve)
+{
+	const char *sh = getenv("SF_SHARED");
+	char base[300], f[8][400], eid[SF_EID_DIGITS + 1], cert[SF_PKI_PATH_MAX],
+	    key[SF_PKI_PATH_MAX], cmd[2400];
+	struct world *w;
+
+	snprintf(base, sizeof(base), "%s/gsma/sgp26", sh ? sh : "");
+	snprintf(f[0], sizeof(f[0]), "%s/CertificateIssuer/CERT_CI_ECDSA_%s.der", base, v);
+	if (!sh || access(f[0], R_OK) != 0) {
+		*state = NULL;
+		return 0; /* the test says it skips */
+	}
+	snprintf(f[1], sizeof(f[1]), "%s/DPauth/CERT_S_SM_DPauth_ECDSA_%s.der", base, v);
+	snprintf(f[2], sizeof(f[2]), "%s/DPauth/SK_S_SM_DPauth_ECDSA_%s.pem", base, v);
+	snprintf(f[3], sizeof(f[3]), "%s/DPpb/CERT_S_SM_DPpb_ECDSA_%s.der", base, v);
+	snprintf(f[4], sizeof(f[4]), "%s/DPpb/SK_S_SM_DPpb_ECDSA_%s.pem", base, v);
+	snprintf(f[5], sizeof(f[5]), "%s/EUM/CERT_EUM_ECDSA_%s.der", base, v);
+	snprintf(f[6], sizeof(f[6]), "%s/EUM/SK_EUM_ECDSA_%s.pem", base, v);
+	w = calloc(1, sizeof(*w));
+	assert_non_null(w);
+	w->curve = curve;
+	snprintf(w->root, sizeof(w->root), "/tmp/sf-euicc-sgp26-XXXXXX");
+	assert_non_null(mkdtemp(w->root));
+	snprintf(w->pki, sizeof(w->pki), "%s/eum", w->root);
+	snprintf(w->state, sizeof(w->state), "%s/euicc", w->root);
+	/* sf_pki_issue_euicc reads DIR/eum.pem and DIR/eum.key (PEM or DER) */
+	snprintf(cmd, sizeof(cmd), "mkdir -m 700 '%s' && cp '%s' '%s/eum.pem' && cp '%s' '%s/eum.key'",
+	         w->pki, f[5], w->pki, f[6], w->pki);
+	assert_int_equal(0, system(cmd));
+	assert_rc(0, sf_rsp_smdp_load(&w->dp, ADDR, f[0], f[1], f[2], f[3], f[4], NULL));
+	assert_rc(0, sf_pki_load_cert_file(f[0], &w->ci));
+	assert_rc(0, sf_eid_generate(eid, "89049032", sf_rng_system()));
+	assert_rc(0, sf_euicc_create(w->state, eid, 0, NULL));
+	assert_rc(0, sf_pki_issue_euicc(w->pki, eid, w->root, (int64_t)time(NULL) - 60, cert, key));
+	assert_rc(0, sf_euicc_open(&w->e, w->state));
+	assert_rc(0, sf_euicc_set_credentials(w->e, cert, key, f[5], f[0]));
+	build_pkg(w);
+	*state = w;
+	return 0;
+}
+
+static int setup_sgp26_nist(void **state)
+{
+	return setup_sgp26(state, "NIST", SF_EC_P256);
+}
+
+static int setup_sgp26_brp(void **state)
+{
+	return setup_sgp26(state, "BRP", SF_EC_BRAINPOOLP256R1);
+}
+
 static int setup_p256(void **state)
 {
 	return setup_curve(state, SF_EC_P256);
@@ -262,6 +318,8 @@ static int teardown(void **state)
 {
 	struct world *w = *state;
 	char cmd[400];
+	if (w == NULL)
+		return 0;
 	sf_euicc_close(w->e);
 	sf_rsp_smdp_free(&w->dp);
 	sf_x509_free(w->ci);
@@ -403,6 +461,10 @@ static void usim_authenticates(struct world *w)
 static void test_download(void **state)
 {
 	struct world *w = *state;
+	if (w == NULL) {
+		print_message("$SF_SHARED/gsma/sgp26 not found: SGP.26 download skipped\n");
+		skip();
+	}
 	struct download d;
 	uint8_t pir[4096], out[8192];
 	size_t pir_len = 0, m;
@@ -635,6 +697,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_download, setup_p256, teardown),
 	    cmocka_unit_test_setup_teardown(test_download, setup_bp, teardown),
+	    cmocka_unit_test_setup_teardown(test_download, setup_sgp26_nist, teardown),
+	    cmocka_unit_test_setup_teardown(test_download, setup_sgp26_brp, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_segment, setup_p256, teardown),
 	    cmocka_unit_test_setup_teardown(test_interrupted_retry, setup_p256, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_mid_load, setup_bp, teardown),

@@ -23,4 +23,21 @@ int sf__rsp_verify_chained(const struct sf_ec_key *key, const uint8_t *data, siz
                            const uint8_t prev_sig[SF_ECDSA_SIG_LEN], const uint8_t *sig,
                            size_t sig_len);
 
+/* ---- SM-DP+ profile binding (src/rsp/smdp_bpp.c) ---- */
+struct sf_bsp_keys;
+struct sf_bpp_metadata;
+struct sf_bpp_options;
+
+/* Everything of a BoundProfilePackage after BF23, with given session keys:
+ * A0 {87 ConfigureISDP}, A1 {88 StoreMetadata(md)...}, A2 {87
+ * ReplaceSessionKeys} when opts->use_ppk, A3 {86 upp...} (profile segments
+ * under the PPKs with a fresh counter, or continuing the session state).
+ * Deterministic, so tests compare it with the BSP vectors.  Producer
+ * contract (SF_EBUFSIZE: *out_len = size needed; dst may be NULL with
+ * dst_len 0).  Returns 0, SF_EINVAL, SF_ERSP_FORMAT (md not encodable),
+ * SF_EBUFSIZE or a crypto error; dst is wiped on failure. */
+int sf__bpp_build_segments(const struct sf_bsp_keys *keys, const struct sf_bpp_metadata *md,
+                           const struct sf_bpp_options *opts, const uint8_t *upp, size_t upp_len,
+                           uint8_t *dst, size_t dst_len, size_t *out_len);
+
 #endif

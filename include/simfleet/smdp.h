@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "simfleet/bpp.h"
 #include "simfleet/rng.h"
 
 #define SF_SMDP_ICCID_MAX 20
@@ -115,6 +116,10 @@ int sf_smdp_profile_add(struct sf_smdp_db *db, const char *op, const char *iccid
  * is SF_ESMDP_UNKNOWN (operators see only their own profiles). */
 int sf_smdp_profile_get(struct sf_smdp_db *db, const char *op, const char *iccid,
                         struct sf_smdp_profile *p);
+/* Reads the row of an order by its matchingId (no change).  Returns 0,
+ * SF_ESMDP_UNKNOWN, SF_EINVAL, SF_ESMDP_DB. */
+int sf_smdp_profile_by_matching_id(struct sf_smdp_db *db, const char *matching_id,
+                                   struct sf_smdp_profile *p);
 /* The package (malloc'd; free()).  Returns 0, SF_ESMDP_UNKNOWN, SF_ENOMEM,
  * SF_ESMDP_DB. */
 int sf_smdp_profile_package(struct sf_smdp_db *db, const char *iccid, uint8_t **pkg,
@@ -192,11 +197,26 @@ int sf_smdp_mark_downloaded(struct sf_smdp_db *db, const char *iccid, const char
 int sf_smdp_mark_installed(struct sf_smdp_db *db, const char *iccid, const char *eid,
                            int success, int64_t now);
 
+/* ES9+.CancelSession for the order of iccid (SGP.22 §5.6.5): terminate
+ * (endUserRejection, pprNotAllowed, metadataMismatch) puts the profile in
+ * error; otherwise a downloaded profile goes back to released so the order
+ * can be retried.  eid must be the order's.  Returns 0, SF_ESMDP_UNKNOWN,
+ * SF_ESMDP_STATE (not released/downloaded), SF_ESMDP_EID, SF_ESMDP_DB. */
+int sf_smdp_session_cancelled(struct sf_smdp_db *db, const char *iccid, const char *eid,
+                              int terminate, int64_t now);
+
 /* PK.EUICC.ECDSA (65 octets) and its curve (enum sf_ec_curve) per EID. */
 int sf_smdp_euicc_put(struct sf_smdp_db *db, const char *eid, int curve, const uint8_t pk[65],
                       int64_t now);
 /* Returns 0, SF_ESMDP_UNKNOWN, SF_ESMDP_DB. */
 int sf_smdp_euicc_get(struct sf_smdp_db *db, const char *eid, int *curve, uint8_t pk[65]);
+
+/* StoreMetadataRequest (BF25) of md, the profileMetadata of
+ * ES9+.AuthenticateClient (src/smdp/metadata.c).  Producer contract
+ * (SF_EBUFSIZE: *out_len = size needed).  SF_EINVAL for an ICCID that is not
+ * 18..20 digits, a name over 64 or an SPN over 32 octets, or not UTF-8. */
+int sf_smdp_metadata_encode(const struct sf_bpp_metadata *md, uint8_t *dst, size_t dst_len,
+                            size_t *out_len);
 
 /* ---- audit ---- */
 

@@ -19,6 +19,7 @@
 #include "simfleet/err.h"
 #include "simfleet/saip.h"
 #include "simfleet/smdp.h"
+#include "simfleet/util.h"
 #include "smdp_cli.h"
 
 /* ---- configuration ---- */

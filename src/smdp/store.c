@@ -503,6 +503,14 @@ int sf_smdp_profile_get(struct sf_smdp_db *db, const char *op, const char *iccid
 	return get_own(db, op, iccid, p);
 }
 
+int sf_smdp_profile_by_matching_id(struct sf_smdp_db *db, const char *matching_id,
+                                   struct sf_smdp_profile *p)
+{
+	if (!db || !matching_id || !*matching_id || !p)
+		return SF_EINVAL;
+	return get_row(db, S_PROFILE_BY_MID, matching_id, p);
+}
+
 int sf_smdp_profile_package(struct sf_smdp_db *db, const char *iccid, uint8_t **pkg,
                             size_t *len)
 {
@@ -885,6 +893,13 @@ int sf_smdp_mark_installed(struct sf_smdp_db *db, const char *iccid, const char 
 	/* released too: the PIR may overtake a lost BPP response's bookkeeping. */
 	return mark(db, iccid, eid, (1 << SF_SMDP_DOWNLOADED) | (1 << SF_SMDP_RELEASED),
 	            success ? SF_SMDP_INSTALLED : SF_SMDP_ERROR, now);
+}
+
+int sf_smdp_session_cancelled(struct sf_smdp_db *db, const char *iccid, const char *eid,
+                              int terminate, int64_t now)
+{
+	return mark(db, iccid, eid, (1 << SF_SMDP_RELEASED) | (1 << SF_SMDP_DOWNLOADED),
+	            terminate ? SF_SMDP_ERROR : SF_SMDP_RELEASED, now);
 }
 
 int sf_smdp_euicc_put(struct sf_smdp_db *db, const char *eid, int curve, const uint8_t pk[65],

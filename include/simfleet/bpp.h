@@ -183,6 +183,7 @@ struct sf_bpp_host {
 };
 
 /* The loader's state across the STORE DATA items of one BF36. */
+#define SF_BPP_PIR_MAX 512 /* room for any ProfileInstallationResult (BF37) */
 struct sf_rsp_euicc_load;
 
 /* Creates/frees the loader state (heap).  Free wipes the keys and the
@@ -193,30 +194,42 @@ void sf_rsp_euicc_load_free(struct sf_rsp_euicc_load *ld);
 /* ES10b.LoadBoundProfilePackage, one item at a time as bpp-crypto.md §6
  * lists them: "BF36 L BF23..", "A0 L 87..", "A1 L", "88..", "A2 L 87..",
  * "A3 L", "86..".  The first item (BF36) needs the session in state 3
- * (download prepared) and resets ld.  Returns:
+ * (download prepared) and resets ld.  dst must have room for
+ * SF_BPP_PIR_MAX octets whatever the item (any item may end the load).
+ * Returns:
  *   1  item accepted, more expected (the ISD-R answers 90 00, no data);
  *   0  finished: dst holds the ProfileInstallationResult (BF37 ..),
- *      success or error, signed with SK.EUICC; *pir_seq its seqNumber.  On
- *      error nothing is installed, ld is reset and the session closed; on
- *      success the session is closed and the one-time key deleted;
+ *      success or error, signed with SK.EUICC; *pir_seq its seqNumber
+ *      (pir_seq may be NULL).  On error nothing is installed, ld is reset
+ *      and the session closed (the one-time key is kept for a retry, see
+ *      rsp.h); on success the session is closed and the one-time key
+ *      deleted;
  *   <0 an item that is not the ASN.1 at all (SF_ERSP_FORMAT: the ISD-R
- *      answers 6A 80 and ld is reset), SF_EBUFSIZE, SF_EINVAL.
+ *      answers 6A 80 and ld is reset, the session stays for CancelSession),
+ *      SF_ERSP_NO_SESSION (no download prepared, or the load already ended:
+ *      nothing consumed), SF_EBUFSIZE (dst_len < SF_BPP_PIR_MAX, *out_len =
+ *      SF_BPP_PIR_MAX, nothing consumed), SF_EINVAL, SF_ENOMEM, or the
+ *      negative code of host->next_seq (the load ends, nothing installed).
  * Every refusal defined by SGP.22 is a PIR with its bppCommandId and
  * errorReason (invalid smdpSign -> 0/2, tid -> 0/3, CRT -> 0/4, MAC -> n/8,
  * padding -> n/7, segment out of order -> n/7 or 8, ICCID exists -> 2/9,
- * install failure -> 5/the host's reason). */
+ * install failure -> 5/the host's reason).  docs/bpp-euicc.md lists every
+ * check. */
 int sf_rsp_euicc_load_bpp(const struct sf_rsp_euicc_cred *c, struct sf_rsp_euicc_session *s,
                           struct sf_rsp_euicc_load *ld, const struct sf_bpp_host *host,
                           const uint8_t *item, size_t item_len, uint8_t *dst, size_t dst_len,
                           size_t *out_len, uint32_t *pir_seq);
 
 /* ES10b.CancelSession (BF41 request {80 tid, 81 reason}): when tid is the
- * current session's, answers cancelSessionResponseOk { 30 {80 tid, 06
- * smdpOid, 82 reason}, 5F37 signature } signed with SK.EUICC and closes the
- * session (and any load in progress, ld may be NULL); otherwise
- * cancelSessionResponseError invalidTransactionId(5); no session ->
- * undefinedError(127).  Returns 0 (a response in dst either way),
- * SF_ERSP_FORMAT, SF_EBUFSIZE, SF_EINVAL. */
+ * current session's (state 2 or 3), answers cancelSessionResponseOk
+ * A0 { 30 {80 tid, 81 smdpOid, 82 reason}, 5F37 signature } signed with
+ * SK.EUICC over the 30 TLV (EuiccCancelSessionSigned has no tagged
+ * component, so AUTOMATIC TAGS make smdpOid [1] = 81) and closes the
+ * session (and any load in progress, ld may be NULL; the one-time key is
+ * kept for a retry); otherwise cancelSessionResponseError 81 01 05
+ * invalidTransactionId(5); no session -> undefinedError(127).  Returns 0 (a
+ * response in dst either way), SF_ERSP_FORMAT, SF_EBUFSIZE (the session is
+ * unchanged), SF_EINVAL. */
 int sf_rsp_euicc_cancel_session(const struct sf_rsp_euicc_cred *c, struct sf_rsp_euicc_session *s,
                                 struct sf_rsp_euicc_load *ld, const uint8_t *req, size_t req_len,
                                 uint8_t *dst, size_t dst_len, size_t *out_len);

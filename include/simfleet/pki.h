@@ -23,6 +23,7 @@
 #define SF_PKI_OID_DPPB "2.23.146.1.2.1.5"
 
 #define SF_PKI_TEST_NOTICE "TEST PKI - not for production"
+#define SF_PKI_TEST_SMDP_OID "2.999.10" /* test SM-DP+ OID (SAN registeredID), as SGP.26 */
 #define SF_PKI_DEFAULT_EUM_PREFIX "89049032"
 #define SF_PKI_DEFAULT_HOST "localhost"
 #define SF_PKI_PATH_MAX 4096

@@ -204,7 +204,14 @@ int sf_rsp_euicc_info1(const struct sf_rsp_euicc_cred *c, uint8_t *dst, size_t d
 
 /* The eUICC's session state between GetEUICCChallenge and
  * LoadBoundProfilePackage.  sf_rsp_euicc_session_free wipes it and the
- * one-time private key. */
+ * one-time private key.
+ *
+ * otsk/otpk are retained across sessions: GetEUICCChallenge,
+ * AuthenticateServer, a failed load and CancelSession drop the rest of the
+ * session but keep them, so that a retry whose smdpSigned2 carries
+ * bppEuiccOtpk == otpk (SGP.22 §3.1.3.3: the SM-DP+ re-sends a BPP already
+ * bound to that key) reuses the key.  A successful install deletes them. */
+#define SF_RSP_OID_MAX 32 /* content octets of the SM-DP+ OID */
 struct sf_rsp_euicc_session {
 	int state; /* 0 none, 1 challenge issued, 2 server authenticated, 3 download prepared */
 	uint8_t euicc_challenge[SF_RSP_CHALLENGE_LEN];
@@ -212,6 +219,14 @@ struct sf_rsp_euicc_session {
 	size_t tid_len;
 	uint8_t server_challenge[SF_RSP_CHALLENGE_LEN];
 	uint8_t euicc_signature1[SF_ECDSA_SIG_LEN];
+	/* from AuthenticateServer (state >= 2) */
+	char server_address[SF_RSP_ADDRESS_MAX + 1]; /* serverSigned1: the PIR's notificationAddress */
+	uint8_t smdp_oid[SF_RSP_OID_MAX]; /* CERT.DPauth subjectAltName registeredID (content octets) */
+	size_t smdp_oid_len;
+	/* from PrepareDownload (state 3): PK.DPpb.ECDSA, checks smdpSign in BF23 */
+	uint8_t dppb_pk[SF_EC_POINT_LEN];
+	enum sf_ec_curve dppb_curve;
+	/* retained (see above) */
 	struct sf_ec_key *otsk; /* otSK.EUICC.ECKA (kept for LoadBoundProfilePackage) */
 	uint8_t otpk[SF_EC_POINT_LEN];
 };
@@ -219,7 +234,8 @@ void sf_rsp_euicc_session_init(struct sf_rsp_euicc_session *s);
 void sf_rsp_euicc_session_free(struct sf_rsp_euicc_session *s);
 
 /* ES10b.GetEUICCChallenge: a new challenge from rng (NULL = system); any
- * previous session is dropped.  Returns 0, SF_EINVAL or SF_ERNG. */
+ * previous session is dropped (the one-time key is retained, see above).
+ * Returns 0, SF_EINVAL or SF_ERNG. */
 int sf_rsp_euicc_challenge(struct sf_rsp_euicc_session *s, const struct sf_rng *rng,
                            uint8_t out[SF_RSP_CHALLENGE_LEN]);
 
@@ -231,7 +247,8 @@ int sf_rsp_euicc_challenge(struct sf_rsp_euicc_session *s, const struct sf_rng *
  *  SF_ERSP_*: authenticateResponseError with the SGP.22 code (also in
  *     *code when not NULL): SF_ERSP_NO_SESSION (4, no challenge),
  *     SF_ERSP_CI_UNKNOWN (7, euiccCiPKIdToBeUsed or the chain's CI),
- *     SF_ERSP_CERT (1, CERT.DPauth chain or role), SF_ERSP_SIG (2,
+ *     SF_ERSP_CERT (1, CERT.DPauth chain or role, or no SM-DP+ OID in its
+ *     subjectAltName), SF_ERSP_SIG (2,
  *     serverSignature1), SF_ERSP_CHALLENGE (6, euiccChallenge).  The
  *     session's challenge is consumed either way (no replay).
  * Other negative codes (SF_ERSP_FORMAT for a request that is not the ASN.1,
@@ -248,7 +265,8 @@ int sf_rsp_euicc_authenticate_server(const struct sf_rsp_euicc_cred *c,
  *     euiccSignature2; the session keeps otSK (a retry whose bppEuiccOtpk
  *     equals the kept otPK reuses it, SGP.22 §3.1.3.3);
  *  SF_ERSP_*: downloadResponseError: SF_ERSP_NO_SESSION (4),
- *     SF_ERSP_CERT (1, CERT.DPpb), SF_ERSP_CURVE (3), SF_ERSP_SIG (2,
+ *     SF_ERSP_CERT (1, CERT.DPpb; also when its SM-DP+ OID is not
+ *     CERT.DPauth's), SF_ERSP_CURVE (3), SF_ERSP_SIG (2,
  *     smdpSignature2), SF_ERSP_TRANSACTION (5), SF_ERSP_CC (127: ccRequired
  *     but no hashCc).
  * Other codes as sf_rsp_euicc_authenticate_server. */

@@ -619,18 +619,23 @@ int sf_pki_init(const char *dir, const struct sf_pki_init_opts *opts)
 	/* The SM-DP+ certificates and the eIM's, all issued by the CI. */
 	static const struct {
 		const char *name, *cn, *policy;
-		int tls;
+		int tls, rid;
 	} leaves[] = {
-	    {"dpauth", "simfleet TEST SM-DP+ auth", SF_PKI_OID_DPAUTH, 0},
-	    {"dppb", "simfleet TEST SM-DP+ pb", SF_PKI_OID_DPPB, 0},
-	    {"dptls", NULL, SF_PKI_OID_DPTLS, 1},
-	    {"eim", "simfleet TEST eIM", NULL, 0},
+	    {"dpauth", "simfleet TEST SM-DP+ auth", SF_PKI_OID_DPAUTH, 0, 1},
+	    {"dppb", "simfleet TEST SM-DP+ pb", SF_PKI_OID_DPPB, 0, 1},
+	    {"dptls", NULL, SF_PKI_OID_DPTLS, 1, 0},
+	    {"eim", "simfleet TEST eIM", NULL, 0, 0},
 	};
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		memset(&s, 0, sizeof(s));
 		s.o = org, s.ou = SF_PKI_TEST_NOTICE, s.cn = leaves[i].cn ? leaves[i].cn : o.host;
 		s.not_before = o.now, s.not_after = o.now + (leaves[i].tls ? 2 : 5) * YEAR;
 		s.pathlen = -1, s.ku = SF_X509_KU_DIGITAL_SIGNATURE, s.policy = leaves[i].policy;
+		/* SGP.22 §4.5.2.1.0.3-4: CERT.DPauth and CERT.DPpb carry the
+		 * SM-DP+ OID as subjectAltName registeredID (the smdpOid the eUICC
+		 * puts in the PIR and CancelSession); 2.999.10 as SGP.26's. */
+		if (leaves[i].rid)
+			s.san_rid = SF_PKI_TEST_SMDP_OID;
 		if (leaves[i].tls) {
 			s.eku = SF_X509_EKU_SERVER_AUTH;
 			s.san_dns = o.host, s.san_ip = "127.0.0.1";

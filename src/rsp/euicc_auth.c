@@ -136,16 +136,36 @@ void sf_rsp_euicc_session_free(struct sf_rsp_euicc_session *s)
 	sf_wipe(s, sizeof(*s));
 }
 
+/* Ends the session.  The one-time key is retained unless drop_otk: a new
+ * session may be a retry that names its otPK in bppEuiccOtpk (§3.1.3.3). */
+void sf__rsp_euicc_session_close(struct sf_rsp_euicc_session *s, int drop_otk)
+{
+	struct sf_ec_key *otsk;
+	uint8_t otpk[SF_EC_POINT_LEN];
+
+	if (s == NULL)
+		return;
+	if (drop_otk) {
+		sf_rsp_euicc_session_free(s);
+		return;
+	}
+	otsk = s->otsk;
+	memcpy(otpk, s->otpk, sizeof(otpk));
+	sf_wipe(s, sizeof(*s));
+	s->otsk = otsk;
+	memcpy(s->otpk, otpk, sizeof(otpk));
+}
+
 int sf_rsp_euicc_challenge(struct sf_rsp_euicc_session *s, const struct sf_rng *rng,
                            uint8_t out[SF_RSP_CHALLENGE_LEN])
 {
 	int rc;
 	if (s == NULL || out == NULL)
 		return SF_EINVAL;
-	sf_rsp_euicc_session_free(s);
+	sf__rsp_euicc_session_close(s, 0);
 	if ((rc = sf_rng_fill(rng ? rng : sf_rng_system(), s->euicc_challenge,
 	                      SF_RSP_CHALLENGE_LEN)) != 0) {
-		sf_wipe(s, sizeof(*s));
+		sf__rsp_euicc_session_close(s, 0);
 		return rc;
 	}
 	memcpy(out, s->euicc_challenge, SF_RSP_CHALLENGE_LEN);
@@ -223,10 +243,35 @@ static int sgp22_dl_code(int rc)
 	}
 }
 
+/* The SM-DP+ OID: the registeredID in the subjectAltName of CERT.DPauth and
+ * CERT.DPpb (SGP.22 §4.5.2.1.0.3-4), as OID content octets.  SF_ERSP_CERT
+ * when there is none. */
+static int smdp_oid(const struct sf_x509 *cert, uint8_t *oid, size_t cap, size_t *len)
+{
+	struct sf_x509_info *in = calloc(1, sizeof(*in));
+	int rc = SF_ERSP_CERT;
+
+	if (in == NULL)
+		return SF_ENOMEM;
+	if (sf_x509_get_info(cert, in) == 0)
+		for (size_t i = 0; i < in->n_san; i++)
+			if (strncmp(in->san[i], "RID:", 4) == 0) {
+				rc = sf_der_oid_from_str(oid, cap, len, in->san[i] + 4) == 0
+				         ? 0
+				         : SF_ERSP_CERT;
+				break;
+			}
+	free(in);
+	if (rc == SF_ERSP_CERT)
+		sf_log(SF_LOG_INFO, "rsp", "server certificate has no SM-DP+ OID (SAN registeredID)");
+	return rc;
+}
+
 /* Verifies a server certificate (DER) for role under the eUICC's CI and
- * returns its public key. */
+ * returns its public key and its SM-DP+ OID. */
 static int check_server_cert(const struct sf_rsp_euicc_cred *c, const uint8_t *der, size_t len,
-                             enum sf_pki_role role, int64_t now, struct sf_ec_key **pk)
+                             enum sf_pki_role role, int64_t now, struct sf_ec_key **pk,
+                             uint8_t oid[SF_RSP_OID_MAX], size_t *oid_len)
 {
 	struct sf_x509 *cert = NULL;
 	char reason[256];
@@ -241,6 +286,9 @@ static int check_server_cert(const struct sf_rsp_euicc_cred *c, const uint8_t *d
 		rc = cert_chain_rc(rc);
 	} else if ((rc = sf_x509_public_key(cert, pk)) != 0) {
 		rc = rc == SF_ECRYPTO_CURVE ? SF_ERSP_CURVE : SF_ERSP_CERT;
+	} else if ((rc = smdp_oid(cert, oid, SF_RSP_OID_MAX, oid_len)) != 0) {
+		sf_ec_key_free(*pk);
+		*pk = NULL;
 	}
 	sf_x509_free(cert);
 	return rc;
@@ -301,7 +349,7 @@ static int parse_auth_req(const uint8_t *req, size_t len, struct auth_req *r)
 	    sf_der_get_octets(&q, qe, SF_DER_CTX(4), &r->sc, &r->sc_len) != 0)
 		return SF_ERSP_FORMAT;
 	if (r->tid_len == 0 || r->tid_len > SF_RSP_TID_LEN || r->ec_len != SF_RSP_CHALLENGE_LEN ||
-	    r->sc_len != SF_RSP_CHALLENGE_LEN)
+	    r->sc_len != SF_RSP_CHALLENGE_LEN || r->addr_len > SF_RSP_ADDRESS_MAX)
 		return SF_ERSP_FORMAT;
 	return 0;
 }
@@ -315,8 +363,8 @@ int sf_rsp_euicc_authenticate_server(const struct sf_rsp_euicc_cred *c,
 	struct auth_req r;
 	struct sf_ec_key *pk = NULL;
 	struct sf_der_writer w;
-	uint8_t sig1[SF_ECDSA_SIG_LEN];
-	size_t m, mo, n;
+	uint8_t sig1[SF_ECDSA_SIG_LEN], oid[SF_RSP_OID_MAX];
+	size_t m, mo, n, oid_len = 0;
 	int rc, had_challenge;
 
 	if (c == NULL || s == NULL || req == NULL || euicc_info2 == NULL || out_len == NULL)
@@ -332,7 +380,7 @@ int sf_rsp_euicc_authenticate_server(const struct sf_rsp_euicc_cred *c,
 	had_challenge = s->state == 1;
 	uint8_t challenge[SF_RSP_CHALLENGE_LEN];
 	memcpy(challenge, s->euicc_challenge, sizeof(challenge));
-	sf_rsp_euicc_session_free(s);
+	sf__rsp_euicc_session_close(s, 0);
 
 	/* §5.7.13 order: session; CI to be used; CERT.DPauth; signature;
 	 * challenge. */
@@ -340,7 +388,8 @@ int sf_rsp_euicc_authenticate_server(const struct sf_rsp_euicc_cred *c,
 		rc = SF_ERSP_NO_SESSION;
 	else if (r.pkid_len != c->ci_pkid_len || memcmp(r.pkid, c->ci_pkid, r.pkid_len) != 0)
 		rc = SF_ERSP_CI_UNKNOWN;
-	else if ((rc = check_server_cert(c, r.cert, r.cert_len, SF_PKI_ROLE_DPAUTH, now, &pk)) != 0)
+	else if ((rc = check_server_cert(c, r.cert, r.cert_len, SF_PKI_ROLE_DPAUTH, now, &pk, oid,
+	                                 &oid_len)) != 0)
 		;
 	else if (sf_ecdsa_verify(pk, r.signed1, r.signed1_len, r.sig, r.sig_len) != 0)
 		rc = SF_ERSP_SIG;
@@ -401,6 +450,10 @@ int sf_rsp_euicc_authenticate_server(const struct sf_rsp_euicc_cred *c,
 	s->tid_len = r.tid_len;
 	memcpy(s->server_challenge, r.sc, SF_RSP_CHALLENGE_LEN);
 	memcpy(s->euicc_signature1, sig1, sizeof(sig1));
+	memcpy(s->server_address, r.addr, r.addr_len);
+	s->server_address[r.addr_len] = '\0';
+	memcpy(s->smdp_oid, oid, oid_len);
+	s->smdp_oid_len = oid_len;
 	s->state = 2;
 	return 0;
 }
@@ -419,8 +472,9 @@ int sf_rsp_euicc_prepare_download(const struct sf_rsp_euicc_cred *c,
 	int present, bpp_present, cc_required, rc;
 	struct sf_ec_key *pk = NULL, *otsk = NULL;
 	uint8_t otpk[SF_EC_POINT_LEN], sig2[SF_ECDSA_SIG_LEN], signed_buf[SF_RSP_SIGNED_MAX];
+	uint8_t oid[SF_RSP_OID_MAX], pbpk[SF_EC_POINT_LEN];
 	struct sf_der_writer w;
-	size_t m, n;
+	size_t m, n, oid_len = 0;
 
 	if (c == NULL || s == NULL || req == NULL || out_len == NULL)
 		return SF_EINVAL;
@@ -456,8 +510,13 @@ int sf_rsp_euicc_prepare_download(const struct sf_rsp_euicc_cred *c,
 	 * it); transactionId; confirmation code. */
 	if (s->state != 2 && s->state != 3)
 		rc = SF_ERSP_NO_SESSION;
-	else if ((rc = check_server_cert(c, cert, cert_len, SF_PKI_ROLE_DPPB, now, &pk)) != 0)
+	else if ((rc = check_server_cert(c, cert, cert_len, SF_PKI_ROLE_DPPB, now, &pk, oid,
+	                                 &oid_len)) != 0)
 		;
+	/* CERT.DPpb must be the same SM-DP+'s as CERT.DPauth: its OID goes
+	 * into the PIR that the DPauth session's SM-DP+ receives. */
+	else if (oid_len != s->smdp_oid_len || memcmp(oid, s->smdp_oid, oid_len) != 0)
+		rc = SF_ERSP_CERT;
 	else if ((rc = sf__rsp_verify_chained(pk, signed2, signed2_len, s->euicc_signature1, sig,
 	                                      sig_len)) != 0)
 		rc = SF_ERSP_SIG;
@@ -467,6 +526,8 @@ int sf_rsp_euicc_prepare_download(const struct sf_rsp_euicc_cred *c,
 		rc = SF_ERSP_CC;
 	if (rc != 0)
 		goto refuse;
+	if ((rc = sf_ec_key_point(pk, pbpk)) != 0)
+		goto out;
 
 	/* otSK.EUICC.ECKA on the curve of CERT.DPpb.  A retry that names the
 	 * otPK we already gave (bppEuiccOtpk) keeps it: the SM-DP+ may have
@@ -509,6 +570,8 @@ int sf_rsp_euicc_prepare_download(const struct sf_rsp_euicc_cred *c,
 		otsk = NULL;
 		memcpy(s->otpk, otpk, sizeof(otpk));
 	}
+	memcpy(s->dppb_pk, pbpk, sizeof(pbpk));
+	s->dppb_curve = sf_ec_key_curve(pk);
 	s->state = 3;
 	rc = 0;
 	goto out;

@@ -40,4 +40,10 @@ int sf__bpp_build_segments(const struct sf_bsp_keys *keys, const struct sf_bpp_m
                            const struct sf_bpp_options *opts, const uint8_t *upp, size_t upp_len,
                            uint8_t *dst, size_t dst_len, size_t *out_len);
 
+/* Ends an eUICC session (state 0).  The one-time key otSK/otPK is retained
+ * for a retry unless drop_otk (then as sf_rsp_euicc_session_free).
+ * (euicc_auth.c; used by euicc_bpp.c.) */
+struct sf_rsp_euicc_session;
+void sf__rsp_euicc_session_close(struct sf_rsp_euicc_session *s, int drop_otk);
+
 #endif

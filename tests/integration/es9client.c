@@ -11,6 +11,7 @@
  * Usage: sf_es9client --url https://H:P --cacert CI.pem --pki DIR --eid EID
  *                     [--matching-id ID] [--cc CODE] [--cancel REASON]
  *                     [--keys DIR] [--address ADDR] [--no-notification]
+ *                     [--stop-after authenticateClient]
  * Prints one JSON object: {"result":"installed"|"failed"|"cancelled",
  * "step","subjectCode","reasonCode","iccid","pir_success"}.  Exit 0 when the
  * profile was installed (or the session cancelled), 3 when the SM-DP+
@@ -261,9 +262,10 @@ int main(int argc, char **argv)
 	    {"url", 1, 0, 'u'},         {"cacert", 1, 0, 'c'},  {"pki", 1, 0, 'p'},
 	    {"eid", 1, 0, 'e'},         {"matching-id", 1, 0, 'm'}, {"cc", 1, 0, 'C'},
 	    {"cancel", 1, 0, 'x'},      {"keys", 1, 0, 'k'},    {"address", 1, 0, 'a'},
-	    {"no-notification", 0, 0, 'N'}, {0, 0, 0, 0}};
+	    {"no-notification", 0, 0, 'N'}, {"stop-after", 1, 0, 'S'}, {0, 0, 0, 0}};
 	const char *pki = NULL, *eid = NULL, *mid = NULL, *cc = NULL, *keys = NULL, *addr = NULL;
 	int cancel = -1, notify = 1, ch;
+	const char *stop_after = "";
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'u': url = optarg; break;
@@ -276,6 +278,7 @@ int main(int argc, char **argv)
 		case 'k': keys = optarg; break;
 		case 'a': addr = optarg; break;
 		case 'N': notify = 0; break;
+		case 'S': stop_after = optarg; break;
 		default: fprintf(stderr, "es9client: bad option\n"); return 1;
 		}
 	}
@@ -399,6 +402,12 @@ int main(int argc, char **argv)
 			break;
 		}
 	free(md);
+	if (strcmp(stop_after, "authenticateClient") == 0) {
+		/* As if the connection were cut here: the session stays open. */
+		out("stopped", iccid, -1);
+		exit_code = 0;
+		goto done;
+	}
 	if (cancel >= 0) {
 		/* ES10b.CancelSession on the eUICC, then ES9+.cancelSession. */
 		uint8_t creq[40], tb[16];

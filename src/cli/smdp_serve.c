@@ -1237,7 +1237,7 @@ static int ensure_test_pki(const struct sf__smdp_config *c)
 	fprintf(stderr,
 	        "smdp serve: generated a TEST PKI in %s (CI, EUM, DPauth, DPpb, DPtls): for tests "
 	        "and demos only, never production.  Give eUICCs this CI: simfleet euicc init "
-	        "--pki %s\n",
+	        "--state DIR --pki %s\n",
 	        dir, dir);
 	return 0;
 }

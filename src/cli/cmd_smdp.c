@@ -255,8 +255,8 @@ int sf__smdp_open_db(const struct sf__smdp_config *c, struct sf_smdp_db **db)
 	}
 	int rc = sf_smdp_db_open(c->db, &c->policy, NULL, db);
 	if (rc)
-		sf_cli_err("database %s: %s (%s)%s%s", c->db, sf_strerror(rc), sf_err_name(rc),
-		           *db ? ": " : "", "");
+		sf_cli_err("database %s: %s (%s)%s", c->db, sf_strerror(rc), sf_err_name(rc),
+		           rc == SF_ESMDP_SCHEMA ? ": point --data at an SM-DP+ data directory" : "");
 	return rc;
 }
 

@@ -677,6 +677,7 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 	peek_matching_id(asr, asr_len, mid, sizeof(mid));
 	struct sf_smdp_profile p;
 	int cc_required = 0;
+	memset(&p, 0, sizeof(p));
 	if (mid[0] && sf_smdp_profile_by_matching_id(s->db, mid, &p) == 0)
 		cc_required = p.cc_required;
 	struct sf_rsp_auth_client ac;
@@ -686,9 +687,10 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 	                                         sizeof(reason));
 	if (rc) {
 		char d[300];
-		snprintf(d, sizeof(d), "%s%s", rc == SF_ERSP_EUICC_ERROR ? "eUICC error code " : "",
-		         rc == SF_ERSP_EUICC_ERROR ? (snprintf(reason, sizeof(reason), "%d", eerr), reason)
-		                                   : reason);
+		if (rc == SF_ERSP_EUICC_ERROR)
+			snprintf(d, sizeof(d), "eUICC error code %d", eerr);
+		else
+			snprintf(d, sizeof(d), "%s", reason);
 		audit(s, req, "device", NULL, "authenticateClient", NULL, NULL, rc, d);
 		es9_fail(req, rc, "authenticateClient", d);
 		session_drop(s, x);
@@ -699,6 +701,7 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		 * served; every simfleet order has a matchingId. */
 		rc = SF_ESMDP_MATCHING_ID;
 	} else {
+		memset(&p, 0, sizeof(p));
 		rc = sf_smdp_begin_download(s->db, mid, x->rs.eid, now_s(), &p);
 		if (rc == 0 && p.cc_required != cc_required)
 			rc = SF_ESMDP_MATCHING_ID; /* the order changed under us: start again */

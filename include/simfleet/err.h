@@ -133,7 +133,21 @@
 	X(ERSP_TRANSACTION, -537, "RSP: transactionId does not match the session's") \
 	X(ERSP_ADDRESS, -538, "RSP: SM-DP+ address does not match") \
 	X(ERSP_CC, -539, "RSP: confirmation code required but missing, or its hash does not match") \
-	X(ERSP_EUICC_ERROR, -540, "RSP: the eUICC answered with an error code instead of a signed response")
+	X(ERSP_EUICC_ERROR, -540, "RSP: the eUICC answered with an error code instead of a signed response") \
+	X(ESMDP_UNKNOWN, -560, "SM-DP+: no such profile (ICCID) in this operator's inventory, or no such eUICC") \
+	X(ESMDP_STATE, -561, "SM-DP+: the profile is not in a state that allows this operation") \
+	X(ESMDP_NONE_AVAILABLE, -562, "SM-DP+: no available profile of this profile type") \
+	X(ESMDP_EID, -563, "SM-DP+: the order is bound to another EID") \
+	X(ESMDP_MATCHING_ID, -564, "SM-DP+: matchingId unknown, not released, or already in use") \
+	X(ESMDP_EXPIRED, -565, "SM-DP+: the download order has expired") \
+	X(ESMDP_ATTEMPTS, -566, "SM-DP+: too many download attempts or confirmation code failures") \
+	X(ESMDP_CC, -567, "SM-DP+: confirmation code missing or wrong") \
+	X(ESMDP_DUPLICATE, -568, "SM-DP+: a profile with this ICCID is already in the inventory") \
+	X(ESMDP_SCHEMA, -569, "SM-DP+: not an SM-DP+ database, or written by a newer simfleet") \
+	X(ESMDP_DB, -570, "SM-DP+: database error (SQLite)") \
+	X(ESMDP_BUSY, -571, "SM-DP+: database locked by another writer") \
+	X(ESMDP_PACKAGE, -572, "SM-DP+: file is not a SAIP profile package with a ProfileHeader ICCID") \
+	X(ESMDP_CONFIG, -573, "SM-DP+: configuration file or operator credentials not valid")
 
 enum sf_err {
 	SF_OK = 0,

@@ -178,6 +178,15 @@ int sf_rsp_smdp_authenticate_client(const struct sf_rsp_smdp *dp, struct sf_rsp_
 int sf_rsp_smdp_check_prepare_download(const struct sf_rsp_smdp_session *s, const uint8_t *rsp,
                                        size_t rsp_len, const uint8_t *cc, size_t cc_len,
                                        uint8_t euicc_otpk[SF_EC_POINT_LEN], int *euicc_error);
+/* The same with SHA-256(CC) instead of CC (NULL when none is required): an
+ * SM-DP+ that stores only the hash of the confirmation code computes hashCc
+ * = SHA-256( SHA-256(CC) || transactionId ) from it, which is exactly the
+ * formula of §3.1.3.2.  Same returns. */
+int sf_rsp_smdp_check_prepare_download_hashed(const struct sf_rsp_smdp_session *s,
+                                              const uint8_t *rsp, size_t rsp_len,
+                                              const uint8_t *cc_sha256,
+                                              uint8_t euicc_otpk[SF_EC_POINT_LEN],
+                                              int *euicc_error);
 
 /* ====================================================================
  * eUICC side

@@ -63,5 +63,7 @@ int sf_cmd_attach(int argc, char **argv); /* cmd_attach.c: attach --hlr gsup:// 
 /* simfleet euicc serve (cmd_serve.c) */
 int sf_cmd_euicc_serve(int argc, char **argv);
 int sf_cmd_pki(int argc, char **argv); /* cmd_pki.c: simfleet pki */
+int sf_cmd_smdp(int argc, char **argv);     /* cmd_smdp.c, smdp_serve.c: the SM-DP+ */
+int sf_cmd_operator(int argc, char **argv); /* cmd_operator.c: the operator's ES2+ client */
 
 #endif

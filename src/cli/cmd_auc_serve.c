@@ -3,7 +3,8 @@
  * docs/auc.md "auc serve").
  *
  *   TLS            TLS 1.2 or newer (OpenSSL through libevent's
- *                  bufferevent_openssl), one certificate chain + key
+ *                  bufferevent_openssl, https_server.c shared with `smdp
+ *                  serve`), one certificate chain + key
  *   Authentication RFC 6750 bearer tokens ("Authorization: Bearer TOKEN")
  *   Vectors        TS 33.102 §6.3.2, Annex C through sf_auc_vectors()
  *   Resync         TS 33.102 §6.3.5 through sf_auc_resync()
@@ -35,28 +36,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 
 #include "auc_cli.h"
 #include "cli.h"
+#include "https_server.h"
 #include "simfleet/auc.h"
 #include "simfleet/err.h"
 #include "simfleet/kdf.h"
@@ -95,9 +92,7 @@ struct pending {
 
 struct server {
 	struct event_base *base;
-	struct evhttp *http;
-	struct evhttp_bound_socket *bound;
-	SSL_CTX *ssl;
+	struct sf__https h; /* evhttp, TLS, the listening socket (https_server.c) */
 	struct sf_auc *auc;
 	struct event *flush_ev, *sigterm_ev, *sigint_ev;
 	struct pending *head, **tail;
@@ -111,27 +106,7 @@ struct server {
 
 static void send_json(struct evhttp_request *req, int code, json_t *j)
 {
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	struct evbuffer *b = evbuffer_new();
-	if (!s || !b) {
-		free(s);
-		if (b)
-			evbuffer_free(b);
-		evhttp_send_error(req, 500, "out of memory");
-		return;
-	}
-	size_t len = strlen(s);
-	evbuffer_add(b, s, len);
-	evbuffer_add(b, "\n", 1);
-	/* The body may hold vectors (CK, IK, K_ASME...): wipe our copy. */
-	sf_wipe(s, len);
-	free(s);
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Content-Type", "application/json");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_send_reply(req, code, NULL, b);
-	evbuffer_free(b);
+	sf__https_send_json(req, code, j);
 }
 
 static void send_err(struct evhttp_request *req, int code, const char *error, const char *fmt, ...)
@@ -216,29 +191,11 @@ static int imsi_ok(const char *imsi)
 	return n >= 6 && n <= SF_AUC_IMSI_MAX && strspn(imsi, "0123456789") == n;
 }
 
-/* Checks "Authorization: Bearer TOKEN" against every token, in time that
- * depends only on the number of tokens: the presented token is hashed and the
- * digests compared with sf_ct_eq, all of them, without an early exit. */
+/* "Authorization: Bearer TOKEN" with one of the tokens (digests compared in
+ * constant time, https_server.c). */
 static int authorized(const struct server *s, struct evhttp_request *req)
 {
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-		return 0;
-	const char *t = h + 7;
-	while (*t == ' ')
-		t++;
-	size_t n = strlen(t);
-	while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-		n--;
-	if (n == 0 || n > TOKEN_LEN_MAX)
-		return 0;
-	uint8_t d[32];
-	sf_sha256(t, n, d);
-	int match = 0;
-	for (size_t i = 0; i < s->ntokens; i++)
-		match |= sf_ct_eq(d, s->tokens[i], sizeof(d));
-	sf_wipe(d, sizeof(d));
-	return match;
+	return sf__https_bearer(req, (const uint8_t(*)[32])s->tokens, s->ntokens, TOKEN_LEN_MAX) >= 0;
 }
 
 /* ---- POST /v1/subscribers ---- */
@@ -526,29 +483,12 @@ static void h_status(struct server *s, struct evhttp_request *req, const char *i
 
 /* ---- routing ---- */
 
-/* Responses are small and written in pieces (TLS records, headers, body):
- * with Nagle on, each piece after the first waits for the client's delayed
- * ACK, about 40 ms per request.  libevent 2.1 has no per-connection hook, so
- * the option is set when a request arrives (one cheap syscall). */
-static void no_delay(struct evhttp_request *req)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-	int one = 1;
-	if (fd >= 0)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 static void route(struct evhttp_request *req, void *arg)
 {
-	no_delay(req);
+	sf__https_no_delay(req);
 	struct server *s = arg;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-	const char *path = u ? evhttp_uri_get_path(u) : NULL;
-	if (!path)
-		path = "";
+	const char *path = sf__https_path(req);
 	if (s->stopping) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
 		send_err(req, 500, "stopping", "the server is shutting down");
@@ -597,39 +537,6 @@ static void route(struct evhttp_request *req, void *arg)
 		                                : "(method)",
 		         path);
 	}
-}
-
-/* ---- TLS ---- */
-
-static struct bufferevent *bev_tls(struct event_base *base, void *arg)
-{
-	struct server *s = arg;
-	SSL *ssl = SSL_new(s->ssl);
-	if (!ssl)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	                                      BEV_OPT_CLOSE_ON_FREE);
-}
-
-static int tls_setup(struct server *s, const struct config *c)
-{
-	s->ssl = SSL_CTX_new(TLS_server_method());
-	if (!s->ssl || !SSL_CTX_set_min_proto_version(s->ssl, TLS1_2_VERSION)) {
-		sf_cli_err("TLS: cannot create the server context");
-		return SF_ENET_TLS;
-	}
-	SSL_CTX_set_options(s->ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	                                SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate_chain_file(s->ssl, c->cert) != 1) {
-		sf_cli_err("--cert %s: not a PEM certificate (chain) OpenSSL can load", c->cert);
-		return SF_ENET_TLS;
-	}
-	if (SSL_CTX_use_PrivateKey_file(s->ssl, c->key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(s->ssl) != 1) {
-		sf_cli_err("--key %s: not a PEM private key matching --cert %s", c->key, c->cert);
-		return SF_ENET_TLS;
-	}
-	return 0;
 }
 
 /* ---- tokens file ---- */
@@ -718,10 +625,7 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	s->stopping = 1;
 	fprintf(stderr, "auc serve: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	if (s->bound) {
-		evhttp_del_accept_socket(s->http, s->bound);
-		s->bound = NULL;
-	}
+	sf__https_stop_accepting(&s->h);
 	flush(s); /* answer what is queued; its SQNs are already committed */
 	/* Leave a moment for the answers to leave the socket buffers. */
 	struct timeval tv = {0, 200000};
@@ -748,31 +652,7 @@ static const char serve_usage[] =
 
 static int parse_listen(struct config *c)
 {
-	const char *l = c->listen, *colon = strrchr(l, ':');
-	const char *h = l, *he = colon;
-	if (!colon)
-		return -1;
-	if (l[0] == '[') {
-		h = l + 1;
-		if (colon == l || colon[-1] != ']')
-			return -1;
-		he = colon - 1;
-	}
-	size_t hl = (size_t)(he - h);
-	if (hl == 0 || hl >= sizeof(c->host))
-		return -1;
-	memcpy(c->host, h, hl);
-	c->host[hl] = '\0';
-	struct in6_addr a6;
-	if (inet_pton(AF_INET, c->host, &a6) != 1 && inet_pton(AF_INET6, c->host, &a6) != 1)
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long p = strtoul(colon + 1, &end, 10);
-	if (!colon[1] || *end || errno || p > 65535)
-		return -1;
-	c->port = (uint16_t)p;
-	return 0;
+	return sf__https_parse_listen(c->listen, c->host, &c->port);
 }
 
 int sf__cmd_auc_serve(int argc, char **argv)
@@ -840,7 +720,7 @@ int sf__cmd_auc_serve(int argc, char **argv)
 		           c.listen);
 		return SF_EXIT_USAGE;
 	}
-	if (load_tokens(&s, c.tokens) || tls_setup(&s, &c))
+	if (load_tokens(&s, c.tokens) || sf__https_tls(&s.h, c.cert, c.key, "--cert", "--key"))
 		goto out;
 
 	int lrc;
@@ -882,31 +762,16 @@ int sf__cmd_auc_serve(int argc, char **argv)
 	s.flush_ev = event_new(s.base, -1, 0, flush_cb, &s);
 	s.sigterm_ev = evsignal_new(s.base, SIGTERM, stop_cb, &s);
 	s.sigint_ev = evsignal_new(s.base, SIGINT, stop_cb, &s);
-	s.http = evhttp_new(s.base);
-	if (!s.flush_ev || !s.sigterm_ev || !s.sigint_ev || !s.http ||
+	if (!s.flush_ev || !s.sigterm_ev || !s.sigint_ev ||
 	    event_priority_set(s.flush_ev, 2) != 0 || evsignal_add(s.sigterm_ev, NULL) ||
 	    evsignal_add(s.sigint_ev, NULL)) {
 		sf_cli_err("auc serve: cannot set up the event loop");
 		goto out;
 	}
-	evhttp_set_bevcb(s.http, bev_tls, &s);
-	evhttp_set_gencb(s.http, route, &s);
-	evhttp_set_max_body_size(s.http, BODY_MAX);
-	evhttp_set_max_headers_size(s.http, HEADERS_MAX);
-	evhttp_set_timeout(s.http, CONN_TIMEOUT_S);
-	evhttp_set_allowed_methods(s.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-	s.bound = evhttp_bind_socket_with_handle(s.http, c.host, c.port);
-	if (!s.bound) {
-		sf_cli_err("--listen %s: cannot listen there (%s: %s)", c.listen,
-		           sf_err_name(SF_ENET_LISTEN), strerror(errno));
+	struct sf__https_limits lim = {BODY_MAX, HEADERS_MAX, CONN_TIMEOUT_S};
+	if (sf__https_listen(&s.h, s.base, c.host, c.port, &lim, route, &s, "--listen"))
 		goto out;
-	}
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	uint16_t port = c.port;
-	if (getsockname(evhttp_bound_socket_get_fd(s.bound), (struct sockaddr *)&ss, &sl) == 0)
-		port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-		                                      : ((struct sockaddr_in *)&ss)->sin_port);
+	uint16_t port = s.h.port;
 	fprintf(stderr, "auc serve: listening on https://%s%s%s:%u\n",
 	        strchr(c.host, ':') ? "[" : "", c.host, strchr(c.host, ':') ? "]" : "",
 	        (unsigned)port);
@@ -920,8 +785,7 @@ int sf__cmd_auc_serve(int argc, char **argv)
 	rc = SF_EXIT_OK;
 out:
 	/* Nothing is queued here (flush answered or freed everything). */
-	if (s.http)
-		evhttp_free(s.http);
+	sf__https_free(&s.h);
 	if (s.flush_ev)
 		event_free(s.flush_ev);
 	if (s.sigterm_ev)
@@ -930,7 +794,6 @@ out:
 		event_free(s.sigint_ev);
 	if (s.base)
 		event_base_free(s.base);
-	SSL_CTX_free(s.ssl);
 	sf_auc_close(s.auc);
 	if (s.tokens) {
 		sf_wipe(s.tokens, TOKENS_MAX * sizeof(*s.tokens));

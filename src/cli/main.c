@@ -28,8 +28,10 @@ static const struct sf_cli_cmd top[] = {
 	{"attach", sf_cmd_attach, "simulate a network attach: USIM against an HLR (GSUP)"},
 	{"auc", sf_cmd_auc, "the operator's AuC side: export subscribers to osmo-hlr"},
 	{"euicc", sf_cmd_euicc, "the software eUICC: state, profiles, APDUs"},
+	{"operator", sf_cmd_operator, "the operator's ES2+ client of an SM-DP+: order, cancel"},
 	{"pki", sf_cmd_pki, "GSMA RSP PKI: test PKI, eUICC certificates, chain checks"},
 	{"profile", sf_cmd_profile, "build and inspect SAIP profile packages"},
+	{"smdp", sf_cmd_smdp, "the SM-DP+: profile inventory, ES2+ orders, ES9+ downloads"},
 	{"version", cmd_version, "version and build information"},
 	{NULL, NULL, NULL},
 };

@@ -24,6 +24,7 @@
 #include "simfleet/err.h"
 #include "simfleet/log.h"
 #include "simfleet/pki.h"
+#include "simfleet/sha256.h"
 #include "simfleet/rng.h"
 #include "simfleet/rsp.h"
 #include "simfleet/util.h"
@@ -409,9 +410,12 @@ out:
 /* PrepareDownloadResponse ::= [33] CHOICE { downloadResponseOk [0]
  *   { euiccSigned2 (30) { transactionId [0], euiccOtpk 5F49, hashCc 04 OPTIONAL },
  *     euiccSignature2 5F37 }, downloadResponseError [1] } */
-int sf_rsp_smdp_check_prepare_download(const struct sf_rsp_smdp_session *s, const uint8_t *rsp,
-                                       size_t rsp_len, const uint8_t *cc, size_t cc_len,
-                                       uint8_t euicc_otpk[SF_EC_POINT_LEN], int *euicc_error)
+/* Both entry points: the confirmation code itself (cc) or its SHA-256
+ * (cc_sha256, what an SM-DP+ that stores only the hash has). */
+static int check_prepare_download(const struct sf_rsp_smdp_session *s, const uint8_t *rsp,
+                                  size_t rsp_len, const uint8_t *cc, size_t cc_len,
+                                  const uint8_t *cc_sha256, uint8_t euicc_otpk[SF_EC_POINT_LEN],
+                                  int *euicc_error)
 {
 	const uint8_t *p, *end, *v, *signed2, *sig, *sv, *t, *otpk, *hcc = NULL;
 	size_t vlen, signed2_len, sig_len, svlen, tlen, otpk_len, hcc_len = 0;
@@ -452,10 +456,18 @@ int sf_rsp_smdp_check_prepare_download(const struct sf_rsp_smdp_session *s, cons
 		return SF_ERSP_TRANSACTION;
 	if (s->cc_required) {
 		uint8_t want[32];
-		if (!present || cc == NULL)
+		if (!present || (cc == NULL && cc_sha256 == NULL))
 			return SF_ERSP_CC;
-		if ((rc = sf_rsp_hash_cc(cc, cc_len, s->tid, s->tid_len, want)) != 0)
+		if (cc_sha256) {
+			struct sf_sha256 h;
+			sf_sha256_init(&h);
+			sf_sha256_update(&h, cc_sha256, 32);
+			sf_sha256_update(&h, s->tid, s->tid_len);
+			sf_sha256_final(&h, want);
+			sf_wipe(&h, sizeof(h));
+		} else if ((rc = sf_rsp_hash_cc(cc, cc_len, s->tid, s->tid_len, want)) != 0) {
 			return rc;
+		}
 		rc = sf_ct_eq(want, hcc, 32) ? 0 : SF_ERSP_CC;
 		sf_wipe(want, sizeof(want));
 		if (rc != 0)
@@ -463,4 +475,21 @@ int sf_rsp_smdp_check_prepare_download(const struct sf_rsp_smdp_session *s, cons
 	}
 	memcpy(euicc_otpk, otpk, SF_EC_POINT_LEN);
 	return 0;
+}
+
+int sf_rsp_smdp_check_prepare_download(const struct sf_rsp_smdp_session *s, const uint8_t *rsp,
+                                       size_t rsp_len, const uint8_t *cc, size_t cc_len,
+                                       uint8_t euicc_otpk[SF_EC_POINT_LEN], int *euicc_error)
+{
+	return check_prepare_download(s, rsp, rsp_len, cc, cc_len, NULL, euicc_otpk, euicc_error);
+}
+
+int sf_rsp_smdp_check_prepare_download_hashed(const struct sf_rsp_smdp_session *s,
+                                              const uint8_t *rsp, size_t rsp_len,
+                                              const uint8_t *cc_sha256,
+                                              uint8_t euicc_otpk[SF_EC_POINT_LEN],
+                                              int *euicc_error)
+{
+	return check_prepare_download(s, rsp, rsp_len, NULL, 0, cc_sha256, euicc_otpk,
+	                              euicc_error);
 }

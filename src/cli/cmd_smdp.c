@@ -1,0 +1,574 @@
+/*
+ * simfleet smdp: the SM-DP+ (GSMA SGP.22 v2.5).  This file: the command
+ * group, the configuration (docs/smdp.md "Configuration"), `smdp import`
+ * (profile packages into an operator's inventory, also while the server
+ * runs: SQLite WAL + busy timeout), `smdp list` and `smdp audit`.  The
+ * server itself is smdp_serve.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "simfleet/err.h"
+#include "simfleet/saip.h"
+#include "simfleet/smdp.h"
+#include "simfleet/util.h"
+#include "smdp_cli.h"
+
+/* ---- configuration ---- */
+
+static int set_str(char *dst, size_t cap, const char *v, const char *file, const char *key)
+{
+	if (!v) {
+		sf_cli_err("--config %s: \"%s\" must be a string", file, key);
+		return -1;
+	}
+	if (strlen(v) >= cap) {
+		sf_cli_err("--config %s: \"%s\" is too long (at most %zu characters)", file, key,
+		           cap - 1);
+		return -1;
+	}
+	snprintf(dst, cap, "%s", v);
+	return 0;
+}
+
+static int json_num(json_t *o, const char *key, double min, double max, double *out,
+                    const char *file)
+{
+	json_t *v = json_object_get(o, key);
+	if (!v)
+		return 0;
+	if (!json_is_number(v) || json_number_value(v) < min || json_number_value(v) > max) {
+		sf_cli_err("--config %s: \"%s\" must be a number from %g to %g", file, key, min, max);
+		return -1;
+	}
+	*out = json_number_value(v);
+	return 0;
+}
+
+static int name_ok(const char *n)
+{
+	size_t l = strlen(n);
+	if (l == 0 || l > SF_SMDP_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < l; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= 'A' && n[i] <= 'Z') ||
+		      (n[i] >= '0' && n[i] <= '9') || n[i] == '-' || n[i] == '_' || n[i] == '.'))
+			return 0;
+	return n[0] != '.';
+}
+
+static int load_file(struct sf__smdp_config *c, const char *file)
+{
+	json_error_t e;
+	json_t *j = json_load_file(file, JSON_REJECT_DUPLICATES, &e);
+	int rc = -1;
+	if (!j) {
+		sf_cli_err("--config %s: %s (line %d, column %d)", file, e.text, e.line, e.column);
+		return -1;
+	}
+	if (!json_is_object(j)) {
+		sf_cli_err("--config %s: expected a JSON object", file);
+		goto out;
+	}
+	static const char *const known[] = {
+	    "data", "database", "listen", "address", "pki", "order_ttl", "max_attempts",
+	    "max_cc_failures", "session_ttl", "max_body", "rate_limit", "operators", NULL};
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v)
+	{
+		int ok = 0;
+		for (size_t i = 0; known[i]; i++)
+			ok |= strcmp(k, known[i]) == 0;
+		if (!ok) {
+			sf_cli_err("--config %s: unknown key \"%s\" (docs/smdp.md lists them)", file, k);
+			goto out;
+		}
+	}
+	if ((v = json_object_get(j, "data")) && set_str(c->data, sizeof(c->data), json_string_value(v), file, "data"))
+		goto out;
+	if ((v = json_object_get(j, "database")) && set_str(c->db, sizeof(c->db), json_string_value(v), file, "database"))
+		goto out;
+	if ((v = json_object_get(j, "listen")) && set_str(c->listen, sizeof(c->listen), json_string_value(v), file, "listen"))
+		goto out;
+	if ((v = json_object_get(j, "address")) && set_str(c->address, sizeof(c->address), json_string_value(v), file, "address"))
+		goto out;
+	json_t *pki = json_object_get(j, "pki");
+	if (pki) {
+		struct {
+			const char *key;
+			char *dst;
+		} f[] = {{"ci", c->ci},
+		         {"dpauth_cert", c->dpauth_cert},
+		         {"dpauth_key", c->dpauth_key},
+		         {"dppb_cert", c->dppb_cert},
+		         {"dppb_key", c->dppb_key},
+		         {"dptls_cert", c->dptls_cert},
+		         {"dptls_key", c->dptls_key}};
+		if (!json_is_object(pki)) {
+			sf_cli_err("--config %s: \"pki\" must be an object of file names", file);
+			goto out;
+		}
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+			json_t *p = json_object_get(pki, f[i].key);
+			if (!p) {
+				sf_cli_err("--config %s: \"pki\" needs \"%s\" (all seven files, or no "
+				           "\"pki\" for the test PKI in DATA/pki)",
+				           file, f[i].key);
+				goto out;
+			}
+			if (set_str(f[i].dst, SF_SMDP_PATH, json_string_value(p), file, f[i].key))
+				goto out;
+		}
+		c->pki_from_config = 1;
+	}
+	double d;
+	d = (double)c->policy.order_ttl;
+	if (json_num(j, "order_ttl", 1, 365.0 * 86400, &d, file))
+		goto out;
+	c->policy.order_ttl = (int64_t)d;
+	d = c->policy.max_attempts;
+	if (json_num(j, "max_attempts", 1, 1000, &d, file))
+		goto out;
+	c->policy.max_attempts = (int)d;
+	d = c->policy.max_cc_failures;
+	if (json_num(j, "max_cc_failures", 1, 1000, &d, file))
+		goto out;
+	c->policy.max_cc_failures = (int)d;
+	d = c->session_ttl;
+	if (json_num(j, "session_ttl", 1, 86400, &d, file))
+		goto out;
+	c->session_ttl = (int)d;
+	d = (double)c->body_max;
+	if (json_num(j, "max_body", 1024, 64.0 * 1024 * 1024, &d, file))
+		goto out;
+	c->body_max = (size_t)d;
+	json_t *rl = json_object_get(j, "rate_limit");
+	if (rl) {
+		if (!json_is_object(rl) || json_num(rl, "per_second", 0.1, 1e6, &c->rate_per_s, file) ||
+		    json_num(rl, "burst", 1, 1e6, &c->rate_burst, file)) {
+			sf_cli_err("--config %s: \"rate_limit\" is {\"per_second\": N, \"burst\": N}", file);
+			goto out;
+		}
+	}
+	json_t *ops = json_object_get(j, "operators");
+	if (ops) {
+		size_t i;
+		json_t *o;
+		if (!json_is_array(ops) || json_array_size(ops) == 0 ||
+		    json_array_size(ops) > SF_SMDP_OPERATORS_MAX) {
+			sf_cli_err("--config %s: \"operators\" must be an array of 1 to %d objects",
+			           file, SF_SMDP_OPERATORS_MAX);
+			goto out;
+		}
+		json_array_foreach(ops, i, o)
+		{
+			struct sf__smdp_operator *op = &c->ops[i];
+			const char *n = json_string_value(json_object_get(o, "name"));
+			if (!json_is_object(o) || !n || !name_ok(n)) {
+				sf_cli_err("--config %s: operators[%zu]: \"name\" must be 1..%d of "
+				           "A-Z a-z 0-9 - _ .",
+				           file, i, SF_SMDP_NAME_MAX);
+				goto out;
+			}
+			for (size_t k2 = 0; k2 < i; k2++)
+				if (strcmp(c->ops[k2].name, n) == 0) {
+					sf_cli_err("--config %s: operator \"%s\" twice", file, n);
+					goto out;
+				}
+			snprintf(op->name, sizeof(op->name), "%s", n);
+			json_t *u = json_object_get(o, "notification_url");
+			if (u && set_str(op->notification_url, sizeof(op->notification_url),
+			                 json_string_value(u), file, "notification_url"))
+				goto out;
+			json_t *t = json_object_get(o, "notification_token");
+			if (t && set_str(op->notification_token, sizeof(op->notification_token),
+			                 json_string_value(t), file, "notification_token"))
+				goto out;
+		}
+		c->nops = json_array_size(ops);
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+int sf__smdp_config_load(struct sf__smdp_config *c, const char *file, const char *data,
+                         const char *listen)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->data, sizeof(c->data), "smdp-data");
+	snprintf(c->listen, sizeof(c->listen), "127.0.0.1:8443");
+	c->policy.max_attempts = SF_SMDP_DEFAULT_ATTEMPTS;
+	c->policy.max_cc_failures = 3;
+	c->policy.order_ttl = 7 * 86400;
+	c->session_ttl = 300;
+	c->body_max = 256 * 1024;
+	c->rate_per_s = 200;
+	c->rate_burst = 400;
+	if (file && load_file(c, file))
+		return SF_EXIT_USAGE;
+	if (data)
+		snprintf(c->data, sizeof(c->data), "%s", data);
+	if (listen)
+		snprintf(c->listen, sizeof(c->listen), "%s", listen);
+	if (!c->db[0] && (size_t)snprintf(c->db, sizeof(c->db), "%s/smdp.db", c->data) >= sizeof(c->db)) {
+		sf_cli_err("--data %s: path too long", c->data);
+		return SF_EXIT_USAGE;
+	}
+	if (!c->pki_from_config) {
+		struct {
+			char *dst;
+			const char *name;
+		} f[] = {{c->ci, "ci.pem"},         {c->dpauth_cert, "dpauth.pem"},
+		         {c->dpauth_key, "dpauth.key"}, {c->dppb_cert, "dppb.pem"},
+		         {c->dppb_key, "dppb.key"},   {c->dptls_cert, "dptls.pem"},
+		         {c->dptls_key, "dptls.key"}};
+		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+			if ((size_t)snprintf(f[i].dst, SF_SMDP_PATH, "%s/pki/%s", c->data, f[i].name) >=
+			    SF_SMDP_PATH) {
+				sf_cli_err("--data %s: path too long", c->data);
+				return SF_EXIT_USAGE;
+			}
+	}
+	if (c->nops == 0) {
+		snprintf(c->ops[0].name, sizeof(c->ops[0].name), "default");
+		c->nops = 1;
+	}
+	return 0;
+}
+
+int sf__smdp_open_db(const struct sf__smdp_config *c, struct sf_smdp_db **db)
+{
+	if (mkdir(c->data, 0700) != 0 && errno != EEXIST) {
+		sf_cli_err("--data %s: cannot create the directory: %s", c->data, strerror(errno));
+		return SF_EIO;
+	}
+	int rc = sf_smdp_db_open(c->db, &c->policy, NULL, db);
+	if (rc)
+		sf_cli_err("database %s: %s (%s)%s", c->db, sf_strerror(rc), sf_err_name(rc),
+		           rc == SF_ESMDP_SCHEMA ? ": point --data at an SM-DP+ data directory" : "");
+	return rc;
+}
+
+/* ---- smdp import ---- */
+
+static const char import_usage[] =
+    "Usage: simfleet smdp import [--data DIR | --config FILE] [--operator NAME]\n"
+    "                            [--profile-type NAME] PACKAGE.der...\n\n"
+    "Adds SAIP profile packages (as `simfleet profile build` writes them) to an\n"
+    "operator's inventory (default: `default`), in state available.  The ICCID and\n"
+    "the profileType come from each package's ProfileHeader; --profile-type names\n"
+    "the type of packages whose header has none.  Works while `smdp serve` runs.\n"
+    "All or nothing per package: prints one JSON object per package imported.\n";
+
+static int read_all(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return SF_ENOENT;
+	size_t cap = 64 * 1024, n = 0;
+	uint8_t *b = malloc(cap);
+	int rc = 0;
+	while (b) {
+		size_t r = fread(b + n, 1, cap - n, f);
+		n += r;
+		if (r == 0)
+			break;
+		if (n == cap) {
+			if (cap >= 16u * 1024 * 1024) {
+				rc = SF_ERANGE;
+				break;
+			}
+			uint8_t *nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				b = NULL;
+				break;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	if (ferror(f))
+		rc = SF_EIO;
+	fclose(f);
+	if (!b)
+		return SF_ENOMEM;
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/* The ICCID and profileType of a package, after the whole package parsed. */
+static int package_header(const uint8_t *pkg, size_t len, char iccid[21], char *ptype,
+                          size_t ptype_cap, char *why, size_t why_len)
+{
+	struct sf_saip_reader r;
+	struct sf_saip_pe pe;
+	struct sf_saip_error e;
+	int rc, first = 1;
+	memset(&e, 0, sizeof(e));
+	sf_saip_reader_init(&r, pkg, len);
+	while ((rc = sf_saip_next(&r, &pe, &e)) == 1) {
+		if (first) {
+			struct sf_saip_header h;
+			if ((rc = sf_saip_header_decode(&pe, &h, &e)) != 0)
+				break;
+			snprintf(iccid, 21, "%s", h.iccid);
+			ptype[0] = '\0';
+			if (h.profile_type && h.profile_type_len < ptype_cap) {
+				memcpy(ptype, h.profile_type, h.profile_type_len);
+				ptype[h.profile_type_len] = '\0';
+			}
+			first = 0;
+		}
+	}
+	if (rc < 0) {
+		sf_saip_error_format(&e, why, why_len);
+		return SF_ESMDP_PACKAGE;
+	}
+	if (first || !iccid[0]) {
+		snprintf(why, why_len, "no ProfileHeader with an ICCID");
+		return SF_ESMDP_PACKAGE;
+	}
+	return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+	enum { O_DATA = 1000, O_CONFIG, O_OP, O_TYPE, O_HELP };
+	static const struct option lo[] = {{"data", required_argument, 0, O_DATA},
+	                                   {"config", required_argument, 0, O_CONFIG},
+	                                   {"operator", required_argument, 0, O_OP},
+	                                   {"profile-type", required_argument, 0, O_TYPE},
+	                                   {"help", no_argument, 0, O_HELP},
+	                                   {0, 0, 0, 0}};
+	const char *data = NULL, *config = NULL, *op = "default", *ptype_arg = NULL;
+	int ch;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (ch) {
+		case O_DATA: data = optarg; break;
+		case O_CONFIG: config = optarg; break;
+		case O_OP: op = optarg; break;
+		case O_TYPE: ptype_arg = optarg; break;
+		case 'h':
+		case O_HELP: fputs(import_usage, stdout); return SF_EXIT_OK;
+		default:
+			sf_cli_err("smdp import: unknown or incomplete option %s (see --help)",
+			           argv[optind - 1]);
+			return SF_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		sf_cli_err("smdp import: name at least one PACKAGE.der (see --help)");
+		return SF_EXIT_USAGE;
+	}
+	if (!name_ok(op)) {
+		sf_cli_err("--operator %s: 1..%d of A-Z a-z 0-9 - _ .", op, SF_SMDP_NAME_MAX);
+		return SF_EXIT_USAGE;
+	}
+	if (ptype_arg && (!*ptype_arg || strlen(ptype_arg) > SF_SMDP_NAME_MAX)) {
+		sf_cli_err("--profile-type: 1..%d characters", SF_SMDP_NAME_MAX);
+		return SF_EXIT_USAGE;
+	}
+	struct sf__smdp_config c;
+	if (sf__smdp_config_load(&c, config, data, NULL))
+		return SF_EXIT_USAGE;
+	int known = 0;
+	for (size_t i = 0; i < c.nops; i++)
+		known |= strcmp(c.ops[i].name, op) == 0;
+	if (!known) {
+		sf_cli_err("--operator %s: not an operator of this SM-DP+ (the config's "
+		           "\"operators\", or `default` without a config)",
+		           op);
+		return SF_EXIT_USAGE;
+	}
+	struct sf_smdp_db *db = NULL;
+	if (sf__smdp_open_db(&c, &db))
+		return SF_EXIT_FAIL;
+	int rc = SF_EXIT_OK;
+	for (int i = optind; i < argc; i++) {
+		uint8_t *pkg = NULL;
+		size_t len = 0;
+		char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
+		int r = read_all(argv[i], &pkg, &len);
+		if (r) {
+			sf_cli_err("%s: %s", argv[i], r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
+			rc = SF_EXIT_FAIL;
+			continue;
+		}
+		r = package_header(pkg, len, iccid, ptype, sizeof(ptype), why, sizeof(why));
+		if (r) {
+			sf_cli_err("%s: not a SAIP profile package: %s (%s); not imported", argv[i], why,
+			           sf_err_name(r));
+			sf_smdp_audit(db, "admin", "import", NULL, NULL, sf_err_name(r), argv[i],
+			              (int64_t)time(NULL));
+			free(pkg);
+			rc = SF_EXIT_FAIL;
+			continue;
+		}
+		if (!ptype[0] && ptype_arg)
+			snprintf(ptype, sizeof(ptype), "%s", ptype_arg);
+		r = sf_smdp_profile_add(db, op, iccid, ptype, NULL, NULL, pkg, len,
+		                        (int64_t)time(NULL));
+		sf_wipe(pkg, len); /* it holds K/OPc */
+		free(pkg);
+		sf_smdp_audit(db, "admin", "import", iccid, NULL, r ? sf_err_name(r) : "ok",
+		              ptype[0] ? ptype : NULL, (int64_t)time(NULL));
+		if (r) {
+			sf_cli_err("%s: ICCID %s: %s (%s)%s%s", argv[i], iccid, sf_strerror(r),
+			           sf_err_name(r), r == SF_ESMDP_DB ? ": " : "",
+			           r == SF_ESMDP_DB ? sf_smdp_last_error(db) : "");
+			rc = SF_EXIT_FAIL;
+			continue;
+		}
+		json_t *o = json_object();
+		json_object_set_new(o, "iccid", json_string(iccid));
+		json_object_set_new(o, "operator", json_string(op));
+		json_object_set_new(o, "profile_type", json_string(ptype));
+		json_object_set_new(o, "state", json_string("available"));
+		json_object_set_new(o, "size", json_integer((json_int_t)len));
+		if (sf_cli_print(o) != SF_EXIT_OK)
+			rc = SF_EXIT_FAIL;
+	}
+	sf_smdp_db_close(db);
+	return rc;
+}
+
+/* ---- smdp list / audit ---- */
+
+static const char list_usage[] =
+    "Usage: simfleet smdp list [--data DIR | --config FILE] [--operator NAME]\n\n"
+    "Prints the inventory as a JSON array: iccid, operator, profile_type, state,\n"
+    "eid, matching_id, cc_required, attempts, max_attempts, expires.\n";
+static const char audit_usage[] =
+    "Usage: simfleet smdp audit [--data DIR | --config FILE]\n\n"
+    "Prints the audit log (every operator and device action) as a JSON array.\n";
+
+static int list_cb(void *user, const struct sf_smdp_profile *p)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "iccid", json_string(p->iccid));
+	json_object_set_new(o, "operator", json_string(p->op));
+	json_object_set_new(o, "profile_type", json_string(p->profile_type));
+	json_object_set_new(o, "state", json_string(sf_smdp_state_name(p->state)));
+	json_object_set_new(o, "eid", p->eid[0] ? json_string(p->eid) : json_null());
+	json_object_set_new(o, "matching_id",
+	                    p->matching_id[0] ? json_string(p->matching_id) : json_null());
+	json_object_set_new(o, "cc_required", json_boolean(p->cc_required));
+	json_object_set_new(o, "attempts", json_integer(p->attempts));
+	json_object_set_new(o, "max_attempts", json_integer(p->max_attempts));
+	json_object_set_new(o, "expires", json_integer((json_int_t)p->expires));
+	json_array_append_new(user, o);
+	return 0;
+}
+
+static int audit_cb(void *user, int64_t id, int64_t at, const char *actor, const char *action,
+                    const char *iccid, const char *eid, const char *result, const char *detail)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer((json_int_t)id));
+	json_object_set_new(o, "at", json_integer((json_int_t)at));
+	json_object_set_new(o, "actor", json_string(actor));
+	json_object_set_new(o, "action", json_string(action));
+	json_object_set_new(o, "iccid", *iccid ? json_string(iccid) : json_null());
+	json_object_set_new(o, "eid", *eid ? json_string(eid) : json_null());
+	json_object_set_new(o, "result", json_string(result));
+	json_object_set_new(o, "detail", *detail ? json_string(detail) : json_null());
+	json_array_append_new(user, o);
+	return 0;
+}
+
+static int list_or_audit(int argc, char **argv, int audit)
+{
+	enum { O_DATA = 1000, O_CONFIG, O_OP, O_HELP };
+	static const struct option lo[] = {{"data", required_argument, 0, O_DATA},
+	                                   {"config", required_argument, 0, O_CONFIG},
+	                                   {"operator", required_argument, 0, O_OP},
+	                                   {"help", no_argument, 0, O_HELP},
+	                                   {0, 0, 0, 0}};
+	const char *data = NULL, *config = NULL, *op = NULL;
+	int ch;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (ch) {
+		case O_DATA: data = optarg; break;
+		case O_CONFIG: config = optarg; break;
+		case O_OP:
+			if (audit)
+				goto bad;
+			op = optarg;
+			break;
+		case 'h':
+		case O_HELP: fputs(audit ? audit_usage : list_usage, stdout); return SF_EXIT_OK;
+		default:
+		bad:
+			sf_cli_err("smdp %s: unknown or incomplete option %s (see --help)",
+			           audit ? "audit" : "list", argv[optind - 1]);
+			return SF_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		sf_cli_err("unexpected argument %s (see --help)", argv[optind]);
+		return SF_EXIT_USAGE;
+	}
+	struct sf__smdp_config c;
+	struct sf_smdp_db *db = NULL;
+	if (sf__smdp_config_load(&c, config, data, NULL))
+		return SF_EXIT_USAGE;
+	if (sf__smdp_open_db(&c, &db))
+		return SF_EXIT_FAIL;
+	json_t *arr = json_array();
+	int rc = audit ? sf_smdp_audit_list(db, audit_cb, arr) : sf_smdp_profile_list(db, op, list_cb, arr);
+	if (rc) {
+		sf_cli_err("%s: %s", c.db, sf_smdp_last_error(db));
+		json_decref(arr);
+		sf_smdp_db_close(db);
+		return SF_EXIT_FAIL;
+	}
+	sf_smdp_db_close(db);
+	return sf_cli_print(arr);
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	return list_or_audit(argc, argv, 0);
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+	return list_or_audit(argc, argv, 1);
+}
+
+static const struct sf_cli_cmd smdp_cmds[] = {
+    {"serve", sf__cmd_smdp_serve, "run the SM-DP+ (ES9+ for devices, ES2+ for operators)"},
+    {"import", cmd_import, "add profile packages to an operator's inventory"},
+    {"list", cmd_list, "print the inventory and the orders"},
+    {"audit", cmd_audit, "print the audit log"},
+    {NULL, NULL, NULL},
+};
+
+int sf_cmd_smdp(int argc, char **argv)
+{
+	return sf_cli_dispatch("smdp", smdp_cmds, argc, argv,
+	                       "Usage: simfleet smdp COMMAND [ARGS...]\n\n"
+	                       "The SM-DP+ of GSMA SGP.22: profile inventory, operator orders "
+	                       "(ES2+)\nand profile download to eUICCs (ES9+).  See docs/smdp.md.\n");
+}

@@ -1,0 +1,1423 @@
+/*
+ * simfleet smdp serve: the SM-DP+ over HTTPS (GSMA SGP.22 v2.5).
+ *
+ *   ES9+ (§5.6, JSON binding §6.5)  /gsma/rsp2/es9plus/initiateAuthentication,
+ *        authenticateClient, getBoundProfilePackage, handleNotification,
+ *        cancelSession: devices (LPA / IPA), no client authentication (the
+ *        eUICC authenticates inside the protocol).
+ *   ES2+ (§5.3)  /gsma/rsp2/es2plus/downloadOrder, confirmOrder, cancelOrder,
+ *        releaseProfile: operators, each with a bearer token (RFC 6750) of
+ *        DATA/operators/NAME.json; an operator sees only its own profiles.
+ *        handleDownloadProgressInfo goes back to the operator's
+ *        notification_url (config) from a worker thread.
+ *   GET /health
+ *
+ * Design: one thread runs the libevent loop and is the only user of the
+ * database handle and the sessions; every store change is one SQLite
+ * transaction (src/smdp/store.c).  Download sessions (transactionId ->
+ * sf_rsp_smdp_session and the order being served) live in memory and
+ * expire (session_ttl): a restart drops them, so a download interrupted by
+ * a restart fails at the device's next call (unknown transactionId) while
+ * the order stays released and can be retried.  Operator notifications are
+ * queued to one worker thread that POSTs them with libcurl (best effort,
+ * three tries, logged), so ES9+ never waits for an operator.
+ *
+ * Per request, everything allocated is freed before the handler returns
+ * (decoded fields, the package, the BPP).  Secrets: tokens are kept as
+ * SHA-256 digests; the confirmation code is never received on ES9+ (only
+ * hashCc) and kept only as SHA-256(CC); packages (K/OPc) are wiped after
+ * binding.  Nothing secret is logged or audited.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "https_server.h"
+#include "simfleet/bpp.h"
+#include "simfleet/der.h"
+#include "simfleet/err.h"
+#include "simfleet/pki.h"
+#include "simfleet/rng.h"
+#include "simfleet/rsp.h"
+#include "simfleet/sha256.h"
+#include "simfleet/smdp.h"
+#include "simfleet/tre.h"
+#include "simfleet/util.h"
+#include "smdp_cli.h"
+
+#define ADMIN_PROTOCOL "gsma/rsp/v2.2.0"
+#define HEADERS_MAX (16u * 1024)
+#define CONN_TIMEOUT_S 30
+#define SESSIONS_MAX 4096
+#define TOKEN_LEN_MAX 512
+#define RATE_BUCKETS 1024
+#define NOTIFY_TRIES 3
+#define NOTIFY_QUEUE_MAX 10000
+
+/* One ES9+ download session (per transactionId). */
+struct session {
+	struct session *next;
+	struct sf_rsp_smdp_session rs;
+	int64_t expires;
+	/* the order being served, after AuthenticateClient */
+	char iccid[SF_SMDP_ICCID_MAX + 1];
+	char op[SF_SMDP_NAME_MAX + 1];
+	char profile_type[SF_SMDP_NAME_MAX + 1];
+	int cc_required;
+	uint8_t cc_sha256[32];
+	struct sf_bpp_metadata md;
+};
+
+struct bucket {
+	uint32_t key;
+	double tokens, last;
+};
+
+/* One handleDownloadProgressInfo to deliver. */
+struct notice {
+	struct notice *next;
+	char *url, *token, *body;
+};
+
+struct server {
+	struct sf__smdp_config *c;
+	struct sf__https h;
+	struct event_base *base;
+	struct event *sigterm_ev, *sigint_ev, *tick_ev;
+	struct sf_smdp_db *db;
+	struct sf_rsp_smdp dp;
+	int dp_loaded;
+	struct session *sessions;
+	size_t nsessions;
+	struct bucket buckets[RATE_BUCKETS];
+	char address[300];
+	int stopping;
+	unsigned long call_id;
+	/* the notifier */
+	pthread_t thread;
+	int thread_up;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct notice *qhead, **qtail;
+	size_t qlen;
+	int qstop;
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the notifier thread (libcurl) ---- */
+
+static size_t discard(void *p, size_t sz, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return sz * n;
+}
+
+static void notice_free(struct notice *n)
+{
+	if (!n)
+		return;
+	free(n->url);
+	if (n->token) {
+		sf_wipe(n->token, strlen(n->token));
+		free(n->token);
+	}
+	free(n->body);
+	free(n);
+}
+
+/* One POST; 0 on a 2xx answer. */
+static int post_once(const struct notice *n, long *code, char *err, size_t err_len)
+{
+	CURL *cu = curl_easy_init();
+	struct curl_slist *hd = NULL;
+	char auth[300];
+	int rc = -1;
+	if (!cu) {
+		snprintf(err, err_len, "curl_easy_init failed");
+		return -1;
+	}
+	hd = curl_slist_append(hd, "Content-Type: application/json");
+	hd = curl_slist_append(hd, "X-Admin-Protocol: " ADMIN_PROTOCOL);
+	if (n->token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", n->token);
+		hd = curl_slist_append(hd, auth);
+		sf_wipe(auth, sizeof(auth));
+	}
+	curl_easy_setopt(cu, CURLOPT_URL, n->url);
+	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hd);
+	curl_easy_setopt(cu, CURLOPT_POSTFIELDS, n->body);
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 10L);
+	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
+	CURLcode r = curl_easy_perform(cu);
+	*code = 0;
+	if (r == CURLE_OK) {
+		curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, code);
+		rc = (*code >= 200 && *code < 300) ? 0 : -1;
+		snprintf(err, err_len, "HTTP %ld", *code);
+	} else {
+		snprintf(err, err_len, "%s", curl_easy_strerror(r));
+	}
+	curl_slist_free_all(hd);
+	curl_easy_cleanup(cu);
+	return rc;
+}
+
+static void *notifier(void *arg)
+{
+	struct server *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->qhead && !s->qstop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (!s->qhead)
+			break; /* stopping and nothing left */
+		struct notice *n = s->qhead;
+		s->qhead = n->next;
+		if (!s->qhead)
+			s->qtail = &s->qhead;
+		s->qlen--;
+		pthread_mutex_unlock(&s->mu);
+		char err[256] = "";
+		long code = 0;
+		int ok = 0;
+		for (int i = 0; i < NOTIFY_TRIES && !ok; i++) {
+			if (i) {
+				/* Back off 1 s, 2 s; a stop cuts the wait short. */
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += 1 << (i - 1);
+				pthread_mutex_lock(&s->mu);
+				if (!s->qstop)
+					pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+				pthread_mutex_unlock(&s->mu);
+			}
+			ok = post_once(n, &code, err, sizeof(err)) == 0;
+			fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: try %d: %s\n",
+			        n->url, i + 1, err);
+		}
+		if (!ok)
+			fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: given up after "
+			                "%d tries\n",
+			        n->url, NOTIFY_TRIES);
+		notice_free(n);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Queues handleDownloadProgressInfo (SGP.22 §5.3.5) for the operator of a
+ * profile, when it has a notification URL.  point: notificationPointId
+ * (1 eligibility and retry limit check, 2 confirmation failure, 3 BPP
+ * download, 4 BPP installation, 5 other notification (enable/disable/
+ * delete); simfleet's numbering follows SGP.22 Table "Notification points"
+ * for 1..4). */
+static void notify_operator(struct server *s, const char *op, const char *eid, const char *iccid,
+                            const char *ptype, int point, int success, const char *subject,
+                            const char *reason, const char *message)
+{
+	const struct sf__smdp_operator *o = NULL;
+	for (size_t i = 0; i < s->c->nops; i++)
+		if (strcmp(s->c->ops[i].name, op) == 0)
+			o = &s->c->ops[i];
+	if (!o || !o->notification_url[0] || !s->thread_up)
+		return;
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *j = json_object(), *hdr = json_object(), *st = json_object();
+	char cid[32];
+	snprintf(cid, sizeof(cid), "%lu", ++s->call_id);
+	json_object_set_new(hdr, "functionRequesterIdentifier", json_string(s->address));
+	json_object_set_new(hdr, "functionCallIdentifier", json_string(cid));
+	json_object_set_new(j, "header", hdr);
+	if (eid && *eid)
+		json_object_set_new(j, "eid", json_string(eid));
+	json_object_set_new(j, "iccid", json_string(iccid ? iccid : ""));
+	json_object_set_new(j, "profileType", json_string(ptype ? ptype : ""));
+	json_object_set_new(j, "timestamp", json_string(ts));
+	json_object_set_new(j, "notificationPointId", json_integer(point));
+	json_object_set_new(st, "status", json_string(success ? "Executed-Success" : "Failed"));
+	if (!success) {
+		json_t *cd = json_object();
+		json_object_set_new(cd, "subjectCode", json_string(subject ? subject : "8.1"));
+		json_object_set_new(cd, "reasonCode", json_string(reason ? reason : "3.8"));
+		if (message)
+			json_object_set_new(cd, "message", json_string(message));
+		json_object_set_new(st, "statusCodeData", cd);
+	}
+	json_object_set_new(j, "notificationPointStatus", st);
+	struct notice *n = calloc(1, sizeof(*n));
+	if (n) {
+		n->body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		n->url = strdup(o->notification_url);
+		n->token = o->notification_token[0] ? strdup(o->notification_token) : NULL;
+	}
+	json_decref(j);
+	if (!n || !n->body || !n->url || (o->notification_token[0] && !n->token)) {
+		notice_free(n);
+		fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: out of memory\n", op);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->qlen >= NOTIFY_QUEUE_MAX) {
+		pthread_mutex_unlock(&s->mu);
+		fprintf(stderr, "smdp serve: notification queue full: dropped one for %s\n", op);
+		notice_free(n);
+		return;
+	}
+	*s->qtail = n;
+	s->qtail = &n->next;
+	s->qlen++;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- sessions ---- */
+
+static void session_free(struct session *x)
+{
+	if (!x)
+		return;
+	sf_wipe(x, sizeof(*x));
+	free(x);
+}
+
+static void sessions_expire(struct server *s, int64_t now, int all)
+{
+	for (struct session **pp = &s->sessions; *pp;) {
+		struct session *x = *pp;
+		if (all || x->expires <= now) {
+			*pp = x->next;
+			s->nsessions--;
+			session_free(x);
+		} else {
+			pp = &x->next;
+		}
+	}
+}
+
+static struct session *session_find(struct server *s, const uint8_t *tid, size_t tid_len)
+{
+	int64_t now = now_s();
+	for (struct session *x = s->sessions; x; x = x->next)
+		if (x->expires > now && x->rs.tid_len == tid_len && memcmp(x->rs.tid, tid, tid_len) == 0)
+			return x;
+	return NULL;
+}
+
+static void session_drop(struct server *s, struct session *x)
+{
+	for (struct session **pp = &s->sessions; *pp; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			s->nsessions--;
+			session_free(x);
+			return;
+		}
+}
+
+/* ---- rate limit: a token bucket per client address (hashed) ---- */
+
+static int rate_ok(struct server *s, const char *peer)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = peer; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	struct bucket *b = &s->buckets[h % RATE_BUCKETS];
+	double t = mono();
+	if (b->key != h || b->last == 0) {
+		b->key = h;
+		b->tokens = s->c->rate_burst;
+		b->last = t;
+	}
+	b->tokens += (t - b->last) * s->c->rate_per_s;
+	if (b->tokens > s->c->rate_burst)
+		b->tokens = s->c->rate_burst;
+	b->last = t;
+	if (b->tokens < 1)
+		return 0;
+	b->tokens -= 1;
+	return 1;
+}
+
+/* ---- replies (SGP.22 §6.5.1 JSON header) ---- */
+
+/* Sends o (may be NULL) with header.functionExecutionStatus: success when
+ * subject is NULL, else Failed with statusCodeData. */
+static void reply(struct evhttp_request *req, int http, json_t *o, const char *subject,
+                  const char *reason, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void reply(struct evhttp_request *req, int http, json_t *o, const char *subject,
+                  const char *reason, const char *fmt, ...)
+{
+	json_t *j = json_object(), *hdr = json_object(), *fes = json_object();
+	json_object_set_new(fes, "status", json_string(subject ? "Failed" : "Executed-Success"));
+	if (subject) {
+		char msg[512] = "";
+		if (fmt) {
+			va_list ap;
+			va_start(ap, fmt);
+			vsnprintf(msg, sizeof(msg), fmt, ap);
+			va_end(ap);
+		}
+		json_t *cd = json_object();
+		json_object_set_new(cd, "subjectCode", json_string(subject));
+		json_object_set_new(cd, "reasonCode", json_string(reason));
+		if (msg[0])
+			json_object_set_new(cd, "message", json_string(msg));
+		json_object_set_new(fes, "statusCodeData", cd);
+	}
+	json_object_set_new(hdr, "functionExecutionStatus", fes);
+	json_object_set_new(j, "header", hdr);
+	if (o) {
+		json_object_update(j, o);
+		json_decref(o);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Admin-Protocol",
+	                  ADMIN_PROTOCOL);
+	if (http == 401)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+		                  "Bearer realm=\"simfleet-smdp-es2plus\"");
+	sf__https_send_json(req, http, j);
+}
+
+/* Malformed requests: HTTP 400 and subjectCode 1.2.1 (the request), reason
+ * 2.1 (invalid), the message naming the field. */
+#define BAD(req, ...) reply(req, 400, NULL, "1.2.1", "2.1", __VA_ARGS__)
+
+/* ---- request decoding ---- */
+
+/* The JSON object of a POST with X-Admin-Protocol and application/json;
+ * NULL after answering. */
+static json_t *request_json(struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+		reply(req, 405, NULL, "1.2.1", "2.1", "use POST");
+		return NULL;
+	}
+	const char *ap = evhttp_find_header(in, "X-Admin-Protocol");
+	if (!ap || strncmp(ap, "gsma/rsp/v2.", 12) != 0) {
+		BAD(req, "header X-Admin-Protocol: expected gsma/rsp/v2.x.y (SGP.22 §6.5.1)");
+		return NULL;
+	}
+	const char *ct = evhttp_find_header(in, "Content-Type");
+	if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
+		BAD(req, "header Content-Type: expected application/json");
+		return NULL;
+	}
+	size_t len;
+	const unsigned char *b = sf__https_body(req, &len);
+	json_error_t e;
+	json_t *j = b ? json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &e) : NULL;
+	if (!j || !json_is_object(j)) {
+		BAD(req, "body: not a JSON object%s%s", j ? "" : ": ", j ? "" : b ? e.text : "empty");
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* A base64 field into a malloc'd buffer.  0, -1 absent or not a string, -2
+ * not base64. */
+static int get_b64(json_t *j, const char *key, uint8_t **out, size_t *len)
+{
+	const char *v = json_string_value(json_object_get(j, key));
+	*out = NULL;
+	*len = 0;
+	if (!v || !*v)
+		return -1;
+	size_t n = strlen(v), cap = n / 4 * 3 + 3;
+	uint8_t *b = malloc(cap);
+	if (!b)
+		return -2;
+	if (sf_b64_decode(b, cap, len, v, n) != 0) {
+		free(b);
+		return -2;
+	}
+	*out = b;
+	return 0;
+}
+
+/* A base64 field of the request, answering 400 when missing or malformed. */
+static int need_b64(struct evhttp_request *req, json_t *j, const char *key, uint8_t **out,
+                    size_t *len)
+{
+	int r = get_b64(j, key, out, len);
+	if (r)
+		BAD(req, "%s: %s", key, r == -1 ? "missing (a base64 string)" : "not valid base64");
+	return r;
+}
+
+static int need_tid(struct evhttp_request *req, json_t *j, uint8_t tid[SF_RSP_TID_LEN],
+                    size_t *tid_len)
+{
+	const char *v = json_string_value(json_object_get(j, "transactionId"));
+	size_t n = v ? strlen(v) : 0;
+	if (!v || n == 0 || n > 2 * SF_RSP_TID_LEN || sf_hex_decode(tid, SF_RSP_TID_LEN, tid_len, v, n)) {
+		BAD(req, "transactionId: expected 2 to 32 hex digits");
+		return -1;
+	}
+	return 0;
+}
+
+static void set_b64(json_t *o, const char *key, const uint8_t *v, size_t len)
+{
+	size_t cap = (len + 2) / 3 * 4 + 1, n;
+	char *s = malloc(cap);
+	if (s && sf_b64_encode(s, cap, &n, v, len) == 0)
+		json_object_set_new(o, key, json_string(s));
+	free(s);
+}
+
+static void set_tid(json_t *o, const uint8_t *tid, size_t len)
+{
+	char h[2 * SF_RSP_TID_LEN + 1];
+	sf_hex_encode(h, sizeof(h), tid, len);
+	for (char *p = h; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	json_object_set_new(o, "transactionId", json_string(h));
+}
+
+/* 5F37 40 r||s, as the JSON fields serverSignature1 / smdpSignature2 carry
+ * the whole TLV (they are concatenated into the eUICC's requests). */
+static void set_sig(json_t *o, const char *key, const uint8_t sig[SF_ECDSA_SIG_LEN])
+{
+	uint8_t t[3 + SF_ECDSA_SIG_LEN] = {0x5F, 0x37, SF_ECDSA_SIG_LEN};
+	memcpy(t + 3, sig, SF_ECDSA_SIG_LEN);
+	set_b64(o, key, t, sizeof(t));
+}
+
+static void audit(struct server *s, struct evhttp_request *req, const char *actor_kind,
+                  const char *who, const char *action, const char *iccid, const char *eid,
+                  int rc, const char *detail)
+{
+	char actor[128];
+	snprintf(actor, sizeof(actor), "%s:%s", actor_kind, who ? who : sf__https_peer(req));
+	int r = sf_smdp_audit(s->db, actor, action, iccid, eid, rc ? sf_err_name(rc) : "ok",
+	                      detail, now_s());
+	if (r)
+		fprintf(stderr, "smdp serve: audit log: %s\n", sf_smdp_last_error(s->db));
+}
+
+/* ---- ES9+ ---- */
+
+/* SGP.22 subject/reason of a library or store error on ES9+. */
+static void es9_fail(struct evhttp_request *req, int rc, const char *fn, const char *detail)
+{
+	const char *sc = "8.1", *rs = "3.8";
+	int http = 200;
+	switch (rc) {
+	case SF_ERSP_TRANSACTION:
+	case SF_ERSP_NO_SESSION: sc = "8.10.1"; rs = "3.9"; break; /* unknown transactionId */
+	case SF_ERSP_ADDRESS: sc = "8.8.1"; rs = "3.8"; break;     /* invalid SM-DP+ address */
+	case SF_ERSP_CI_UNKNOWN: sc = "8.8.2"; rs = "3.1"; break;  /* no supported CI PKID */
+	case SF_ERSP_SIG:
+	case SF_ERSP_CHALLENGE:
+	case SF_ECRYPTO_SIG: sc = "8.1"; rs = "6.1"; break;        /* eUICC signature */
+	case SF_EPKI_EID: sc = "8.1.4"; rs = "6.1"; break;         /* EID outside the EUM range */
+	case SF_ERSP_CERT:
+	case SF_EPKI_FORMAT:
+	case SF_EPKI_UNKNOWN_CI:
+	case SF_EPKI_CHAIN:
+	case SF_EPKI_SIG:
+	case SF_EPKI_VALIDITY:
+	case SF_EPKI_USAGE:
+	case SF_EPKI_ROLE: sc = "8.1.3"; rs = "6.1"; break;        /* eUICC certificate chain */
+	case SF_ERSP_EUICC_ERROR: sc = "8.1"; rs = "3.8"; break;   /* the eUICC refused */
+	case SF_ESMDP_MATCHING_ID: sc = "8.2.6"; rs = "3.8"; break; /* matchingId refused */
+	case SF_ESMDP_EID: sc = "8.1.1"; rs = "3.8"; break;        /* EID refused */
+	case SF_ESMDP_EXPIRED: sc = "8.8.5"; rs = "4.10"; break;   /* download order expired */
+	case SF_ESMDP_ATTEMPTS: sc = "8.8.5"; rs = "6.4"; break;   /* max retries exceeded */
+	case SF_ESMDP_CC: sc = "8.2.7"; rs = "3.8"; break;         /* confirmation code refused */
+	case SF_ERSP_CC: sc = "8.2.7"; rs = "2.2"; break;          /* code missing */
+	case SF_ERSP_FORMAT: sc = "1.2.1"; rs = "2.1"; http = 400; break;
+	default: sc = "8.8"; rs = "3.8"; break;                    /* simfleet: internal */
+	}
+	reply(req, http, NULL, sc, rs, "%s: %s%s%s", fn, sf_strerror(rc), detail && *detail ? ": " : "",
+	      detail ? detail : "");
+}
+
+static void es9_initiate(struct server *s, struct evhttp_request *req, json_t *j)
+{
+	uint8_t *chal = NULL, *info1 = NULL;
+	size_t chal_len, info1_len;
+	struct session *x = NULL;
+	const char *addr = json_string_value(json_object_get(j, "smdpAddress"));
+	if (need_b64(req, j, "euiccChallenge", &chal, &chal_len) ||
+	    need_b64(req, j, "euiccInfo1", &info1, &info1_len))
+		goto out;
+	if (chal_len != SF_RSP_CHALLENGE_LEN) {
+		BAD(req, "euiccChallenge: expected 16 octets");
+		goto out;
+	}
+	if (!addr) {
+		BAD(req, "smdpAddress: missing (a string)");
+		goto out;
+	}
+	sessions_expire(s, now_s(), 0);
+	if (s->nsessions >= SESSIONS_MAX) {
+		reply(req, 200, NULL, "8.8", "4.2", "too many download sessions in progress: retry "
+		                                    "later");
+		goto out;
+	}
+	x = calloc(1, sizeof(*x));
+	struct sf_rsp_init_auth ia;
+	if (!x) {
+		es9_fail(req, SF_ENOMEM, "initiateAuthentication", NULL);
+		goto out;
+	}
+	int rc = sf_rsp_smdp_initiate_authentication(&s->dp, &x->rs, chal, info1, info1_len, addr,
+	                                             &ia);
+	if (rc) {
+		audit(s, req, "device", NULL, "initiateAuthentication", NULL, NULL, rc, addr);
+		es9_fail(req, rc, "initiateAuthentication", rc == SF_ERSP_ADDRESS ? addr : NULL);
+		goto out;
+	}
+	x->expires = now_s() + s->c->session_ttl;
+	x->next = s->sessions;
+	s->sessions = x;
+	s->nsessions++;
+	x = NULL;
+	json_t *o = json_object();
+	set_tid(o, ia.tid, ia.tid_len);
+	set_b64(o, "serverSigned1", ia.server_signed1, ia.server_signed1_len);
+	set_sig(o, "serverSignature1", ia.server_signature1);
+	uint8_t pk[2 + SF_RSP_PKID_MAX] = {SF_DER_OCTET_STRING, (uint8_t)ia.ci_pkid_len};
+	memcpy(pk + 2, ia.ci_pkid, ia.ci_pkid_len);
+	set_b64(o, "euiccCiPKIdToBeUsed", pk, 2 + ia.ci_pkid_len);
+	set_b64(o, "serverCertificate", ia.server_cert, ia.server_cert_len);
+	reply(req, 200, o, NULL, NULL, NULL);
+out:
+	session_free(x);
+	free(chal);
+	free(info1);
+}
+
+/* The matchingId inside AuthenticateServerResponse, before it is verified:
+ * BF38 { A0 { 30 euiccSigned1 { 80 tid, 83 address, 84 challenge, BF22
+ * euiccInfo2, A0 ctxParams1 { 80 matchingId?, A1 deviceInfo } } ... } }.
+ * Only used to pick the order (and its ccRequiredFlag); the library then
+ * verifies the signature over these very octets. */
+static void peek_matching_id(const uint8_t *der, size_t len, char *mid, size_t cap)
+{
+	const uint8_t *p = der, *end = der + len, *v, *w;
+	size_t vl, wl;
+	mid[0] = '\0';
+	if (sf_der_expect(&p, end, 0xBF38u, &v, &vl) || (p = v, end = v + vl, 0) ||
+	    sf_der_expect(&p, end, SF_DER_CTX_C(0), &v, &vl) || (p = v, end = v + vl, 0) ||
+	    sf_der_expect(&p, end, SF_DER_SEQUENCE, &v, &vl))
+		return;
+	p = v;
+	end = v + vl;
+	for (int i = 0; i < 4; i++) /* tid, serverAddress, serverChallenge, euiccInfo2 */
+		if (sf_der_skip(&p, end))
+			return;
+	if (sf_der_expect(&p, end, SF_DER_CTX_C(0), &w, &wl))
+		return;
+	int present = 0;
+	p = w;
+	end = w + wl;
+	if (sf_der_get_optional(&p, end, SF_DER_CTX(0), &v, &vl, &present) || !present ||
+	    vl >= cap)
+		return;
+	memcpy(mid, v, vl);
+	mid[vl] = '\0';
+}
+
+static void es9_authenticate(struct server *s, struct evhttp_request *req, json_t *j)
+{
+	uint8_t tid[SF_RSP_TID_LEN], *asr = NULL;
+	size_t tid_len, asr_len;
+	char mid[SF_SMDP_NAME_MAX + 1], reason[256] = "";
+	if (need_tid(req, j, tid, &tid_len) ||
+	    need_b64(req, j, "authenticateServerResponse", &asr, &asr_len))
+		goto out;
+	struct session *x = session_find(s, tid, tid_len);
+	if (!x || x->rs.state != 1) {
+		es9_fail(req, SF_ERSP_TRANSACTION, "authenticateClient", "unknown or expired");
+		goto out;
+	}
+	peek_matching_id(asr, asr_len, mid, sizeof(mid));
+	struct sf_smdp_profile p;
+	int cc_required = 0;
+	memset(&p, 0, sizeof(p));
+	if (mid[0] && sf_smdp_profile_by_matching_id(s->db, mid, &p) == 0)
+		cc_required = p.cc_required;
+	struct sf_rsp_auth_client ac;
+	int eerr = 0;
+	int rc = sf_rsp_smdp_authenticate_client(&s->dp, &x->rs, tid, tid_len, asr, asr_len,
+	                                         cc_required, NULL, now_s(), &ac, &eerr, reason,
+	                                         sizeof(reason));
+	if (rc) {
+		char d[300];
+		if (rc == SF_ERSP_EUICC_ERROR)
+			snprintf(d, sizeof(d), "eUICC error code %d", eerr);
+		else
+			snprintf(d, sizeof(d), "%s", reason);
+		audit(s, req, "device", NULL, "authenticateClient", NULL, NULL, rc, d);
+		es9_fail(req, rc, "authenticateClient", d);
+		session_drop(s, x);
+		goto out;
+	}
+	if (!mid[0]) {
+		/* No matchingId: the default-SM-DP+ / SM-DS cases of §3.1.2 are not
+		 * served; every simfleet order has a matchingId. */
+		rc = SF_ESMDP_MATCHING_ID;
+	} else {
+		memset(&p, 0, sizeof(p));
+		rc = sf_smdp_begin_download(s->db, mid, x->rs.eid, now_s(), &p);
+		if (rc == 0 && p.cc_required != cc_required)
+			rc = SF_ESMDP_MATCHING_ID; /* the order changed under us: start again */
+	}
+	if (rc) {
+		audit(s, req, "device", NULL, "authenticateClient", rc == SF_ESMDP_MATCHING_ID ? NULL : p.iccid,
+		      x->rs.eid, rc, mid[0] ? mid : "no matchingId");
+		if (rc != SF_ESMDP_MATCHING_ID && p.op[0])
+			notify_operator(s, p.op, x->rs.eid, p.iccid, p.profile_type, 1, 0,
+			                rc == SF_ESMDP_EID ? "8.1.1" : "8.8.5",
+			                rc == SF_ESMDP_EID ? "3.8" : rc == SF_ESMDP_EXPIRED ? "4.10" : "6.4",
+			                sf_strerror(rc));
+		es9_fail(req, rc, "authenticateClient", mid[0] ? mid : "no matchingId in ctxParams1");
+		session_drop(s, x);
+		goto out;
+	}
+	if (sf_smdp_euicc_put(s->db, x->rs.eid, x->rs.euicc_curve, x->rs.euicc_pk, now_s()))
+		fprintf(stderr, "smdp serve: storing PK.EUICC of %s: %s\n", x->rs.eid,
+		        sf_smdp_last_error(s->db));
+	snprintf(x->iccid, sizeof(x->iccid), "%s", p.iccid);
+	snprintf(x->op, sizeof(x->op), "%s", p.op);
+	snprintf(x->profile_type, sizeof(x->profile_type), "%s", p.profile_type);
+	x->cc_required = p.cc_required;
+	memcpy(x->cc_sha256, p.cc_sha256, 32);
+	sf_wipe(p.cc_sha256, sizeof(p.cc_sha256));
+	memset(&x->md, 0, sizeof(x->md));
+	snprintf(x->md.iccid, sizeof(x->md.iccid), "%s", p.iccid);
+	snprintf(x->md.spn, sizeof(x->md.spn), "%.32s", p.spn);
+	snprintf(x->md.name, sizeof(x->md.name), "%.64s", p.name);
+	x->md.pclass = -1;
+	x->expires = now_s() + s->c->session_ttl;
+	uint8_t smr[512];
+	size_t smr_len = 0;
+	if ((rc = sf_smdp_metadata_encode(&x->md, smr, sizeof(smr), &smr_len)) != 0) {
+		es9_fail(req, rc, "authenticateClient", "profile metadata not encodable");
+		session_drop(s, x);
+		goto out;
+	}
+	audit(s, req, "device", NULL, "authenticateClient", p.iccid, x->rs.eid, 0, NULL);
+	notify_operator(s, p.op, x->rs.eid, p.iccid, p.profile_type, 1, 1, NULL, NULL, NULL);
+	json_t *o = json_object();
+	set_tid(o, tid, tid_len);
+	set_b64(o, "profileMetadata", smr, smr_len);
+	set_b64(o, "smdpSigned2", ac.smdp_signed2, ac.smdp_signed2_len);
+	set_sig(o, "smdpSignature2", ac.smdp_signature2);
+	set_b64(o, "smdpCertificate", ac.smdp_cert, ac.smdp_cert_len);
+	reply(req, 200, o, NULL, NULL, NULL);
+out:
+	free(asr);
+}
+
+/* The one place the profile is bound (sf_rsp_smdp_bind, bpp.h): ECKA with a
+ * one-time key, the session keys, and the BSP over the package. */
+static int bind_profile_package(struct server *s, struct session *x,
+                                const uint8_t otpk[SF_EC_POINT_LEN], uint8_t **bpp,
+                                size_t *bpp_len)
+{
+	uint8_t *pkg = NULL;
+	size_t pkg_len = 0;
+	int rc = sf_smdp_profile_package(s->db, x->iccid, &pkg, &pkg_len);
+	if (rc)
+		return rc;
+	rc = sf_rsp_smdp_bind(&s->dp, &x->rs, otpk, &x->md, pkg, pkg_len, NULL, bpp, bpp_len);
+	sf_wipe(pkg, pkg_len); /* K, OPc */
+	free(pkg);
+	return rc;
+}
+
+static void es9_get_bpp(struct server *s, struct evhttp_request *req, json_t *j)
+{
+	uint8_t tid[SF_RSP_TID_LEN], *pdr = NULL, *bpp = NULL, otpk[SF_EC_POINT_LEN];
+	size_t tid_len, pdr_len, bpp_len = 0;
+	if (need_tid(req, j, tid, &tid_len) ||
+	    need_b64(req, j, "prepareDownloadResponse", &pdr, &pdr_len))
+		goto out;
+	struct session *x = session_find(s, tid, tid_len);
+	if (!x || x->rs.state != 2 || !x->iccid[0]) {
+		es9_fail(req, SF_ERSP_TRANSACTION, "getBoundProfilePackage", "unknown or expired");
+		goto out;
+	}
+	int eerr = 0;
+	int rc = sf_rsp_smdp_check_prepare_download_hashed(
+	    &x->rs, pdr, pdr_len, x->cc_required ? x->cc_sha256 : NULL, otpk, &eerr);
+	if (rc == SF_ERSP_CC) {
+		/* Wrong or missing hashCc: counts against the order (SGP.22 §3.1.3.2). */
+		int r2 = sf_smdp_cc_failed(s->db, x->iccid, now_s());
+		rc = r2 == SF_ESMDP_ATTEMPTS ? SF_ESMDP_ATTEMPTS : SF_ESMDP_CC;
+		notify_operator(s, x->op, x->rs.eid, x->iccid, x->profile_type, 2, 0, "8.2.7",
+		                rc == SF_ESMDP_ATTEMPTS ? "6.4" : "3.8", sf_strerror(rc));
+	}
+	if (rc) {
+		char d[64] = "";
+		if (rc == SF_ERSP_EUICC_ERROR)
+			snprintf(d, sizeof(d), "eUICC error code %d", eerr);
+		audit(s, req, "device", NULL, "getBoundProfilePackage", x->iccid, x->rs.eid, rc, d);
+		es9_fail(req, rc, "getBoundProfilePackage", d);
+		session_drop(s, x);
+		goto out;
+	}
+	rc = bind_profile_package(s, x, otpk, &bpp, &bpp_len);
+	if (rc == 0)
+		rc = sf_smdp_mark_downloaded(s->db, x->iccid, x->rs.eid, now_s());
+	audit(s, req, "device", NULL, "getBoundProfilePackage", x->iccid, x->rs.eid, rc, NULL);
+	notify_operator(s, x->op, x->rs.eid, x->iccid, x->profile_type, 3, rc == 0, "8.8", "3.8",
+	                rc ? sf_strerror(rc) : NULL);
+	if (rc) {
+		fprintf(stderr, "smdp serve: binding %s: %s (%s) %s\n", x->iccid, sf_strerror(rc),
+		        sf_err_name(rc), rc == SF_ESMDP_DB ? sf_smdp_last_error(s->db) : "");
+		es9_fail(req, rc, "getBoundProfilePackage", "binding the profile failed");
+		session_drop(s, x);
+		goto out;
+	}
+	json_t *o = json_object();
+	set_tid(o, tid, tid_len);
+	set_b64(o, "boundProfilePackage", bpp, bpp_len);
+	reply(req, 200, o, NULL, NULL, NULL);
+out:
+	if (bpp) {
+		sf_wipe(bpp, bpp_len);
+		free(bpp);
+	}
+	free(pdr);
+}
+
+static void reply_204(struct evhttp_request *req)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Admin-Protocol",
+	                  ADMIN_PROTOCOL);
+	evhttp_send_reply(req, 204, "No Content", NULL);
+}
+
+static const char *event_name(unsigned ev)
+{
+	static const char *const n[] = {"install", "enable", "disable", "delete"};
+	return ev < 4 ? n[ev] : "other";
+}
+
+static void es9_notification(struct server *s, struct evhttp_request *req, json_t *j)
+{
+	uint8_t *der = NULL;
+	size_t len;
+	struct sf_rsp_notification n;
+	if (need_b64(req, j, "pendingNotification", &der, &len))
+		goto out;
+	int rc = sf_rsp_notification_parse(der, len, &n);
+	if (rc) {
+		audit(s, req, "device", NULL, "handleNotification", NULL, NULL, rc, "not parsed");
+		BAD(req, "pendingNotification: %s", sf_strerror(rc));
+		goto out;
+	}
+	/* SGP.22 §5.6.4: the SM-DP+ answers 204 once it has the notification,
+	 * whatever it makes of it; refusals are audited and logged. */
+	struct sf_smdp_profile p;
+	char eid[SF_SMDP_EID_LEN + 1] = "";
+	if (n.is_pir) {
+		struct session *x = session_find(s, n.tid, n.tid_len);
+		uint8_t pk[SF_EC_POINT_LEN];
+		int curve = 0;
+		const char *iccid = x && x->iccid[0] ? x->iccid : n.iccid;
+		memset(&p, 0, sizeof(p));
+		rc = *iccid ? sf_smdp_profile_get(s->db, NULL, iccid, &p) : SF_ESMDP_UNKNOWN;
+		if (rc == 0) {
+			snprintf(eid, sizeof(eid), "%s", p.eid);
+			if (x) {
+				memcpy(pk, x->rs.euicc_pk, sizeof(pk));
+				curve = (int)x->rs.euicc_curve;
+			} else {
+				rc = sf_smdp_euicc_get(s->db, p.eid, &curve, pk);
+			}
+		}
+		if (rc == 0)
+			rc = sf_rsp_smdp_verify_notification(&s->dp, &n, pk, (enum sf_ec_curve)curve,
+			                                     now_s());
+		if (rc == 0)
+			rc = sf_smdp_mark_installed(s->db, p.iccid, p.eid, n.success, now_s());
+		char d[96];
+		snprintf(d, sizeof(d), "PIR seq %u: %s", (unsigned)n.seq,
+		         n.success ? "success" : "error");
+		if (!n.success)
+			snprintf(d, sizeof(d), "PIR seq %u: error bppCommandId %d errorReason %d",
+			         (unsigned)n.seq, n.bpp_command_id, n.error_reason);
+		audit(s, req, "device", NULL, "handleNotification", iccid, eid, rc, d);
+		if (rc == 0)
+			notify_operator(s, p.op, eid, p.iccid, p.profile_type, 4, n.success, "8.8",
+			                "3.8", n.success ? NULL : d);
+		else
+			fprintf(stderr, "smdp serve: PIR for %s refused: %s (%s)\n",
+			        *iccid ? iccid : "(no ICCID)", sf_strerror(rc), sf_err_name(rc));
+		if (x)
+			session_drop(s, x);
+	} else {
+		rc = sf_rsp_smdp_verify_notification(&s->dp, &n, NULL, SF_EC_P256, now_s());
+		char d[96];
+		snprintf(d, sizeof(d), "%s seq %u", event_name(n.event), (unsigned)n.seq);
+		memset(&p, 0, sizeof(p));
+		int have = n.iccid[0] && sf_smdp_profile_get(s->db, NULL, n.iccid, &p) == 0;
+		audit(s, req, "device", NULL, "handleNotification", n.iccid[0] ? n.iccid : NULL,
+		      have ? p.eid : NULL, rc, d);
+		if (rc == 0 && have)
+			notify_operator(s, p.op, p.eid, p.iccid, p.profile_type, 5, 1, NULL, NULL, NULL);
+	}
+	reply_204(req);
+out:
+	free(der);
+}
+
+static void es9_cancel(struct server *s, struct evhttp_request *req, json_t *j)
+{
+	uint8_t tid[SF_RSP_TID_LEN], *csr = NULL;
+	size_t tid_len, csr_len;
+	if (need_tid(req, j, tid, &tid_len) ||
+	    need_b64(req, j, "cancelSessionResponse", &csr, &csr_len))
+		goto out;
+	struct session *x = session_find(s, tid, tid_len);
+	if (!x || x->rs.state != 2) {
+		es9_fail(req, SF_ERSP_TRANSACTION, "cancelSession", "unknown or expired");
+		goto out;
+	}
+	int reason = -1, eerr = 0;
+	int rc = sf_rsp_smdp_check_cancel(&x->rs, csr, csr_len, &reason, &eerr);
+	char d[64];
+	snprintf(d, sizeof(d), "reason %d", reason);
+	if (rc == 0 && x->iccid[0]) {
+		/* SGP.22 §3.1.3 / §5.6.5: the end user's rejection, a PPR refusal and a
+		 * metadata mismatch end the order; postponed, timeout, a load error
+		 * and undefined leave it for a retry. */
+		int terminate = reason == SF_CANCEL_END_USER_REJECTION ||
+		                reason == SF_CANCEL_PPR_NOT_ALLOWED ||
+		                reason == SF_CANCEL_METADATA_MISMATCH;
+		rc = sf_smdp_session_cancelled(s->db, x->iccid, x->rs.eid, terminate, now_s());
+		notify_operator(s, x->op, x->rs.eid, x->iccid, x->profile_type, 3, 0, "8.8",
+		                terminate ? "3.8" : "4.2", d);
+	}
+	audit(s, req, "device", NULL, "cancelSession", x->iccid[0] ? x->iccid : NULL, x->rs.eid, rc,
+	      d);
+	if (rc) {
+		es9_fail(req, rc, "cancelSession", NULL);
+		goto out;
+	}
+	session_drop(s, x);
+	reply(req, 200, NULL, NULL, NULL, NULL);
+out:
+	free(csr);
+}
+
+/* ---- ES2+ ---- */
+
+static void es2_fail(struct evhttp_request *req, int rc, const char *fn)
+{
+	const char *sc = "8.2.1", *rs = "3.8";
+	int http = 200;
+	switch (rc) {
+	case SF_ESMDP_UNKNOWN: sc = "8.2.1"; rs = "3.9"; break;        /* ICCID unknown */
+	case SF_ESMDP_STATE: sc = "8.2.1"; rs = "3.5"; break;          /* not in the right state */
+	case SF_ESMDP_NONE_AVAILABLE: sc = "8.2.5"; rs = "3.7"; break; /* profile type unavailable */
+	case SF_ESMDP_EID: sc = "8.1.1"; rs = "3.10"; break;           /* another EID */
+	case SF_ESMDP_MATCHING_ID: sc = "8.2.6"; rs = "3.3"; break;    /* matchingId in use / wrong */
+	case SF_EINVAL: sc = "1.2.1"; rs = "2.1"; http = 400; break;
+	default: sc = "8.8"; rs = "3.8"; break;
+	}
+	reply(req, http, NULL, sc, rs, "%s: %s", fn, sf_strerror(rc));
+}
+
+static const char *jstr(json_t *j, const char *k)
+{
+	const char *v = json_string_value(json_object_get(j, k));
+	return v && *v ? v : NULL;
+}
+
+static int es2_fields(struct evhttp_request *req, json_t *j, const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(j, k, v)
+	{
+		int ok = strcmp(k, "header") == 0;
+		for (size_t i = 0; allowed[i]; i++)
+			ok |= strcmp(k, allowed[i]) == 0;
+		if (!ok) {
+			BAD(req, "unknown field %s", k);
+			return -1;
+		}
+		if (strcmp(k, "header") && strcmp(k, "releaseFlag") && !json_is_string(v)) {
+			BAD(req, "%s: expected a string", k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void es2(struct server *s, struct evhttp_request *req, const char *fn, json_t *j,
+                const char *op)
+{
+	int64_t now = now_s();
+	int rc;
+	json_t *o = NULL;
+	const char *iccid = jstr(j, "iccid"), *eid = jstr(j, "eid"), *mid = jstr(j, "matchingId");
+	if (strcmp(fn, "downloadOrder") == 0) {
+		static const char *const f[] = {"eid", "iccid", "profileType", NULL};
+		const char *pt = jstr(j, "profileType");
+		char out[SF_SMDP_ICCID_MAX + 1];
+		if (es2_fields(req, j, f))
+			return;
+		if (!iccid == !pt) {
+			BAD(req, "downloadOrder: give iccid or profileType (one of them)");
+			return;
+		}
+		rc = sf_smdp_download_order(s->db, op, eid, iccid, pt, now, out);
+		audit(s, req, "operator", op, fn, rc ? iccid : out, eid, rc, pt);
+		if (rc)
+			return es2_fail(req, rc, fn);
+		o = json_object();
+		json_object_set_new(o, "iccid", json_string(out));
+	} else if (strcmp(fn, "confirmOrder") == 0) {
+		static const char *const f[] = {"iccid",       "eid",         "matchingId",
+		                                "confirmationCode", "smdsAddress", "releaseFlag",
+		                                NULL};
+		const char *cc = jstr(j, "confirmationCode");
+		json_t *rf = json_object_get(j, "releaseFlag");
+		char out[SF_SMDP_NAME_MAX + 1];
+		if (es2_fields(req, j, f))
+			return;
+		if (!iccid || !json_is_boolean(rf)) {
+			BAD(req, "confirmOrder: iccid (string) and releaseFlag (boolean) are required");
+			return;
+		}
+		rc = sf_smdp_confirm_order(s->db, op, iccid, eid, mid, (const uint8_t *)cc,
+		                           cc ? strlen(cc) : 0, json_is_true(rf), now, out);
+		audit(s, req, "operator", op, fn, iccid, eid, rc,
+		      rc ? NULL : json_is_true(rf) ? "released" : "confirmed");
+		if (rc)
+			return es2_fail(req, rc, fn);
+		o = json_object();
+		if (eid)
+			json_object_set_new(o, "eid", json_string(eid));
+		json_object_set_new(o, "matchingId", json_string(out));
+		json_object_set_new(o, "smdpAddress", json_string(s->address));
+	} else if (strcmp(fn, "cancelOrder") == 0) {
+		static const char *const f[] = {"iccid", "eid", "matchingId",
+		                                "finalProfileStatusIndicator", NULL};
+		const char *fin = jstr(j, "finalProfileStatusIndicator");
+		if (es2_fields(req, j, f))
+			return;
+		if (!iccid || !fin || (strcmp(fin, "Available") && strcmp(fin, "Unavailable"))) {
+			BAD(req, "cancelOrder: iccid and finalProfileStatusIndicator (\"Available\" or "
+			         "\"Unavailable\") are required");
+			return;
+		}
+		rc = sf_smdp_cancel_order(s->db, op, iccid, eid, mid, strcmp(fin, "Available") == 0,
+		                          now);
+		audit(s, req, "operator", op, fn, iccid, eid, rc, fin);
+		if (rc)
+			return es2_fail(req, rc, fn);
+	} else if (strcmp(fn, "releaseProfile") == 0) {
+		static const char *const f[] = {"iccid", NULL};
+		if (es2_fields(req, j, f))
+			return;
+		if (!iccid) {
+			BAD(req, "releaseProfile: iccid is required");
+			return;
+		}
+		rc = sf_smdp_release(s->db, op, iccid, now);
+		audit(s, req, "operator", op, fn, iccid, NULL, rc, NULL);
+		if (rc)
+			return es2_fail(req, rc, fn);
+	} else {
+		reply(req, 404, NULL, "1.2.1", "3.9", "no ES2+ function %s", fn);
+		return;
+	}
+	reply(req, 200, o, NULL, NULL, NULL);
+}
+
+/* ---- routing ---- */
+
+static void route(struct evhttp_request *req, void *arg)
+{
+	struct server *s = arg;
+	sf__https_no_delay(req);
+	const char *path = sf__https_path(req);
+	if (s->stopping) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		reply(req, 503, NULL, "8.8", "4.2", "the SM-DP+ is shutting down");
+		return;
+	}
+	if (!rate_ok(s, sf__https_peer(req))) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+		reply(req, 429, NULL, "8.8", "4.2", "too many requests from %s", sf__https_peer(req));
+		return;
+	}
+	if (strcmp(path, "/health") == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		json_t *o = json_object();
+		json_object_set_new(o, "status", json_string("ok"));
+		sf__https_send_json(req, 200, o);
+		return;
+	}
+	static const char es9[] = "/gsma/rsp2/es9plus/", es2p[] = "/gsma/rsp2/es2plus/";
+	if (strncmp(path, es9, sizeof(es9) - 1) == 0) {
+		const char *fn = path + sizeof(es9) - 1;
+		static const struct {
+			const char *name;
+			void (*h)(struct server *, struct evhttp_request *, json_t *);
+		} t[] = {{"initiateAuthentication", es9_initiate},
+		         {"authenticateClient", es9_authenticate},
+		         {"getBoundProfilePackage", es9_get_bpp},
+		         {"handleNotification", es9_notification},
+		         {"cancelSession", es9_cancel}};
+		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+			if (strcmp(fn, t[i].name) == 0) {
+				json_t *j = request_json(req);
+				if (j) {
+					t[i].h(s, req, j);
+					json_decref(j);
+				}
+				return;
+			}
+		reply(req, 404, NULL, "1.2.1", "3.9", "no ES9+ function %s", fn);
+		return;
+	}
+	if (strncmp(path, es2p, sizeof(es2p) - 1) == 0) {
+		uint8_t digests[SF_SMDP_OPERATORS_MAX][32];
+		for (size_t i = 0; i < s->c->nops; i++)
+			memcpy(digests[i], s->c->ops[i].token_sha256, 32);
+		int who = sf__https_bearer(req, (const uint8_t(*)[32])digests, s->c->nops, TOKEN_LEN_MAX);
+		if (who < 0) {
+			sf_smdp_audit(s->db, "operator:?", path + sizeof(es2p) - 1, NULL, NULL,
+			              "unauthorized", sf__https_peer(req), now_s());
+			reply(req, 401, NULL, "1.1.1", "1.2",
+			      "send \"Authorization: Bearer TOKEN\" with the token of your "
+			      "operators/NAME.json");
+			return;
+		}
+		json_t *j = request_json(req);
+		if (j) {
+			es2(s, req, path + sizeof(es2p) - 1, j, s->c->ops[who].name);
+			json_decref(j);
+		}
+		return;
+	}
+	sf__https_send_json(req, 404, json_pack("{s:s,s:s}", "error", "not_found", "path", path));
+}
+
+/* ---- operators' credentials ---- */
+
+/* DATA/operators/NAME.json {"operator","token","url"}: read the token when
+ * the file exists (it must be private), else make one; (re)write the file
+ * with the current URL.  Keeps only SHA-256(token). */
+static int operator_credentials(const struct sf__smdp_config *c, struct sf__smdp_operator *op,
+                                const char *url)
+{
+	char dir[SF_SMDP_PATH + 16], path[SF_SMDP_PATH + 96], tmp[SF_SMDP_PATH + 112];
+	char token[TOKEN_LEN_MAX + 1] = "";
+	int rc = SF_ESMDP_CONFIG;
+	snprintf(dir, sizeof(dir), "%s/operators", c->data);
+	snprintf(path, sizeof(path), "%s/%s.json", dir, op->name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.json.tmp", dir, op->name);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		sf_cli_err("%s: %s", dir, strerror(errno));
+		return SF_EIO;
+	}
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		if (!sf_file_is_private(fd)) {
+			sf_cli_err("%s: must be a regular file of mode 0600 owned by you (chmod 600 %s)",
+			           path, path);
+			close(fd);
+			return SF_ESMDP_CONFIG;
+		}
+		json_error_t e;
+		json_t *j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &e);
+		close(fd);
+		const char *t = j ? json_string_value(json_object_get(j, "token")) : NULL;
+		if (!t || strlen(t) < 16 || strlen(t) > TOKEN_LEN_MAX) {
+			sf_cli_err("%s: expected {\"operator\",\"token\" (16..%d characters),\"url\"}",
+			           path, TOKEN_LEN_MAX);
+			json_decref(j);
+			return SF_ESMDP_CONFIG;
+		}
+		snprintf(token, sizeof(token), "%s", t);
+		json_decref(j);
+	} else if (errno == ENOENT) {
+		uint8_t r[32];
+		if (sf_rng_fill(sf_rng_system(), r, sizeof(r)) != 0) {
+			sf_cli_err("%s: no random token: the system CSPRNG failed", path);
+			return SF_ERNG;
+		}
+		sf_hex_encode(token, sizeof(token), r, sizeof(r));
+		sf_wipe(r, sizeof(r));
+	} else {
+		sf_cli_err("%s: %s", path, strerror(errno));
+		return SF_EIO;
+	}
+	sf_sha256(token, strlen(token), op->token_sha256);
+	json_t *j = json_pack("{s:s,s:s,s:s}", "operator", op->name, "token", token, "url", url);
+	char *txt = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	unlink(tmp);
+	fd = txt ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+	if (fd >= 0) {
+		size_t n = strlen(txt);
+		int ok = write(fd, txt, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+		ok &= close(fd) == 0;
+		if (ok && rename(tmp, path) == 0)
+			rc = 0;
+		else
+			unlink(tmp);
+	}
+	if (rc)
+		sf_cli_err("%s: cannot write the operator's credentials: %s", path, strerror(errno));
+	if (txt) {
+		sf_wipe(txt, strlen(txt));
+		free(txt);
+	}
+	sf_wipe(token, sizeof(token));
+	return rc;
+}
+
+/* ---- PKI ---- */
+
+static int ensure_test_pki(const struct sf__smdp_config *c)
+{
+	if (c->pki_from_config)
+		return 0;
+	char dir[SF_SMDP_PATH + 8];
+	snprintf(dir, sizeof(dir), "%s/pki", c->data);
+	if (access(c->ci, F_OK) == 0)
+		return 0;
+	struct sf_pki_init_opts o;
+	memset(&o, 0, sizeof(o));
+	o.now = now_s() - 3600; /* a little clock skew between machines */
+	int rc = sf_pki_init(dir, &o);
+	if (rc) {
+		sf_cli_err("%s: cannot create the test PKI: %s (%s)", dir, sf_strerror(rc),
+		           sf_err_name(rc));
+		return rc;
+	}
+	fprintf(stderr,
+	        "smdp serve: generated a TEST PKI in %s (CI, EUM, DPauth, DPpb, DPtls): for tests "
+	        "and demos only, never production.  Give eUICCs this CI: simfleet euicc init "
+	        "--state DIR --pki %s\n",
+	        dir, dir);
+	return 0;
+}
+
+/* ---- signals, timer ---- */
+
+static void stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *s = arg;
+	(void)what;
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	fprintf(stderr, "smdp serve: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	sf__https_stop_accepting(&s->h);
+	/* Requests are answered within their callbacks; leave a moment for the
+	 * answers to leave the socket buffers. */
+	struct timeval tv = {0, 200000};
+	event_base_loopexit(s->base, &tv);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *s = arg;
+	sessions_expire(s, now_s(), 0);
+}
+
+/* ---- command ---- */
+
+static const char serve_usage[] =
+    "Usage: simfleet smdp serve [--config FILE] [--data DIR] [--listen HOST:PORT]\n\n"
+    "Runs the SM-DP+ (GSMA SGP.22) over HTTPS (docs/smdp.md):\n"
+    "  ES9+  POST /gsma/rsp2/es9plus/{initiateAuthentication, authenticateClient,\n"
+    "        getBoundProfilePackage, handleNotification, cancelSession}   (devices)\n"
+    "  ES2+  POST /gsma/rsp2/es2plus/{downloadOrder, confirmOrder, cancelOrder,\n"
+    "        releaseProfile}   (operators: Authorization: Bearer TOKEN)\n"
+    "  GET   /health\n"
+    "Defaults: --data ./smdp-data, --listen 127.0.0.1:8443 (port 0 = any free port).\n"
+    "On first start without a config naming certificates, a TEST PKI is generated\n"
+    "into DATA/pki; the operator `default` gets its token in DATA/operators/default.json\n"
+    "(mode 0600).  Prints \"smdp serve: listening on https://HOST:PORT\" to stderr\n"
+    "when ready; SIGTERM or SIGINT stops it gracefully.\n";
+
+int sf__cmd_smdp_serve(int argc, char **argv)
+{
+	enum { O_CONFIG = 1000, O_DATA, O_LISTEN, O_HELP };
+	static const struct option lo[] = {{"config", required_argument, 0, O_CONFIG},
+	                                   {"data", required_argument, 0, O_DATA},
+	                                   {"listen", required_argument, 0, O_LISTEN},
+	                                   {"help", no_argument, 0, O_HELP},
+	                                   {0, 0, 0, 0}};
+	const char *config = NULL, *data = NULL, *listen = NULL;
+	int ch;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (ch) {
+		case O_CONFIG: config = optarg; break;
+		case O_DATA: data = optarg; break;
+		case O_LISTEN: listen = optarg; break;
+		case 'h':
+		case O_HELP: fputs(serve_usage, stdout); return SF_EXIT_OK;
+		default:
+			sf_cli_err("smdp serve: unknown or incomplete option %s (see --help)",
+			           argv[optind - 1]);
+			return SF_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		sf_cli_err("smdp serve: unexpected argument %s (see --help)", argv[optind]);
+		return SF_EXIT_USAGE;
+	}
+	static struct sf__smdp_config c; /* large: not on the stack */
+	static struct server s;
+	memset(&s, 0, sizeof(s));
+	if (sf__smdp_config_load(&c, config, data, listen))
+		return SF_EXIT_USAGE;
+	s.c = &c;
+	s.qtail = &s.qhead;
+	if (sf__https_parse_listen(c.listen, c.host, &c.port)) {
+		sf_cli_err("--listen %s: expected a numeric ADDRESS:PORT (e.g. 127.0.0.1:8443, "
+		           "[::1]:8443; port 0 = any free port)",
+		           c.listen);
+		return SF_EXIT_USAGE;
+	}
+	int rc = SF_EXIT_FAIL;
+	if (mkdir(c.data, 0700) != 0 && errno != EEXIST) {
+		sf_cli_err("--data %s: cannot create the directory: %s", c.data, strerror(errno));
+		return SF_EXIT_FAIL;
+	}
+	if (ensure_test_pki(&c) || sf__https_tls(&s.h, c.dptls_cert, c.dptls_key, "DPtls certificate",
+	                                         "DPtls key"))
+		goto out;
+	if (sf__smdp_open_db(&c, &s.db))
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+	s.base = event_base_new();
+	if (!s.base) {
+		sf_cli_err("smdp serve: cannot create the event loop");
+		goto out;
+	}
+	s.sigterm_ev = evsignal_new(s.base, SIGTERM, stop_cb, &s);
+	s.sigint_ev = evsignal_new(s.base, SIGINT, stop_cb, &s);
+	s.tick_ev = event_new(s.base, -1, EV_PERSIST, tick_cb, &s);
+	struct timeval tick = {5, 0};
+	if (!s.sigterm_ev || !s.sigint_ev || !s.tick_ev || evsignal_add(s.sigterm_ev, NULL) ||
+	    evsignal_add(s.sigint_ev, NULL) || event_add(s.tick_ev, &tick)) {
+		sf_cli_err("smdp serve: cannot set up the event loop");
+		goto out;
+	}
+	struct sf__https_limits lim = {c.body_max, HEADERS_MAX, CONN_TIMEOUT_S};
+	if (sf__https_listen(&s.h, s.base, c.host, c.port, &lim, route, &s, "--listen"))
+		goto out;
+	int v6 = strchr(c.host, ':') != NULL;
+	if (c.address[0])
+		snprintf(s.address, sizeof(s.address), "%s", c.address);
+	else
+		snprintf(s.address, sizeof(s.address), "%s%s%s:%u", v6 ? "[" : "", c.host,
+		         v6 ? "]" : "", (unsigned)s.h.port);
+	char url[320];
+	snprintf(url, sizeof(url), "https://%s", s.address);
+	int lrc = sf_rsp_smdp_load(&s.dp, s.address, c.ci, c.dpauth_cert, c.dpauth_key, c.dppb_cert,
+	                           c.dppb_key, NULL);
+	if (lrc) {
+		sf_cli_err("SM-DP+ credentials (CI %s, DPauth %s, DPpb %s): %s (%s)", c.ci,
+		           c.dpauth_cert, c.dppb_cert, sf_strerror(lrc), sf_err_name(lrc));
+		goto out;
+	}
+	s.dp_loaded = 1;
+	for (size_t i = 0; i < c.nops; i++)
+		if (operator_credentials(&c, &c.ops[i], url))
+			goto out;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	pthread_mutex_init(&s.mu, NULL);
+	pthread_cond_init(&s.cv, NULL);
+	if (pthread_create(&s.thread, NULL, notifier, &s) == 0)
+		s.thread_up = 1;
+	else
+		fprintf(stderr, "smdp serve: no notifier thread: operators will not be notified\n");
+	fprintf(stderr, "smdp serve: listening on https://%s%s%s:%u (SM-DP+ address %s, %zu "
+	                "operator%s)\n",
+	        v6 ? "[" : "", c.host, v6 ? "]" : "", (unsigned)s.h.port, s.address, c.nops,
+	        c.nops == 1 ? "" : "s");
+	fflush(stderr);
+	if (event_base_dispatch(s.base) < 0) {
+		sf_cli_err("smdp serve: the event loop failed");
+		goto out;
+	}
+	rc = SF_EXIT_OK;
+out:
+	if (s.thread_up) {
+		pthread_mutex_lock(&s.mu);
+		s.qstop = 1;
+		pthread_cond_broadcast(&s.cv);
+		pthread_mutex_unlock(&s.mu);
+		pthread_join(s.thread, NULL);
+		pthread_mutex_destroy(&s.mu);
+		pthread_cond_destroy(&s.cv);
+		curl_global_cleanup();
+	}
+	sessions_expire(&s, 0, 1);
+	sf__https_free(&s.h);
+	if (s.sigterm_ev)
+		event_free(s.sigterm_ev);
+	if (s.sigint_ev)
+		event_free(s.sigint_ev);
+	if (s.tick_ev)
+		event_free(s.tick_ev);
+	if (s.base)
+		event_base_free(s.base);
+	if (s.dp_loaded)
+		sf_rsp_smdp_free(&s.dp);
+	sf_smdp_db_close(s.db);
+	if (rc == SF_EXIT_OK)
+		fprintf(stderr, "smdp serve: stopped\n");
+	sf_wipe(&c, sizeof(c));
+	return rc;
+}

@@ -114,7 +114,7 @@ int sf_ipa_ac_parse(const char *s, struct sf_ipa_ac *out)
 	f[nf++] = s;
 	for (const char *p = s; p < end; p++) {
 		if (*p == '$') {
-			if (nf == 6)
+			if (nf == 5)
 				return SF_EIPA_AC; /* more than five fields */
 			f[nf++] = p + 1;
 		}

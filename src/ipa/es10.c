@@ -69,7 +69,7 @@ static int xchg(struct sf_ipa_es10 *c, const uint8_t *cmd, size_t len, uint8_t *
 		if (sw1 == 0x6Cu && !repeated && cur_len >= 4 && cur_len <= sizeof(again) - 1) {
 			/* Wrong Le: the same command (case 2: its Le replaced; case 1:
 			 * Le appended) with Le = SW2. */
-			memcpy(again, cur, cur_len);
+			memmove(again, cur, cur_len);
 			size_t k = cur_len == 4 ? 5 : cur_len;
 			again[k - 1] = sw2;
 			cur = again;

@@ -471,10 +471,11 @@ static int run(struct dl *d)
 	}
 	int code = euicc_error_code(d->rsp, d->rlen, 0xBF38);
 	if (code >= 0) {
-		/* The eUICC refused the server (certificate, signature, CI...):
-		 * SGP.22 §3.1.3.1 has the LPA pass its signed-less error on in
-		 * authenticateClient so the SM-DP+ ends the session; the download
-		 * is over either way. */
+		/* The eUICC refused the server (certificate, signature, CI...).
+		 * AuthenticateServerResponse is a CHOICE that includes this error,
+		 * and ES9+ authenticateClient takes it as it is (SGP.22 §5.6): the
+		 * LPA passes it on so the SM-DP+ ends its session.  The eUICC has
+		 * no session to cancel; the download is over either way. */
 		res->es10_code = code;
 		fail(res, "authenticateServer", SF_EIPA_REFUSED,
 		     "authenticateServer: the eUICC refused the SM-DP+ (authenticateErrorCode %d)",
@@ -549,10 +550,20 @@ static int run(struct dl *d)
 	}
 	code = euicc_error_code(d->rsp, d->rlen, 0xBF21);
 	if (code >= 0) {
+		/* As for AuthenticateServer: PrepareDownloadResponse includes the
+		 * error choice and getBoundProfilePackage carries it to the SM-DP+,
+		 * which then ends the session (no BPP comes back). */
 		res->es10_code = code;
 		rc = fail(res, "prepareDownload", SF_EIPA_REFUSED,
 		          "prepareDownload: the eUICC refused (downloadErrorCode %d)", code);
-		cancel(d, SF_IPA_CANCEL_UNDEFINED);
+		d->session = 0;
+		req = req_tid(d);
+		json_object_set_new(req, "prepareDownloadResponse", json_b64(d->rsp, d->rlen));
+		struct sf_ipa_result scratch;
+		memset(&scratch, 0, sizeof(scratch));
+		d->es9.res = &scratch;
+		(void)es9p_call(&d->es9, d->ac.smdp, "getBoundProfilePackage", req, NULL);
+		d->es9.res = res;
 		goto out;
 	}
 

@@ -11,6 +11,10 @@ the body) to LOG.  MODE:
   refuse  every function answers functionExecutionStatus Failed with
           subjectCode 8.2.6 / reasonCode 3.8 (matchingId refused).
   garbage initiateAuthentication answers 200 with a body that is not JSON.
+  full    the whole download: authenticateClient answers profileMetadata and
+          smdpSigned2 (ccRequiredFlag false), getBoundProfilePackage a
+          synthetic BF36 of 9 items (BF36+BF23, A0, A1, 88, 88, A3, 86 x3).
+  cc      as full, with ccRequiredFlag true.
 
 Usage: fake_es9p.py CERT KEY PORTFILE LOG MODE
 """
@@ -96,6 +100,26 @@ class H(http.server.BaseHTTPRequestHandler):
             self.answer(200, {"header": ok, "transactionId": TID.hex().upper(),
                               "serverSigned1": b64(signed1), "serverSignature1": b64(sig1),
                               "euiccCiPKIdToBeUsed": b64(ci), "serverCertificate": b64(cert)})
+        elif fn == "authenticateClient" and MODE in ("full", "cc"):
+            iccid = bytes.fromhex("984405102091384028f6")
+            md = tlv(b"\xbf\x25", tlv(b"\x5a", iccid) + tlv(b"\x92", b"Test Profile"))
+            signed2 = tlv(b"\x30", tlv(b"\x80", TID) +
+                          tlv(b"\x01", b"\xff" if MODE == "cc" else b"\x00"))
+            cert = tlv(b"\x30", tlv(b"\x30", b"\x02\x01\x02") + tlv(b"\x30", b""))
+            self.answer(200, {"header": ok, "transactionId": TID.hex().upper(),
+                              "profileMetadata": b64(md), "smdpSigned2": b64(signed2),
+                              "smdpSignature2": b64(tlv(b"\x5f\x37", bytes(64))),
+                              "smdpCertificate": b64(cert)})
+        elif fn == "getBoundProfilePackage" and MODE in ("full", "cc"):
+            bf23 = tlv(b"\xbf\x23", tlv(b"\x82", b"\x01") + tlv(b"\x80", TID))
+            a0 = tlv(b"\xa0", tlv(b"\x87", bytes(40)))
+            a1 = tlv(b"\xa1", tlv(b"\x88", bytes(100)) + tlv(b"\x88", bytes(300)))
+            a3 = tlv(b"\xa3", b"".join(tlv(b"\x86", bytes([i]) * 1000) for i in range(3)))
+            bpp = tlv(b"\xbf\x36", bf23 + a0 + a1 + a3)
+            self.answer(200, {"header": ok, "transactionId": TID.hex(),
+                              "boundProfilePackage": b64(bpp)})
+        elif fn == "cancelSession" and MODE in ("full", "cc"):
+            self.answer(200, {"header": ok})
         elif fn == "handleNotification":
             self.answer(204)
         else:  # authenticateClient with an error inside, cancelSession, ...

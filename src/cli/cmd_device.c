@@ -532,7 +532,12 @@ static int cmd_notifications(int argc, char **argv)
 			const char *err = NULL;
 			char ebuf[600];
 			int r = sf_ipa_retrieve_notification(&d.c, m->seq, pn, sizeof(pn), &pl);
-			if (r) {
+			if (!m->address[0]) {
+				snprintf(ebuf, sizeof(ebuf),
+				         "no notificationAddress: nowhere to deliver it (a profile "
+				         "installed locally?)");
+				err = ebuf;
+			} else if (r) {
 				snprintf(ebuf, sizeof(ebuf), "RetrieveNotificationsList: %s%s",
 				         sf_strerror(r),
 				         r == SF_EIPA_REFUSED ? " (the eUICC cannot give it signed)" : "");

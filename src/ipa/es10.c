@@ -66,16 +66,22 @@ static int xchg(struct sf_ipa_es10 *c, const uint8_t *cmd, size_t len, uint8_t *
 			goto out;
 		}
 		uint8_t sw1 = r[n - 2], sw2 = r[n - 1];
-		if (sw1 == 0x6Cu && !repeated && cur_len >= 4 && cur_len <= sizeof(again) - 1) {
-			/* Wrong Le: the same command (case 2: its Le replaced; case 1:
-			 * Le appended) with Le = SW2. */
+		if (sw1 == 0x6Cu && !repeated && cur_len >= 4 && cur_len <= sizeof(again) - 2) {
+			/* Wrong Le: the same command with Le = SW2 -- replacing the Le
+			 * of a case 2 or case 4 command, appending one to a case 1 or
+			 * case 3 command (short APDUs, ISO/IEC 7816-3 §12.1). */
 			memmove(again, cur, cur_len);
-			size_t k = cur_len == 4 ? 5 : cur_len;
+			int has_le = cur_len == 5 || (cur_len > 5 && cur_len == 6u + cur[4]);
+			size_t k = has_le ? cur_len : cur_len + 1;
 			again[k - 1] = sw2;
 			cur = again;
 			cur_len = k;
 			repeated = 1;
 			continue;
+		}
+		if (n > 2 && !out) {
+			rc = SF_EIPA_RESPONSE; /* data where the protocol has none */
+			goto out;
 		}
 		if (n - 2 > cap - have) {
 			rc = SF_EBUFSIZE;

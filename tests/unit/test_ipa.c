@@ -120,7 +120,8 @@ static const uint8_t PIR_MIN[] = {0xBF, 0x37, 0x00};
 
 static void mock_ans(uint8_t *rsp, size_t *rlen, const uint8_t *d, size_t n, uint16_t sw)
 {
-	memcpy(rsp, d, n);
+	if (n)
+		memcpy(rsp, d, n);
 	rsp[n] = (uint8_t)(sw >> 8);
 	rsp[n + 1] = (uint8_t)sw;
 	*rlen = n + 2;
@@ -268,7 +269,8 @@ static void test_store_data_boundaries(void **state)
 	check_chain(241, 120, 5, 3); /* channel 5: CLA C1 */
 	check_chain(100, 1, 1, 100);
 
-	uint8_t apdu[260], req[1] = {0};
+	static uint8_t req[120 * 256 + 1];
+	uint8_t apdu[260];
 	size_t al, nb;
 	assert_int_equal(sf_ipa_store_data_block(1, 120, req, 120 * 256, 0, apdu, &al, &nb), 0);
 	assert_int_equal(nb, 256);

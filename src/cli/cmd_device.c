@@ -99,6 +99,7 @@ enum {
 	D_BLOCK,
 	D_TAC,
 	D_IMEI,
+	D_ENABLE,
 	D_HELP
 };
 
@@ -113,12 +114,13 @@ static const struct option dopts[] = {{"state", required_argument, 0, D_STATE},
                                       {"block", required_argument, 0, D_BLOCK},
                                       {"tac", required_argument, 0, D_TAC},
                                       {"imei", required_argument, 0, D_IMEI},
+                                      {"enable", no_argument, 0, D_ENABLE},
                                       {"help", no_argument, 0, D_HELP},
                                       {0, 0, 0, 0}};
 
 struct dargs {
 	const char *state, *sock, *reader, *ac, *cc, *cacert, *tac, *imei;
-	int pcsc, process, refresh, help;
+	int pcsc, process, refresh, enable, help;
 	size_t block;
 	const char *pos; /* the one positional argument (ICCID) */
 };
@@ -150,7 +152,7 @@ static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsi
 			a->help = 1;
 			return 0;
 		}
-		if (c < D_STATE || c > D_IMEI || !(allowed & ALLOW(c))) {
+		if (c < D_STATE || c > D_ENABLE || !(allowed & ALLOW(c))) {
 			sf_cli_err("%s: bad option %s (see --help)", argv[0],
 			           optind > 1 ? argv[optind - 1] : "");
 			return SF_EXIT_USAGE;
@@ -174,6 +176,7 @@ static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsi
 		case D_REFRESH: a->refresh = 1; break;
 		case D_TAC: a->tac = optarg; break;
 		case D_IMEI: a->imei = optarg; break;
+		case D_ENABLE: a->enable = 1; break;
 		case D_BLOCK:
 			if (sf_cli_uint("--block", optarg, 1, 255, &v) != 0)
 				return SF_EXIT_USAGE;
@@ -578,7 +581,7 @@ out:
 static const char download_usage[] =
     "Usage: simfleet device download --activation-code AC [--confirmation-code CODE]\n"
     "                [--cacert FILE] (--state DIR | --socket PATH | --pcsc [READER])\n"
-    "                [--tac HEX8] [--imei HEX16]\n"
+    "                [--tac HEX8] [--imei HEX16] [--enable [--refresh]]\n"
     "\n"
     "Downloads and installs a profile (SGP.22 §3.1.3).  AC is the activation code as\n"
     "SGP.22 §4.1 writes it, with or without the LPA: prefix of a QR code:\n"
@@ -586,7 +589,8 @@ static const char download_usage[] =
     "  is required).  The SM-DP+'s TLS certificate is verified against --cacert FILE,\n"
     "else the system trust store; this cannot be turned off.  Progress lines go to\n"
     "stderr; the result is JSON on stdout: result \"ok\" with iccid, or the failed\n"
-    "step, message and the SM-DP+'s subjectCode/reasonCode.  Exit 0 on success.\n";
+    "step, message and the SM-DP+'s subjectCode/reasonCode.  Exit 0 on success.\n"
+    "The new profile is installed disabled; --enable enables it afterwards.\n";
 
 static int cmd_download(int argc, char **argv)
 {
@@ -597,7 +601,7 @@ static int cmd_download(int argc, char **argv)
 	struct sf_ipa_ac ac;
 	int rc = parse(argc, argv, &a, download_usage,
 	               CARD_OPTS | ALLOW(D_AC) | ALLOW(D_CC) | ALLOW(D_CACERT) | ALLOW(D_TAC) |
-	                   ALLOW(D_IMEI),
+	                   ALLOW(D_IMEI) | ALLOW(D_ENABLE) | ALLOW(D_REFRESH),
 	               0);
 	if (rc || a.help)
 		return rc;
@@ -639,6 +643,13 @@ static int cmd_download(int argc, char **argv)
 	if ((rc = dev_open(&d, &a)) != 0)
 		return rc;
 	int r = sf_ipa_download(&d.c, &cfg, &res);
+	int en = 0, tried = 0;
+	if (r == 0 && a.enable && res.iccid[0]) {
+		tried = 1;
+		en = sf_ipa_enable(&d.c, res.iccid, a.refresh);
+		fprintf(stderr, "simfleet: ES10c.EnableProfile %s: %s\n", res.iccid,
+		        en < 0 ? sf_strerror(en) : sf_ipa_result_name(0xBF31, en));
+	}
 	dev_close(&d);
 	json_t *j = json_object();
 	json_object_set_new(j, "result", json_string(r == 0 ? "ok" : "error"));
@@ -673,8 +684,11 @@ static int cmd_download(int argc, char **argv)
 		json_object_set_new(p, "removed", json_boolean(res.pir_removed));
 		json_object_set_new(j, "install_result", p);
 	}
+	if (tried)
+		json_object_set_new(j, "enable",
+		                    json_string(en < 0 ? sf_err_name(en) : sf_ipa_result_name(0xBF31, en)));
 	rc = sf_cli_print(j);
-	return r == 0 && rc == SF_EXIT_OK ? SF_EXIT_OK : SF_EXIT_FAIL;
+	return r == 0 && en == 0 && rc == SF_EXIT_OK ? SF_EXIT_OK : SF_EXIT_FAIL;
 }
 
 static const struct sf_cli_cmd device_cmds[] = {

@@ -30,8 +30,8 @@ struct script {
 	const uint8_t *p, *end;
 };
 
-static int tx(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, uint8_t *rsp,
-              size_t cap, size_t *rlen)
+static int tx(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+              size_t *rlen)
 {
 	struct script *s = t->user;
 	(void)cmd;
@@ -60,10 +60,9 @@ static int tx(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, uint8_
 }
 
 /* A small valid BF36 (BF23, A0 {87}, A1 {88}, A3 {86, 86}). */
-static const uint8_t BPP[] = {0xBF, 0x36, 0x19, 0xBF, 0x23, 0x03, 0x82, 0x01, 0x01,
-                              0xA0, 0x02, 0x87, 0x00, 0xA1, 0x03, 0x88, 0x01, 0x00,
-                              0xA3, 0x08, 0x86, 0x02, 0x01, 0x02, 0x86, 0x02, 0x03,
-                              0x04};
+static const uint8_t BPP[] = {0xBF, 0x36, 0x19, 0xBF, 0x23, 0x03, 0x82, 0x01, 0x01, 0xA0,
+                              0x02, 0x87, 0x00, 0xA1, 0x03, 0x88, 0x01, 0x00, 0xA3, 0x08,
+                              0x86, 0x02, 0x01, 0x02, 0x86, 0x02, 0x03, 0x04};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

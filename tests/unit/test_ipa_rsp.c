@@ -65,13 +65,14 @@ static void dispatch(struct card *c)
 		break;
 	}
 	case 0xBF38:
-		(void)sf_rsp_euicc_authenticate_server(c->cred, &c->es, c->chain, c->chain_len, INFO2,
-		                                       sizeof(INFO2), NOW + 60, c->out, sizeof(c->out),
-		                                       &c->out_len, &code);
+		(void)sf_rsp_euicc_authenticate_server(c->cred, &c->es, c->chain, c->chain_len,
+		                                       INFO2, sizeof(INFO2), NOW + 60, c->out,
+		                                       sizeof(c->out), &c->out_len, &code);
 		break;
 	case 0xBF21:
-		(void)sf_rsp_euicc_prepare_download(c->cred, &c->es, c->chain, c->chain_len, NOW + 60,
-		                                    c->out, sizeof(c->out), &c->out_len, &code);
+		(void)sf_rsp_euicc_prepare_download(c->cred, &c->es, c->chain, c->chain_len,
+		                                    NOW + 60, c->out, sizeof(c->out), &c->out_len,
+		                                    &code);
 		break;
 	default:
 		fail_msg("unexpected ES10 request %X", tag);
@@ -80,8 +81,8 @@ static void dispatch(struct card *c)
 }
 
 /* A T=0 card: STORE DATA blocks reassembled, the answer through 61xx. */
-static int tx(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, uint8_t *rsp,
-              size_t cap, size_t *rlen)
+static int tx(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+              size_t *rlen)
 {
 	struct card *c = t->user;
 	(void)cap;
@@ -193,8 +194,8 @@ static void flow(struct sf_rsp_smdp *dp, struct sf_rsp_euicc_cred *cred, int ccr
 
 	sig_len = tlv(0x5F37, ac.smdp_signature2, 64, sig, sizeof(sig));
 	assert_rc(0, sf_ipa_prepare_download(&c, ac.smdp_signed2, ac.smdp_signed2_len, sig, sig_len,
-	                                     ccreq ? hcc : NULL, ac.smdp_cert, ac.smdp_cert_len, rsp,
-	                                     sizeof(rsp), &rl));
+	                                     ccreq ? hcc : NULL, ac.smdp_cert, ac.smdp_cert_len,
+	                                     rsp, sizeof(rsp), &rl));
 	assert_int_equal(card.last_code, 0);
 	assert_rc(0, sf_rsp_smdp_check_prepare_download(&ds, rsp, rl,
 	                                                ccreq ? (const uint8_t *)"12345678" : NULL,

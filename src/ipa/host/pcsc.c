@@ -34,8 +34,8 @@ static int tx_pcsc(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, u
 	DWORD n = (DWORD)cap;
 	LONG r = SCardTransmit(p->card, pci, cmd, (DWORD)len, NULL, rsp, &n);
 	if (r != SCARD_S_SUCCESS) {
-		sf_log(SF_LOG_ERROR, "ipa", "PC/SC SCardTransmit: %s (0x%lX)", pcsc_stringify_error(r),
-		       (unsigned long)r);
+		sf_log(SF_LOG_ERROR, "ipa", "PC/SC SCardTransmit: %s (0x%lX)",
+		       pcsc_stringify_error(r), (unsigned long)r);
 		return SF_EIPA_PCSC;
 	}
 	*rlen = n;

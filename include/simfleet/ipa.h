@@ -59,9 +59,10 @@ int sf_ipa_transport_unix(struct sf_ipa_transport *t, const char *path, unsigned
 
 /* PC/SC (libpcsclite): the reader whose name is reader, or the first reader
  * with a card when reader is NULL or "".  Connects with T=0 (what LPAs use,
- * notes/lpa-compat.md §3).  Returns 0, SF_EIPA_PCSC (no pcscd, no reader, no
- * card: the message is logged) or SF_EIPA_NO_PCSC when this simfleet was
- * built without libpcsclite.  Implemented in simfleet_ipa_host. */
+ * notes/lpa-compat.md §3), T=1 only for a card without T=0.  Returns 0,
+ * SF_EIPA_PCSC (no pcscd, no reader, no card: the message is logged) or
+ * SF_EIPA_NO_PCSC when this simfleet was built without libpcsclite.
+ * Implemented in simfleet_ipa_host. */
 int sf_ipa_transport_pcsc(struct sf_ipa_transport *t, const char *reader);
 
 /* Releases the transport (calls release); accepts a zeroed struct, callable

@@ -59,9 +59,10 @@ int sf_ipa_transport_unix(struct sf_ipa_transport *t, const char *path, unsigned
 
 /* PC/SC (libpcsclite): the reader whose name is reader, or the first reader
  * with a card when reader is NULL or "".  Connects with T=0 (what LPAs use,
- * notes/lpa-compat.md §3).  Returns 0, SF_EIPA_PCSC (no pcscd, no reader, no
- * card: the message is logged) or SF_EIPA_NO_PCSC when this simfleet was
- * built without libpcsclite.  Implemented in simfleet_ipa_host. */
+ * notes/lpa-compat.md §3), T=1 only for a card without T=0.  Returns 0,
+ * SF_EIPA_PCSC (no pcscd, no reader, no card: the message is logged) or
+ * SF_EIPA_NO_PCSC when this simfleet was built without libpcsclite.
+ * Implemented in simfleet_ipa_host. */
 int sf_ipa_transport_pcsc(struct sf_ipa_transport *t, const char *reader);
 
 /* Releases the transport (calls release); accepts a zeroed struct, callable
@@ -78,10 +79,10 @@ void sf_ipa_transport_close(struct sf_ipa_transport *t);
 
 struct sf_ipa_es10 {
 	struct sf_ipa_transport *tr;
-	uint8_t ch;      /* logical channel the ISD-R is selected on (0..19) */
-	uint8_t opened;  /* 1 when ch was opened with MANAGE CHANNEL */
-	size_t block;    /* data octets per STORE DATA block (1..255) */
-	uint16_t last_sw;   /* status word of the last command */
+	uint8_t ch;       /* logical channel the ISD-R is selected on (0..19) */
+	uint8_t opened;   /* 1 when ch was opened with MANAGE CHANNEL */
+	size_t block;     /* data octets per STORE DATA block (1..255) */
+	uint16_t last_sw; /* status word of the last command */
 	/* Room for requests built and responses parsed here (not for the
 	 * caller's rsp buffers). */
 	uint8_t scratch[2 * SF_IPA_RSP_MAX];
@@ -174,16 +175,16 @@ int sf_ipa_bpp_split(const uint8_t *bpp, size_t len, struct sf_ipa_bpp_item *ite
  * BF37, at the end or early on an error).  rsp gets the BF37.  Returns 0
  * (a PIR was received: success or error, see sf_ipa_pir_parse),
  * SF_EIPA_BPP, SF_EIPA_RESPONSE (all items sent and no BF37), SF_EIPA_SW. */
-int sf_ipa_load_bpp(struct sf_ipa_es10 *c, const uint8_t *bpp, size_t len, uint8_t *rsp,
-                    size_t cap, size_t *rlen);
+int sf_ipa_load_bpp(struct sf_ipa_es10 *c, const uint8_t *bpp, size_t len, uint8_t *rsp, size_t cap,
+                    size_t *rlen);
 
 /* What a ProfileInstallationResult says. */
 struct sf_ipa_pir {
-	int ok;                 /* successResult */
-	int bpp_command_id;     /* errorResult: bppCommandId (-1 when ok) */
-	int error_reason;       /* errorResult: errorReason (-1 when ok) */
-	uint32_t seq;           /* notificationMetadata seqNumber */
-	char iccid[21];         /* notificationMetadata iccid ("" when absent) */
+	int ok;             /* successResult */
+	int bpp_command_id; /* errorResult: bppCommandId (-1 when ok) */
+	int error_reason;   /* errorResult: errorReason (-1 when ok) */
+	uint32_t seq;       /* notificationMetadata seqNumber */
+	char iccid[21];     /* notificationMetadata iccid ("" when absent) */
 	uint8_t tid[16];
 	size_t tid_len;
 };
@@ -219,8 +220,7 @@ int sf_ipa_retrieve_notification(struct sf_ipa_es10 *c, uint32_t seq, uint8_t *r
 int sf_ipa_remove_notification(struct sf_ipa_es10 *c, uint32_t seq);
 
 /* ES10c.GetProfilesInfo (BF2D), all profiles: as sf_ipa_list_notifications. */
-int sf_ipa_get_profiles(struct sf_ipa_es10 *c, struct sf_profile_info *list, size_t max,
-                        size_t *n);
+int sf_ipa_get_profiles(struct sf_ipa_es10 *c, struct sf_profile_info *list, size_t max, size_t *n);
 /* ES10c.EnableProfile / DisableProfile (refreshFlag as given) and
  * DeleteProfile by ICCID: the ES10 result code (>= 0, SF_ES10_*) or SF_E*. */
 int sf_ipa_enable(struct sf_ipa_es10 *c, const char *iccid, int refresh);
@@ -251,26 +251,26 @@ int sf_ipa_ac_parse(const char *s, struct sf_ipa_ac *out);
 typedef void (*sf_ipa_progress_fn)(void *user, const char *line);
 
 struct sf_ipa_net_cfg {
-	const char *cacert;   /* trust anchor file (PEM); NULL = the system store */
-	unsigned timeout_s;   /* per HTTP request (0 = 30) */
+	const char *cacert; /* trust anchor file (PEM); NULL = the system store */
+	unsigned timeout_s; /* per HTTP request (0 = 30) */
 	sf_ipa_progress_fn progress;
 	void *user;
 };
 
 /* The outcome of a flow, for a person and for JSON. */
 struct sf_ipa_result {
-	const char *step;     /* the step that failed ("" on success) */
-	char message[512];    /* what went wrong, for a person */
+	const char *step;  /* the step that failed ("" on success) */
+	char message[512]; /* what went wrong, for a person */
 	/* ES9+ functionExecutionStatus when the SM-DP+ refused ("" otherwise) */
 	char status[32], subject_code[32], reason_code[32], subject_id[128];
-	int es10_code;        /* eUICC error code (authenticate/prepare/PIR), -1 if none */
+	int es10_code; /* eUICC error code (authenticate/prepare/PIR), -1 if none */
 	/* on success */
 	char iccid[21];
 	char smdp[256];
-	char tid[33];         /* transactionId, hex */
+	char tid[33]; /* transactionId, hex */
 	uint32_t pir_seq;
-	int pir_delivered;    /* handleNotification accepted the PIR */
-	int pir_removed;      /* ... and it was removed from the eUICC */
+	int pir_delivered; /* handleNotification accepted the PIR */
+	int pir_removed;   /* ... and it was removed from the eUICC */
 	struct sf_ipa_pir pir;
 	int have_pir;
 };

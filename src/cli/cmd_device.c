@@ -57,18 +57,20 @@ int sf_cli_card_open(const char *state, const char *sock, const char *pcsc_reade
 			return SF_EXIT_USAGE;
 		}
 		if (rc) {
-			sf_cli_err("--socket %s: cannot connect: %s (is `simfleet euicc serve --socket` "
-			           "running?)",
-			           sock, strerror(errno));
+			sf_cli_err(
+			    "--socket %s: cannot connect: %s (is `simfleet euicc serve --socket` "
+			    "running?)",
+			    sock, strerror(errno));
 			return SF_EXIT_FAIL;
 		}
 		return 0;
 	}
 	rc = sf_ipa_transport_pcsc(t, pcsc_reader);
 	if (rc == SF_EIPA_NO_PCSC) {
-		sf_cli_err("--pcsc: %s: install libpcsclite-dev (scripts/bootstrap) and rebuild, or "
-		           "use --state / --socket",
-		           sf_strerror(rc));
+		sf_cli_err(
+		    "--pcsc: %s: install libpcsclite-dev (scripts/bootstrap) and rebuild, or "
+		    "use --state / --socket",
+		    sf_strerror(rc));
 		return SF_EXIT_FAIL;
 	}
 	if (rc) {
@@ -99,6 +101,7 @@ enum {
 	D_BLOCK,
 	D_TAC,
 	D_IMEI,
+	D_ENABLE,
 	D_HELP
 };
 
@@ -113,12 +116,13 @@ static const struct option dopts[] = {{"state", required_argument, 0, D_STATE},
                                       {"block", required_argument, 0, D_BLOCK},
                                       {"tac", required_argument, 0, D_TAC},
                                       {"imei", required_argument, 0, D_IMEI},
+                                      {"enable", no_argument, 0, D_ENABLE},
                                       {"help", no_argument, 0, D_HELP},
                                       {0, 0, 0, 0}};
 
 struct dargs {
 	const char *state, *sock, *reader, *ac, *cc, *cacert, *tac, *imei;
-	int pcsc, process, refresh, help;
+	int pcsc, process, refresh, enable, help;
 	size_t block;
 	const char *pos; /* the one positional argument (ICCID) */
 };
@@ -150,14 +154,18 @@ static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsi
 			a->help = 1;
 			return 0;
 		}
-		if (c < D_STATE || c > D_IMEI || !(allowed & ALLOW(c))) {
+		if (c < D_STATE || c > D_ENABLE || !(allowed & ALLOW(c))) {
 			sf_cli_err("%s: bad option %s (see --help)", argv[0],
 			           optind > 1 ? argv[optind - 1] : "");
 			return SF_EXIT_USAGE;
 		}
 		switch (c) {
-		case D_STATE: a->state = optarg; break;
-		case D_SOCKET: a->sock = optarg; break;
+		case D_STATE:
+			a->state = optarg;
+			break;
+		case D_SOCKET:
+			a->sock = optarg;
+			break;
 		case D_PCSC:
 			a->pcsc = 1;
 			a->reader = optarg;
@@ -167,13 +175,30 @@ static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsi
 			    !all_digits(argv[optind]))
 				a->reader = argv[optind++];
 			break;
-		case D_AC: a->ac = optarg; break;
-		case D_CC: a->cc = optarg; break;
-		case D_CACERT: a->cacert = optarg; break;
-		case D_PROCESS: a->process = 1; break;
-		case D_REFRESH: a->refresh = 1; break;
-		case D_TAC: a->tac = optarg; break;
-		case D_IMEI: a->imei = optarg; break;
+		case D_AC:
+			a->ac = optarg;
+			break;
+		case D_CC:
+			a->cc = optarg;
+			break;
+		case D_CACERT:
+			a->cacert = optarg;
+			break;
+		case D_PROCESS:
+			a->process = 1;
+			break;
+		case D_REFRESH:
+			a->refresh = 1;
+			break;
+		case D_TAC:
+			a->tac = optarg;
+			break;
+		case D_IMEI:
+			a->imei = optarg;
+			break;
+		case D_ENABLE:
+			a->enable = 1;
+			break;
 		case D_BLOCK:
 			if (sf_cli_uint("--block", optarg, 1, 255, &v) != 0)
 				return SF_EXIT_USAGE;
@@ -279,7 +304,8 @@ static void ext_card_resource(json_t *o, const uint8_t *v, size_t n)
 		for (size_t i = 0; i < xl; i++)
 			val = (val << 8) | x[i];
 		if (tag == 0x81)
-			json_object_set_new(o, "installed_applications", json_integer((json_int_t)val));
+			json_object_set_new(o, "installed_applications",
+			                    json_integer((json_int_t)val));
 		else if (tag == 0x82)
 			json_object_set_new(o, "free_nvm", json_integer((json_int_t)val));
 		else if (tag == 0x83)
@@ -333,23 +359,39 @@ static int cmd_info(int argc, char **argv)
 		sf_der_iter_init(&it, v, vl);
 		while (sf_der_iter_next(&it, &t) > 0) {
 			switch (t.tag) {
-			case 0x81: json_version(j, "profile_version", t.val, t.len); break;
-			case 0x82: json_version(j, "svn", t.val, t.len); break;
-			case 0x83: json_version(j, "firmware_version", t.val, t.len); break;
-			case 0x84: ext_card_resource(j, t.val, t.len); break;
-			case 0x86: json_version(j, "ts102241_version", t.val, t.len); break;
-			case 0x87: json_version(j, "globalplatform_version", t.val, t.len); break;
+			case 0x81:
+				json_version(j, "profile_version", t.val, t.len);
+				break;
+			case 0x82:
+				json_version(j, "svn", t.val, t.len);
+				break;
+			case 0x83:
+				json_version(j, "firmware_version", t.val, t.len);
+				break;
+			case 0x84:
+				ext_card_resource(j, t.val, t.len);
+				break;
+			case 0x86:
+				json_version(j, "ts102241_version", t.val, t.len);
+				break;
+			case 0x87:
+				json_version(j, "globalplatform_version", t.val, t.len);
+				break;
 			case 0xA9:
-				json_object_set_new(j, "ci_pkid_verification", ski_list(t.val, t.len));
+				json_object_set_new(j, "ci_pkid_verification",
+				                    ski_list(t.val, t.len));
 				break;
 			case 0xAA:
 				json_object_set_new(j, "ci_pkid_signing", ski_list(t.val, t.len));
 				break;
 			case 0x8B:
 				if (t.len == 1)
-					json_object_set_new(j, "euicc_category", json_integer(t.val[0]));
+					json_object_set_new(j, "euicc_category",
+					                    json_integer(t.val[0]));
 				break;
-			case 0x04: json_version(j, "pp_version", t.val, t.len); break;
+			case 0x04:
+				json_version(j, "pp_version", t.val, t.len);
+				break;
 			case 0x0C: {
 				char s[65];
 				size_t k = t.len < 64 ? t.len : 64;
@@ -358,7 +400,8 @@ static int cmd_info(int argc, char **argv)
 				json_object_set_new(j, "sas_accreditation_number", json_string(s));
 				break;
 			}
-			default: break;
+			default:
+				break;
 			}
 		}
 	}
@@ -405,7 +448,8 @@ static int cmd_profiles(int argc, char **argv)
 		json_object_set_new(o, "iccid", json_string(p->iccid));
 		json_object_set_new(o, "isdp_aid", json_string(aid));
 		json_object_set_new(o, "state", json_string(p->state ? "enabled" : "disabled"));
-		json_object_set_new(o, "class", json_string(p->pclass < 3 ? cls[p->pclass] : "unknown"));
+		json_object_set_new(o, "class",
+		                    json_string(p->pclass < 3 ? cls[p->pclass] : "unknown"));
 		json_object_set_new(o, "nickname", json_string(p->nickname));
 		json_object_set_new(o, "spn", json_string(p->spn));
 		json_object_set_new(o, "name", json_string(p->name));
@@ -431,8 +475,8 @@ static int profile_op(int argc, char **argv, uint32_t fn)
 {
 	struct dargs a;
 	struct dev d;
-	int rc = parse(argc, argv, &a, op_usage, CARD_OPTS | (fn != 0xBF33 ? ALLOW(D_REFRESH) : 0),
-	               1);
+	int rc =
+	    parse(argc, argv, &a, op_usage, CARD_OPTS | (fn != 0xBF33 ? ALLOW(D_REFRESH) : 0), 1);
 	if (rc || a.help)
 		return rc;
 	size_t l = strlen(a.pos);
@@ -502,8 +546,8 @@ static int cmd_notifications(int argc, char **argv)
 	struct sf_notification list[64];
 	size_t n = 0;
 	int failed = 0;
-	int rc = parse(argc, argv, &a, notif_usage, CARD_OPTS | ALLOW(D_PROCESS) | ALLOW(D_CACERT),
-	               0);
+	int rc =
+	    parse(argc, argv, &a, notif_usage, CARD_OPTS | ALLOW(D_PROCESS) | ALLOW(D_CACERT), 0);
 	if (rc || a.help)
 		return rc;
 	if ((rc = dev_open(&d, &a)) != 0)
@@ -522,7 +566,8 @@ static int cmd_notifications(int argc, char **argv)
 		struct sf_notification *m = &list[i];
 		json_t *o = json_object();
 		json_object_set_new(o, "seq", json_integer(m->seq));
-		json_object_set_new(o, "event", json_string(m->event < 4 ? ev[m->event] : "unknown"));
+		json_object_set_new(o, "event",
+		                    json_string(m->event < 4 ? ev[m->event] : "unknown"));
 		json_object_set_new(o, "address", json_string(m->address));
 		json_object_set_new(o, "iccid", str_or_null(m->iccid));
 		if (a.process) {
@@ -540,9 +585,11 @@ static int cmd_notifications(int argc, char **argv)
 			} else if (r) {
 				snprintf(ebuf, sizeof(ebuf), "RetrieveNotificationsList: %s%s",
 				         sf_strerror(r),
-				         r == SF_EIPA_REFUSED ? " (the eUICC cannot give it signed)" : "");
+				         r == SF_EIPA_REFUSED ? " (the eUICC cannot give it signed)"
+				                              : "");
 				err = ebuf;
-			} else if ((r = sf_ipa_send_notification(m->address, pn, pl, &net, &res)) != 0) {
+			} else if ((r = sf_ipa_send_notification(m->address, pn, pl, &net, &res)) !=
+			           0) {
 				snprintf(ebuf, sizeof(ebuf), "%s", res.message);
 				err = ebuf;
 			} else {
@@ -550,8 +597,10 @@ static int cmd_notifications(int argc, char **argv)
 				r = sf_ipa_remove_notification(&d.c, m->seq);
 				removed = r == SF_ES10_OK;
 				if (!removed) {
-					snprintf(ebuf, sizeof(ebuf), "RemoveNotificationFromList: %s",
-					         r < 0 ? sf_strerror(r) : "nothingToDelete/undefinedError");
+					snprintf(ebuf, sizeof(ebuf),
+					         "RemoveNotificationFromList: %s",
+					         r < 0 ? sf_strerror(r)
+					               : "nothingToDelete/undefinedError");
 					err = ebuf;
 				}
 			}
@@ -578,7 +627,7 @@ out:
 static const char download_usage[] =
     "Usage: simfleet device download --activation-code AC [--confirmation-code CODE]\n"
     "                [--cacert FILE] (--state DIR | --socket PATH | --pcsc [READER])\n"
-    "                [--tac HEX8] [--imei HEX16]\n"
+    "                [--tac HEX8] [--imei HEX16] [--enable [--refresh]]\n"
     "\n"
     "Downloads and installs a profile (SGP.22 §3.1.3).  AC is the activation code as\n"
     "SGP.22 §4.1 writes it, with or without the LPA: prefix of a QR code:\n"
@@ -586,7 +635,8 @@ static const char download_usage[] =
     "  is required).  The SM-DP+'s TLS certificate is verified against --cacert FILE,\n"
     "else the system trust store; this cannot be turned off.  Progress lines go to\n"
     "stderr; the result is JSON on stdout: result \"ok\" with iccid, or the failed\n"
-    "step, message and the SM-DP+'s subjectCode/reasonCode.  Exit 0 on success.\n";
+    "step, message and the SM-DP+'s subjectCode/reasonCode.  Exit 0 on success.\n"
+    "The new profile is installed disabled; --enable enables it afterwards.\n";
 
 static int cmd_download(int argc, char **argv)
 {
@@ -597,7 +647,7 @@ static int cmd_download(int argc, char **argv)
 	struct sf_ipa_ac ac;
 	int rc = parse(argc, argv, &a, download_usage,
 	               CARD_OPTS | ALLOW(D_AC) | ALLOW(D_CC) | ALLOW(D_CACERT) | ALLOW(D_TAC) |
-	                   ALLOW(D_IMEI),
+	                   ALLOW(D_IMEI) | ALLOW(D_ENABLE) | ALLOW(D_REFRESH),
 	               0);
 	if (rc || a.help)
 		return rc;
@@ -639,6 +689,13 @@ static int cmd_download(int argc, char **argv)
 	if ((rc = dev_open(&d, &a)) != 0)
 		return rc;
 	int r = sf_ipa_download(&d.c, &cfg, &res);
+	int en = 0, tried = 0;
+	if (r == 0 && a.enable && res.iccid[0]) {
+		tried = 1;
+		en = sf_ipa_enable(&d.c, res.iccid, a.refresh);
+		fprintf(stderr, "simfleet: ES10c.EnableProfile %s: %s\n", res.iccid,
+		        en < 0 ? sf_strerror(en) : sf_ipa_result_name(0xBF31, en));
+	}
 	dev_close(&d);
 	json_t *j = json_object();
 	json_object_set_new(j, "result", json_string(r == 0 ? "ok" : "error"));
@@ -666,15 +723,20 @@ static int cmd_download(int argc, char **argv)
 		json_object_set_new(p, "ok", json_boolean(res.pir.ok));
 		json_object_set_new(p, "seq", json_integer(res.pir.seq));
 		if (!res.pir.ok) {
-			json_object_set_new(p, "bppCommandId", json_integer(res.pir.bpp_command_id));
+			json_object_set_new(p, "bppCommandId",
+			                    json_integer(res.pir.bpp_command_id));
 			json_object_set_new(p, "errorReason", json_integer(res.pir.error_reason));
 		}
 		json_object_set_new(p, "delivered", json_boolean(res.pir_delivered));
 		json_object_set_new(p, "removed", json_boolean(res.pir_removed));
 		json_object_set_new(j, "install_result", p);
 	}
+	if (tried)
+		json_object_set_new(
+		    j, "enable",
+		    json_string(en < 0 ? sf_err_name(en) : sf_ipa_result_name(0xBF31, en)));
 	rc = sf_cli_print(j);
-	return r == 0 && rc == SF_EXIT_OK ? SF_EXIT_OK : SF_EXIT_FAIL;
+	return r == 0 && en == 0 && rc == SF_EXIT_OK ? SF_EXIT_OK : SF_EXIT_FAIL;
 }
 
 static const struct sf_cli_cmd device_cmds[] = {

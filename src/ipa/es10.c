@@ -199,7 +199,8 @@ int sf_ipa_es10_transceive(struct sf_ipa_es10 *c, const uint8_t *req, size_t len
 	rc = sf_ipa_store_data_block(c->ch, c->block, req, len, 0, apdu, &alen, &nb);
 	for (size_t i = 0; rc == 0 && i < nb; i++) {
 		if (i > 0)
-			rc = sf_ipa_store_data_block(c->ch, c->block, req, len, i, apdu, &alen, NULL);
+			rc = sf_ipa_store_data_block(c->ch, c->block, req, len, i, apdu, &alen,
+			                             NULL);
 		if (rc)
 			break;
 		int last = i + 1 == nb;
@@ -233,8 +234,7 @@ static int is_tlv(const uint8_t *buf, size_t n, uint32_t tag)
 }
 
 /* Request of one element with an empty content: e.g. BF2E 00. */
-static int call_empty(struct sf_ipa_es10 *c, uint32_t tag, uint8_t *rsp, size_t cap,
-                      size_t *rlen)
+static int call_empty(struct sf_ipa_es10 *c, uint32_t tag, uint8_t *rsp, size_t cap, size_t *rlen)
 {
 	uint8_t req[4];
 	size_t n;
@@ -403,8 +403,7 @@ int sf_ipa_authenticate_server(struct sf_ipa_es10 *c, const uint8_t *signed1, si
 	size_t n;
 	if (!dev || !is_tlv(signed1, signed1_len, SF_DER_SEQUENCE) ||
 	    !is_tlv(sig1, sig1_len, 0x5F37) || !is_tlv(ci_pkid, ci_pkid_len, SF_DER_OCTET_STRING) ||
-	    !is_tlv(cert, cert_len, SF_DER_SEQUENCE) ||
-	    (matching_id && strlen(matching_id) > 255))
+	    !is_tlv(cert, cert_len, SF_DER_SEQUENCE) || (matching_id && strlen(matching_id) > 255))
 		return SF_EINVAL;
 	sf_der_writer_init(&w, req, sizeof(c->scratch));
 	size_t m = sf_der_writer_mark(&w);
@@ -595,8 +594,8 @@ static int send_item(void *user, size_t off, size_t len)
 	return *l->rlen > 0 ? 1 : 0; /* data = the PIR: stop */
 }
 
-int sf_ipa_load_bpp(struct sf_ipa_es10 *c, const uint8_t *bpp, size_t len, uint8_t *rsp,
-                    size_t cap, size_t *rlen)
+int sf_ipa_load_bpp(struct sf_ipa_es10 *c, const uint8_t *bpp, size_t len, uint8_t *rsp, size_t cap,
+                    size_t *rlen)
 {
 	struct load l = {c, bpp, rsp, cap, rlen};
 	if (!c || !rlen)
@@ -888,8 +887,7 @@ static int parse_profile(const uint8_t *v, size_t vl, struct sf_profile_info *pi
 	return rc < 0 ? SF_EIPA_RESPONSE : 0;
 }
 
-int sf_ipa_get_profiles(struct sf_ipa_es10 *c, struct sf_profile_info *list, size_t max,
-                        size_t *n)
+int sf_ipa_get_profiles(struct sf_ipa_es10 *c, struct sf_profile_info *list, size_t max, size_t *n)
 {
 	/* ProfileInfoListRequest with a tagList of the fields the agent shows:
 	 * iccid, isdpAid, profileState, nickname, SPN, name, class. */

@@ -74,6 +74,7 @@ class H(http.server.BaseHTTPRequestHandler):
         with open(LOG, "a") as f:
             f.write(json.dumps({
                 "path": self.path,
+                "client_port": self.client_address[1],
                 "x_admin_protocol": self.headers.get("X-Admin-Protocol"),
                 "content_type": self.headers.get("Content-Type"),
                 "user_agent": self.headers.get("User-Agent"),

@@ -26,9 +26,9 @@ struct card {
 	size_t chain_len;
 	uint8_t pending[4096];
 	size_t pending_len, pending_off;
-	int items;      /* BPP items received */
-	int bpp_items;  /* items of the package being loaded (from the BF36 header on) */
-	int fail_at;    /* answer the PIR with an error at this item (0 = at the end) */
+	int items;     /* BPP items received */
+	int bpp_items; /* items of the package being loaded (from the BF36 header on) */
+	int fail_at;   /* answer the PIR with an error at this item (0 = at the end) */
 	int in_bpp;
 };
 
@@ -38,10 +38,11 @@ static size_t pir(uint8_t *buf, size_t cap, int ok)
 	size_t n;
 	static const uint8_t tid[16] = {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
 	                                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
-	static const uint8_t iccid[10] = {0x98, 0x44, 0x05, 0x10, 0x20, 0x91, 0x38, 0x40, 0x28, 0xF6};
+	static const uint8_t iccid[10] = {0x98, 0x44, 0x05, 0x10, 0x20,
+	                                  0x91, 0x38, 0x40, 0x28, 0xF6};
 	static const uint8_t sig[64] = {0x11};
-	static const uint8_t aid[16] = {0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF,
-	                                0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x10, 0};
+	static const uint8_t aid[16] = {0xA0, 0,    0,    5,    0x59, 0x10, 0x10, 0xFF,
+	                                0xFF, 0xFF, 0xFF, 0x89, 0,    0,    0x10, 0};
 	sf_der_writer_init(&w, buf, cap);
 	size_t m = sf_der_writer_mark(&w);
 	sf_der_write_octets(&w, 0x5F37, sig, 64);
@@ -112,31 +113,50 @@ static size_t answer(struct card *c, const uint8_t *req, size_t len, uint8_t *ou
 			}
 			if (tag == 0xBF38 && t.tag == SF_DER_CTX_C(0)) {
 				char h[256];
-				sf_hex_encode(h, sizeof(h), t.raw, t.raw_len < 100 ? t.raw_len : 100);
+				sf_hex_encode(h, sizeof(h), t.raw,
+				              t.raw_len < 100 ? t.raw_len : 100);
 				printf("ctxparams1 %s\n", h);
 			}
 		}
 	}
 	static const uint8_t info1[] = {0xBF, 0x20, 0x09, 0x82, 0x03, 0x02,
 	                                0x05, 0x00, 0xA9, 0x00, 0xAA, 0x00};
-	static const uint8_t chal[] = {0xBF, 0x2E, 0x12, 0x80, 0x10, 1, 2, 3, 4, 5, 6, 7, 8,
-	                               9, 10, 11, 12, 13, 14, 15, 16};
-	static const uint8_t auth_ok[] = {0xBF, 0x38, 0x0A, 0xA0, 0x08, 0x30, 0x03, 0x80,
-	                                  0x01, 0x01, 0x5F, 0x37, 0x00};
-	static const uint8_t prep_ok[] = {0xBF, 0x21, 0x0A, 0xA0, 0x08, 0x30, 0x03, 0x80,
-	                                  0x01, 0x02, 0x5F, 0x37, 0x00};
-	static const uint8_t cancel_ok[] = {0xBF, 0x41, 0x0A, 0xA0, 0x08, 0x30, 0x03, 0x80,
-	                                    0x01, 0x03, 0x5F, 0x37, 0x00};
+	static const uint8_t chal[] = {0xBF, 0x2E, 0x12, 0x80, 0x10, 1,  2,  3,  4,  5, 6,
+	                               7,    8,    9,    10,   11,   12, 13, 14, 15, 16};
+	static const uint8_t auth_ok[] = {0xBF, 0x38, 0x0A, 0xA0, 0x08, 0x30, 0x03,
+	                                  0x80, 0x01, 0x01, 0x5F, 0x37, 0x00};
+	static const uint8_t prep_ok[] = {0xBF, 0x21, 0x0A, 0xA0, 0x08, 0x30, 0x03,
+	                                  0x80, 0x01, 0x02, 0x5F, 0x37, 0x00};
+	static const uint8_t cancel_ok[] = {0xBF, 0x41, 0x0A, 0xA0, 0x08, 0x30, 0x03,
+	                                    0x80, 0x01, 0x03, 0x5F, 0x37, 0x00};
 	static const uint8_t removed[] = {0xBF, 0x30, 0x03, 0x80, 0x01, 0x00};
 	const uint8_t *a = NULL;
 	size_t n = 0;
 	switch (tag) {
-	case 0xBF20: a = info1; n = sizeof(info1); break;
-	case 0xBF2E: a = chal; n = sizeof(chal); break;
-	case 0xBF38: a = auth_ok; n = sizeof(auth_ok); break;
-	case 0xBF21: a = prep_ok; n = sizeof(prep_ok); break;
-	case 0xBF41: a = cancel_ok; n = sizeof(cancel_ok); break;
-	case 0xBF30: a = removed; n = sizeof(removed); break;
+	case 0xBF20:
+		a = info1;
+		n = sizeof(info1);
+		break;
+	case 0xBF2E:
+		a = chal;
+		n = sizeof(chal);
+		break;
+	case 0xBF38:
+		a = auth_ok;
+		n = sizeof(auth_ok);
+		break;
+	case 0xBF21:
+		a = prep_ok;
+		n = sizeof(prep_ok);
+		break;
+	case 0xBF41:
+		a = cancel_ok;
+		n = sizeof(cancel_ok);
+		break;
+	case 0xBF30:
+		a = removed;
+		n = sizeof(removed);
+		break;
 	case 0xBF2B: {
 		uint8_t pb[512];
 		size_t pl = pir(pb, sizeof(pb), !installfail);
@@ -149,14 +169,15 @@ static size_t answer(struct card *c, const uint8_t *req, size_t len, uint8_t *ou
 		sf_der_writer_finish(&w, &n);
 		return n;
 	}
-	default: return 0;
+	default:
+		return 0;
 	}
 	memcpy(out, a, n);
 	return n;
 }
 
-static int tx(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, uint8_t *rsp,
-              size_t cap, size_t *rlen)
+static int tx(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+              size_t *rlen)
 {
 	struct card *c = t->user;
 	(void)cap;
@@ -184,7 +205,8 @@ static int tx(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, uint8_
 		memcpy(c->chain + c->chain_len, cmd + 5, cmd[4]);
 		c->chain_len += cmd[4];
 		if (cmd[2] == 0x91) {
-			c->pending_len = answer(c, c->chain, c->chain_len, c->pending, sizeof(c->pending));
+			c->pending_len =
+			    answer(c, c->chain, c->chain_len, c->pending, sizeof(c->pending));
 			c->pending_off = 0;
 			c->chain_len = 0;
 			if (c->pending_len) {

@@ -52,6 +52,8 @@ expect_eq "ES9+ sequence" "$(es9_seq)" \
 expect_eq "BPP items" "$(grep -c '^es10 item' "$tmp/out")" 9
 expect_eq "iccid" "$(grep '^iccid' "$tmp/out")" "iccid 8944500102198304826"
 expect_eq "pir" "$(grep '^pir' "$tmp/out")" "pir 1 delivered 1 removed 1"
+# one connection (and TLS session) for the whole download
+expect_eq "connection reused" "$(jq -r .client_port "$tmp/es9.log" | sort -u | wc -l)" 1
 # what went to the SM-DP+: the eUICC's answers unchanged, the tid as hex
 ac=$(sed -n 2p "$tmp/es9.log")
 expect_eq "authenticateClient tid" "$(jq -r .body.transactionId <<<"$ac")" 0123456789abcdef0123456789abcdef

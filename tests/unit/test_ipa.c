@@ -58,28 +58,28 @@ static void test_ac_bad(void **state)
 	    "",
 	    "LPA:",
 	    "1",
-	    "1$a.example",            /* no token field */
-	    "2$a.example$X",          /* format version */
-	    "11$a.example$X",         /* format version */
-	    "$a.example$X",           /* format missing */
-	    "1$$X",                   /* empty address */
-	    "1$a b$X",                /* space in the address */
-	    "1$a.example$X Y",        /* space in the token */
-	    "1$a.example$X$1.2$2",    /* flag not 0/1 */
-	    "1$a.example$X$1.2$11",   /* flag not one digit */
-	    "1$a.example$X$1.2$1$z",  /* six fields */
-	    "1$a.example$X$abc",      /* OID not dotted decimal */
-	    "1$a.example$X$1..2",     /* empty arc */
-	    "1$a.example$X$1.",       /* trailing dot */
-	    "1$a.example$X$7",        /* one arc */
-	    "1$a.example:0$X",        /* port 0 */
-	    "1$a.example:65536$X",    /* port too large */
-	    "1$a.example:$X",         /* empty port */
-	    "1$a.example:1:2$X",      /* two colons */
-	    "1$-a.example$X",         /* leading hyphen */
-	    "1$[::1$X",               /* unclosed bracket */
-	    "1$a.example$X\n",        /* control character */
-	    "LPA:LPA:1$a.example$X",  /* prefix twice */
+	    "1$a.example",           /* no token field */
+	    "2$a.example$X",         /* format version */
+	    "11$a.example$X",        /* format version */
+	    "$a.example$X",          /* format missing */
+	    "1$$X",                  /* empty address */
+	    "1$a b$X",               /* space in the address */
+	    "1$a.example$X Y",       /* space in the token */
+	    "1$a.example$X$1.2$2",   /* flag not 0/1 */
+	    "1$a.example$X$1.2$11",  /* flag not one digit */
+	    "1$a.example$X$1.2$1$z", /* six fields */
+	    "1$a.example$X$abc",     /* OID not dotted decimal */
+	    "1$a.example$X$1..2",    /* empty arc */
+	    "1$a.example$X$1.",      /* trailing dot */
+	    "1$a.example$X$7",       /* one arc */
+	    "1$a.example:0$X",       /* port 0 */
+	    "1$a.example:65536$X",   /* port too large */
+	    "1$a.example:$X",        /* empty port */
+	    "1$a.example:1:2$X",     /* two colons */
+	    "1$-a.example$X",        /* leading hyphen */
+	    "1$[::1$X",              /* unclosed bracket */
+	    "1$a.example$X\n",       /* control character */
+	    "LPA:LPA:1$a.example$X", /* prefix twice */
 	};
 	struct sf_ipa_ac ac;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -107,10 +107,10 @@ struct mock {
 	/* STORE DATA data of the current chain, reassembled */
 	uint8_t chain[16384];
 	size_t chain_len;
-	size_t chains;      /* chains completed */
-	size_t pir_at;      /* answer BF37 to chain number pir_at (1-based), 0 = never */
-	int t0_split;       /* answer the last block with 61xx in pieces of t0_split */
-	int wrong_le;       /* first GET RESPONSE gets 6Cxx */
+	size_t chains; /* chains completed */
+	size_t pir_at; /* answer BF37 to chain number pir_at (1-based), 0 = never */
+	int t0_split;  /* answer the last block with 61xx in pieces of t0_split */
+	int wrong_le;  /* first GET RESPONSE gets 6Cxx */
 	uint8_t pending[512];
 	size_t pending_len, pending_off;
 	int expect_p2;
@@ -120,7 +120,8 @@ static const uint8_t PIR_MIN[] = {0xBF, 0x37, 0x00};
 
 static void mock_ans(uint8_t *rsp, size_t *rlen, const uint8_t *d, size_t n, uint16_t sw)
 {
-	memcpy(rsp, d, n);
+	if (n)
+		memcpy(rsp, d, n);
 	rsp[n] = (uint8_t)(sw >> 8);
 	rsp[n + 1] = (uint8_t)sw;
 	*rlen = n + 2;
@@ -268,7 +269,8 @@ static void test_store_data_boundaries(void **state)
 	check_chain(241, 120, 5, 3); /* channel 5: CLA C1 */
 	check_chain(100, 1, 1, 100);
 
-	uint8_t apdu[260], req[1] = {0};
+	static uint8_t req[120 * 256 + 1];
+	uint8_t apdu[260];
 	size_t al, nb;
 	assert_int_equal(sf_ipa_store_data_block(1, 120, req, 120 * 256, 0, apdu, &al, &nb), 0);
 	assert_int_equal(nb, 256);
@@ -449,14 +451,14 @@ static void test_bpp_split(void **state)
 	bpp[1] = 0x38; /* BF38, not BF36 */
 	assert_int_equal(sf_ipa_bpp_split(bpp, len, it, 32, &n), SF_EIPA_BPP);
 	/* A3 with no 86 at all */
-	static const uint8_t empty_a3[] = {0xBF, 0x36, 0x11, 0xBF, 0x23, 0x03, 0x82, 0x01,
-	                                   0x01, 0xA0, 0x02, 0x87, 0x00, 0xA1, 0x02, 0x88,
-	                                   0x00, 0xA3, 0x00};
+	static const uint8_t empty_a3[] = {0xBF, 0x36, 0x11, 0xBF, 0x23, 0x03, 0x82,
+	                                   0x01, 0x01, 0xA0, 0x02, 0x87, 0x00, 0xA1,
+	                                   0x02, 0x88, 0x00, 0xA3, 0x00};
 	assert_int_equal(sf_ipa_bpp_split(empty_a3, sizeof(empty_a3), it, 32, &n), SF_EIPA_BPP);
 	/* A1 before A0 */
-	static const uint8_t order[] = {0xBF, 0x36, 0x13, 0xBF, 0x23, 0x03, 0x82, 0x01, 0x01,
-	                                0xA1, 0x02, 0x88, 0x00, 0xA0, 0x02, 0x87, 0x00, 0xA3,
-	                                0x02, 0x86, 0x00};
+	static const uint8_t order[] = {0xBF, 0x36, 0x13, 0xBF, 0x23, 0x03, 0x82,
+	                                0x01, 0x01, 0xA1, 0x02, 0x88, 0x00, 0xA0,
+	                                0x02, 0x87, 0x00, 0xA3, 0x02, 0x86, 0x00};
 	assert_int_equal(sf_ipa_bpp_split(order, sizeof(order), it, 32, &n), SF_EIPA_BPP);
 }
 
@@ -525,11 +527,11 @@ static size_t build_pir(uint8_t *buf, size_t cap, int ok)
 	struct sf_der_writer w;
 	size_t n;
 	static const uint8_t tid[4] = {0xDE, 0xAD, 0xBE, 0xEF};
-	static const uint8_t iccid[10] = {0x98, 0x00, 0x21, 0x43, 0x65, 0x87,
-	                                  0x09, 0x21, 0x43, 0x65};
+	static const uint8_t iccid[10] = {0x98, 0x00, 0x21, 0x43, 0x65,
+	                                  0x87, 0x09, 0x21, 0x43, 0x65};
 	static const uint8_t sig[64] = {0};
-	static const uint8_t aid[16] = {0xA0, 0, 0, 5, 0x59, 0x10, 0x10, 0xFF,
-	                                0xFF, 0xFF, 0xFF, 0x89, 0, 0, 0x10, 0};
+	static const uint8_t aid[16] = {0xA0, 0,    0,    5,    0x59, 0x10, 0x10, 0xFF,
+	                                0xFF, 0xFF, 0xFF, 0x89, 0,    0,    0x10, 0};
 	sf_der_writer_init(&w, buf, cap);
 	size_t m = sf_der_writer_mark(&w);
 	sf_der_write_octets(&w, 0x5F37, sig, 64);

@@ -144,8 +144,7 @@ static void copy_json_str(char *dst, size_t cap, json_t *o, const char *key)
 /* POSTs req (taken) to https://address/gsma/rsp2/es9plus/fn.  On 200 with a
  * functionExecutionStatus of success, *ans (when ans is given) gets the
  * parsed answer.  A 204 (handleNotification) is success with *ans NULL. */
-static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t *req,
-                     json_t **ans)
+static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t *req, json_t **ans)
 {
 	char url[512], errbuf[CURL_ERROR_SIZE] = "";
 	struct sf_ipa_result *res = c->res;
@@ -172,10 +171,11 @@ static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t
 		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
 		if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
 		    cc == CURLE_SSL_ISSUER_ERROR)
-			return fail(res, fn, SF_EIPA_TLS,
-			            "%s: TLS: the SM-DP+ %s is not trusted: %s (give its trust anchor "
-			            "with --cacert FILE)",
-			            fn, address, why);
+			return fail(
+			    res, fn, SF_EIPA_TLS,
+			    "%s: TLS: the SM-DP+ %s is not trusted: %s (give its trust anchor "
+			    "with --cacert FILE)",
+			    fn, address, why);
 		return fail(res, fn, SF_EIPA_HTTP, "%s: %s: %s", fn, url, why);
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
@@ -187,8 +187,9 @@ static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t
 	json_t *fes = json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
 	const char *st = json_string_value(json_object_get(fes, "status"));
 	if (!json_is_object(j) || !st) {
-		rc = fail(res, fn, SF_EIPA_HTTP,
-		          "%s: the answer is not ES9+ JSON (no header.functionExecutionStatus)", fn);
+		rc =
+		    fail(res, fn, SF_EIPA_HTTP,
+		         "%s: the answer is not ES9+ JSON (no header.functionExecutionStatus)", fn);
 		goto out;
 	}
 	if (strcmp(st, "Executed-Success") != 0 && strcmp(st, "Executed-WithWarning") != 0) {
@@ -198,10 +199,10 @@ static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t
 		copy_json_str(res->reason_code, sizeof(res->reason_code), scd, "reasonCode");
 		copy_json_str(res->subject_id, sizeof(res->subject_id), scd, "subjectIdentifier");
 		const char *msg = json_string_value(json_object_get(scd, "message"));
-		rc = fail(res, fn, SF_EIPA_ES9P, "%s: the SM-DP+ answered %s (subject %s, reason %s)%s%s",
-		          fn, st, res->subject_code[0] ? res->subject_code : "-",
-		          res->reason_code[0] ? res->reason_code : "-", msg ? ": " : "",
-		          msg ? msg : "");
+		rc = fail(
+		    res, fn, SF_EIPA_ES9P, "%s: the SM-DP+ answered %s (subject %s, reason %s)%s%s",
+		    fn, st, res->subject_code[0] ? res->subject_code : "-",
+		    res->reason_code[0] ? res->reason_code : "-", msg ? ": " : "", msg ? msg : "");
 		goto out;
 	}
 	if (ans) {
@@ -230,8 +231,8 @@ static int b64_field(struct es9p *c, json_t *o, const char *fn, const char *key,
 	const uint8_t *p = b, *v;
 	size_t vl;
 	uint32_t t;
-	if (sf_b64_decode(b, sl, len, s, sl) != 0 || sf_der_get_tlv(&p, b + *len, &t, &v, &vl) != 0 ||
-	    p != b + *len || (tag && t != tag)) {
+	if (sf_b64_decode(b, sl, len, s, sl) != 0 ||
+	    sf_der_get_tlv(&p, b + *len, &t, &v, &vl) != 0 || p != b + *len || (tag && t != tag)) {
 		free(b);
 		return fail(c->res, fn, SF_EIPA_HTTP, "%s: %s is not base64 of one DER element%s",
 		            fn, key, tag ? " of the right tag" : "");
@@ -358,9 +359,11 @@ static int get_tid(struct dl *d, json_t *ans, const char *fn)
 	uint8_t tid[16];
 	size_t n = 0;
 	if (!t || sf_hex_decode(tid, sizeof(tid), &n, t, strlen(t)) != 0 || n == 0)
-		return fail(d->res, fn, SF_EIPA_HTTP, "%s: transactionId missing or not 1..16 octets in hex", fn);
+		return fail(d->res, fn, SF_EIPA_HTTP,
+		            "%s: transactionId missing or not 1..16 octets in hex", fn);
 	if (d->tid_len && (n != d->tid_len || memcmp(tid, d->tid, n) != 0))
-		return fail(d->res, fn, SF_EIPA_HTTP, "%s: transactionId is not this session's", fn);
+		return fail(d->res, fn, SF_EIPA_HTTP, "%s: transactionId is not this session's",
+		            fn);
 	memcpy(d->tid, tid, n);
 	d->tid_len = n;
 	sf_hex_encode(d->res->tid, sizeof(d->res->tid), tid, n);
@@ -413,7 +416,8 @@ static void metadata_summary(const uint8_t *md, size_t n, char *iccid, char *nam
 		} else if (t.tag == 0x92) {
 			size_t k = t.len < cap - 1 ? t.len : cap - 1;
 			for (size_t i = 0; i < k; i++)
-				name[i] = t.val[i] >= 0x20 && t.val[i] < 0x7f ? (char)t.val[i] : '?';
+				name[i] =
+				    t.val[i] >= 0x20 && t.val[i] < 0x7f ? (char)t.val[i] : '?';
 			name[k] = '\0';
 		}
 	}
@@ -500,8 +504,8 @@ static int run(struct dl *d)
 		goto out;
 	}
 	if ((rc = get_tid(d, ans, "authenticateClient")) != 0 ||
-	    (rc = b64_field(&d->es9, ans, "authenticateClient", "smdpSigned2", SF_DER_SEQUENCE,
-	                    &s2, &s2l)) != 0 ||
+	    (rc = b64_field(&d->es9, ans, "authenticateClient", "smdpSigned2", SF_DER_SEQUENCE, &s2,
+	                    &s2l)) != 0 ||
 	    (rc = b64_field(&d->es9, ans, "authenticateClient", "smdpSignature2", 0x5F37, &sig2,
 	                    &sig2l)) != 0 ||
 	    (rc = b64_field(&d->es9, ans, "authenticateClient", "smdpCertificate", SF_DER_SEQUENCE,
@@ -532,9 +536,10 @@ static int run(struct dl *d)
 	}
 	uint8_t hash_cc[32];
 	if (ccreq && !d->cfg->confirmation_code) {
-		rc = fail(res, "prepareDownload", SF_EIPA_CC_REQUIRED,
-		          "the SM-DP+ requires a confirmation code for this profile: run again with "
-		          "--confirmation-code CODE");
+		rc =
+		    fail(res, "prepareDownload", SF_EIPA_CC_REQUIRED,
+		         "the SM-DP+ requires a confirmation code for this profile: run again with "
+		         "--confirmation-code CODE");
 		cancel(d, SF_IPA_CANCEL_END_USER_REJECTION);
 		goto out;
 	}
@@ -639,8 +644,9 @@ static int run(struct dl *d)
 		progress(net, "notification %u delivered%s", res->pir.seq,
 		         res->pir_removed ? " and removed" : ", not removed from the eUICC");
 	} else {
-		progress(net, "notification %u not delivered (%s): `simfleet device notifications "
-		              "--process` sends it later",
+		progress(net,
+		         "notification %u not delivered (%s): `simfleet device notifications "
+		         "--process` sends it later",
 		         res->pir.seq, nres.message);
 	}
 	rc = res->pir.ok ? 0
@@ -681,7 +687,8 @@ int sf_ipa_download(struct sf_ipa_es10 *c, const struct sf_ipa_download_cfg *cfg
 	int rc = sf_ipa_ac_parse(cfg->activation_code, &d->ac);
 	if (rc) {
 		fail(res, "activationCode", rc,
-		     "activation code not valid: expected [LPA:]1$SMDP.ADDRESS$MATCHINGID[$OID[$1]]");
+		     "activation code not valid: expected "
+		     "[LPA:]1$SMDP.ADDRESS$MATCHINGID[$OID[$1]]");
 		goto out;
 	}
 	snprintf(res->smdp, sizeof(res->smdp), "%s", d->ac.smdp);

@@ -3,8 +3,9 @@
  * part 5, as libpcsclite implements it): a real eUICC in a reader, or the
  * software eUICC behind pcscd + vsmartcard's vpcd (docs/euicc-serve.md).
  *
- * The card is connected with T=0 only, as lpac does (notes/lpa-compat.md
- * §3); 61xx / 6Cxx are handled one layer up, by the ES10 client.  Built only
+ * The card is connected with T=0, as lpac does (notes/lpa-compat.md §3),
+ * and with T=1 only when it offers no T=0; 61xx / 6Cxx are handled one
+ * layer up, by the ES10 client.  Built only
  * when libpcsclite was found (SF_HAVE_PCSC); otherwise the entry point says
  * so with SF_EIPA_NO_PCSC.
  */
@@ -34,8 +35,8 @@ static int tx_pcsc(struct sf_ipa_transport *t, const uint8_t *cmd, size_t len, u
 	DWORD n = (DWORD)cap;
 	LONG r = SCardTransmit(p->card, pci, cmd, (DWORD)len, NULL, rsp, &n);
 	if (r != SCARD_S_SUCCESS) {
-		sf_log(SF_LOG_ERROR, "ipa", "PC/SC SCardTransmit: %s (0x%lX)", pcsc_stringify_error(r),
-		       (unsigned long)r);
+		sf_log(SF_LOG_ERROR, "ipa", "PC/SC SCardTransmit: %s (0x%lX)",
+		       pcsc_stringify_error(r), (unsigned long)r);
 		return SF_EIPA_PCSC;
 	}
 	*rlen = n;
@@ -92,6 +93,11 @@ int sf_ipa_transport_pcsc(struct sf_ipa_transport *t, const char *reader)
 			continue;
 		last = SCardConnect(p->ctx, name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0, &p->card,
 		                    &p->proto);
+		/* A card that offers only T=1 (some MFF2 readers): the T=0
+		 * conventions above are then simply never triggered. */
+		if (last == (LONG)SCARD_E_PROTO_MISMATCH)
+			last = SCardConnect(p->ctx, name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T1,
+			                    &p->card, &p->proto);
 		if (last == SCARD_S_SUCCESS) {
 			snprintf(t->name, sizeof(t->name), "pcsc %s", name);
 			rc = 0;

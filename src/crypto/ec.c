@@ -149,6 +149,25 @@ int sf__ec_key_wrap(EVP_PKEY *pkey, int need_private, struct sf_ec_key **out)
 	return wrap(pkey, need_private, 1, out);
 }
 
+int sf__ec_key_ref(const struct sf_ec_key *key, struct sf_ec_key **out)
+{
+	struct sf_ec_key *k;
+
+	if (!key || !out)
+		return SF_EINVAL;
+	*out = NULL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return SF_ENOMEM;
+	if (!EVP_PKEY_up_ref(key->pkey)) {
+		free(k);
+		return backend_fail(SF_ECRYPTO_BACKEND);
+	}
+	*k = *key;
+	*out = k;
+	return 0;
+}
+
 int sf_ec_key_generate(enum sf_ec_curve curve, struct sf_ec_key **out)
 {
 	if (!out)

@@ -80,6 +80,12 @@ struct sf_rsp_smdp {
 	 * after start-up, so sessions in several threads may share dp. */
 	struct sf_x509 *eums[SF_RSP_EUM_MAX];
 	size_t n_eums;
+	/* sf_x509_get_info of the CI and of each preloaded EUM, computed once
+	 * (at load, sf_rsp_smdp_add_eum) for the chain checks; NULL when it did
+	 * not decode (then every check computes it again and refuses as
+	 * before). */
+	struct sf_x509_info *ci_info;
+	struct sf_x509_info *eum_info[SF_RSP_EUM_MAX];
 };
 
 /* Loads the credentials from files (PEM or DER); rng NULL = system CSPRNG.

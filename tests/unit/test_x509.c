@@ -13,7 +13,8 @@
  *    ECDSA-Sig-Value; trailing octets after the certificate and inside it;
  *    a compressed point (OpenSSL's decoder reads it: still accepted); a
  *    point off the curve and an unsupported curve (refused by the chain
- *    rules as before: "key is not P-256 or brainpoolP256r1").
+ *    rules as before: "key is not P-256 or brainpoolP256r1"); PEM, whole
+ *    and damaged.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -397,6 +398,27 @@ static void targeted(enum sf_ec_curve curve)
 		n = tlv(d, 0x30, p, l, 4);
 		same(&f, d, n, "element after the signature", 0);
 		assert_rc(SF_EPKI_FORMAT, sf_x509_load(d, n, &c));
+	}
+
+	/* PEM: the same certificate loads; a damaged body does not (and
+	 * nothing leaks on either path: ASan). */
+	{
+		char pem[4096];
+		size_t pl;
+		const uint8_t *d2;
+		size_t dl2;
+		assert_rc(0, sf_x509_pem(f.euicc, pem, sizeof(pem), &pl));
+		assert_rc(0, sf_x509_load((const uint8_t *)pem, pl, &c));
+		assert_rc(0, sf_x509_der(c, &d2, &dl2));
+		assert_true(dl2 == f.der_len && memcmp(d2, f.der, dl2) == 0);
+		assert_int_equal(1, ours(&f, d2, dl2).sig);
+		sf_x509_free(c), c = NULL;
+		assert_int_equal('M', pem[28]); /* "MII..": 30 82 .., the SEQUENCE */
+		pem[28] = 'A';                  /* 00 ..: not a certificate */
+		assert_rc(SF_EPKI_FORMAT, sf_x509_load((const uint8_t *)pem, pl, &c));
+		assert_null(c);
+		assert_rc(SF_EPKI_FORMAT, sf_x509_load((const uint8_t *)pem, 60, &c));
+		assert_null(c);
 	}
 
 	/* The subject public key, re-signed by the EUM: element 6 of the tbs

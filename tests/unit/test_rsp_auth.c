@@ -5,7 +5,8 @@
  * check of the PrepareDownloadResponse, with a generated TEST PKI on P-256
  * and brainpoolP256r1, and with the SGP.26 test PKI when $SF_SHARED/gsma/sgp26
  * exists (read in place).  Each signed field tampered makes the step that
- * checks it fail with its code (and the eUICC's SGP.22 error code).
+ * checks it fail with its code (and the eUICC's SGP.22 error code), on the
+ * generated PKI also with the EUM certificate preloaded in the SM-DP+.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -420,6 +421,15 @@ static void generated(enum sf_ec_curve curve)
 
 	run_all(&wd);
 	untrusted(&wd, dir, curve);
+	/* Again with the EUM certificate preloaded: the SM-DP+ then uses the
+	 * CI's and the EUM's information cached at load for the chain check
+	 * (sf_pki_verify_chain_info); every case must end the same way. */
+	assert_null(wd.dp.eum_info[0]);
+	assert_non_null(wd.dp.ci_info);
+	assert_rc(0, sf_rsp_smdp_add_eum(&wd.dp, b));
+	assert_non_null(wd.dp.eum_info[0]);
+	run_all(&wd);
+	untrusted(&wd, dir, curve); /* and with the EUM preloaded */
 
 	sf_rsp_smdp_free(&wd.dp);
 	sf_rsp_smdp_free(&wd.dp);

@@ -258,7 +258,8 @@ static void reply_init(struct osmo_gsup_message *r, int type, const char *imsi,
 {
 	memset(r, 0, sizeof(*r));
 	r->message_type = type;
-	snprintf(r->imsi, sizeof(r->imsi), "%s", imsi);
+	size_t il = strnlen(imsi, sizeof(r->imsi) - 1);
+	memcpy(r->imsi, imsi, il); /* no printf on the hot path */
 	r->message_class = mclass;
 	if (src_len) {
 		r->destination_name = src;
@@ -440,7 +441,8 @@ static void on_sai(struct gconn *c, const struct osmo_gsup_message *m)
 	memset(&r->q, 0, sizeof(r->q));
 	r->next = NULL;
 	r->c = c;
-	snprintf(r->imsi, sizeof(r->imsi), "%s", m->imsi);
+	size_t il = strlen(m->imsi); /* imsi_valid: at most 15 digits */
+	memcpy(r->imsi, m->imsi, il + 1);
 	r->cn = m->cn_domain;
 	r->mclass = m->message_class;
 	r->src_len = m->source_name_len <= SRC_MAX ? m->source_name_len : 0;

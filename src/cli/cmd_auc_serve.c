@@ -57,6 +57,7 @@
 
 #include "auc_cli.h"
 #include "auc_gsup.h"
+#include "rng_pool.h"
 #include "cli.h"
 #include "simfleet/auc.h"
 #include "simfleet/err.h"
@@ -888,7 +889,11 @@ int sf__cmd_auc_serve(int argc, char **argv)
 		sf_wipe(mk, sizeof(mk));
 		goto out;
 	}
-	lrc = sf_auc_open(c.db, mk, NULL, &s.auc);
+	/* RAND for every vector comes from a 4 KiB pool of the system CSPRNG
+	 * (rng_pool.h): one RAND_bytes per pool, not per request. */
+	static struct sf_rng_pool pool;
+	sf__rng_pool_init(&pool);
+	lrc = sf_auc_open(c.db, mk, &pool.rng, &s.auc);
 	sf_wipe(mk, sizeof(mk));
 	if (lrc) {
 		sf_cli_err("--db %s: %s (%s)%s", c.db, sf_strerror(lrc), sf_err_name(lrc),
@@ -970,6 +975,7 @@ out:
 		event_base_free(s.base);
 	SSL_CTX_free(s.ssl);
 	sf_auc_close(s.auc);
+	sf__rng_pool_wipe(&pool);
 	if (s.tokens) {
 		sf_wipe(s.tokens, TOKENS_MAX * sizeof(*s.tokens));
 		free(s.tokens);

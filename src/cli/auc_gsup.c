@@ -37,7 +37,8 @@
  *
  * Robustness: a frame that breaks IPA (empty, longer than FRAME_MAX, an
  * unknown stream or extension) or GSUP that does not decode closes that
- * connection with one log line; nothing else is affected.  Reading from a
+ * connection with one log line; nothing else is affected.  At most IN_HIGH
+ * octets of unread input are buffered per connection.  Reading from a
  * connection pauses while CONN_INFLIGHT_MAX of its requests are unanswered,
  * its unsent output exceeds OUT_HIGH, or QUEUE_MAX requests wait overall.
  * GSUP has no authentication: bind it to a trusted network only.
@@ -129,6 +130,7 @@ void sf__auc_gsup_free(struct auc_gsup *g)
 #define CONN_INFLIGHT_MAX 1024u    /* unanswered requests of one connection */
 #define QUEUE_MAX 16384u           /* requests waiting for a batch, overall */
 #define OUT_HIGH (1024u * 1024)    /* unsent output of one connection */
+#define IN_HIGH (64u * 1024)       /* unread input buffered for one connection */
 #define CONNS_MAX 1024u            /* connections at once */
 #define FREE_MAX 4096u             /* request records kept for reuse */
 #define NAME_LEN 64                /* IPA name kept for the log */
@@ -634,6 +636,9 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 	g->conns = c;
 	g->nconns++;
 	bufferevent_setcb(bev, read_cb, write_cb, event_cb, c);
+	/* libevent stops reading while this much input waits (frames are at
+	 * most FRAME_MAX, so a whole one always fits). */
+	bufferevent_setwatermark(bev, EV_READ, 0, IN_HIGH);
 	bufferevent_write(bev, sf__ipa_id_get, sizeof(sf__ipa_id_get));
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }

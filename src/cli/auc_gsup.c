@@ -576,9 +576,10 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	struct gconn *c = arg;
-	if (what & BEV_EVENT_ERROR)
-		conn_close(c, "%s", evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	else if (what & BEV_EVENT_EOF)
+	if (what & BEV_EVENT_ERROR) /* e.g. a reset: the network's doing, not a protocol error */
+		fprintf(stderr, "auc serve: GSUP %s: %s: connection closed\n", c->peer,
+		        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF))
 		conn_close(c, NULL);
 }
 

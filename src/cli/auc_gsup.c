@@ -377,10 +377,13 @@ void sf__auc_gsup_answer(struct auc_gsup *g, const struct sf_auc_req *reqs, size
 	if (!g)
 		return;
 	struct greq *r = g->taken;
-	for (size_t i = 0; i < n && r; i++) {
+	for (size_t i = 0; r; i++) {
 		struct greq *next = r->next;
+		/* Every taken request is answered and recycled, even if the host
+		 * handed back fewer results than it took (then: failed). */
+		int res = rc ? rc : i < n ? reqs[i].result : SF_EINVAL;
 		if (r->c) {
-			answer_one(r->c, r, rc ? rc : reqs[i].result);
+			answer_one(r->c, r, res);
 			r->c->inflight--;
 		}
 		sf_wipe(r->out, r->q.n * sizeof(r->out[0]));

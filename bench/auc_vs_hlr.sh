@@ -10,20 +10,26 @@
 #   2. osmo-hlr: the same client, the same window, the same IMSIs;
 #   3. `auc serve` HTTPS JSON (one 3G vector per POST /v1/vectors) with
 #      bench/https_client (libcurl multi, keep-alive, CONC in flight, 64).
-# SECONDS_EACH each (3 by default).  Prints two JSON lines: auc.sai_requests
+# Phases 1 and 2 alternate ROUNDS times (3 by default), SECONDS_EACH each
+# (2 by default), so that a change in the load other jobs put on the machine
+# hits both servers alike; each figure is the total answered over the total
+# time of its rounds (every round on stderr).  Phase 3 runs once, SECONDS_EACH
+# * ROUNDS.  Prints two JSON lines: auc.sai_requests
 # (GSUP, same protocol and client as osmo-hlr: the issue's figure) and
 # auc.https_requests, each with osmo-hlr's figure and the ratio.  Skips (exit
 # 0, a line on stderr) where osmo-hlr, jq or a client is missing, or
 # osmo-hlr's fixed ports (4222/4258/4259) stay taken for WAIT_PORTS seconds
 # (60 by default: another osmo-hlr test may hold them briefly).  Only the
 # processes started here are stopped, by their PID.
-# Usage: auc_vs_hlr.sh BUILD_DIR   (env: SECONDS_EACH, CONC, WINDOW, WAIT_PORTS)
+# Usage: auc_vs_hlr.sh BUILD_DIR
+#        (env: SECONDS_EACH, ROUNDS, CONC, WINDOW, WAIT_PORTS)
 set -u
 BUILD=${1:?usage: auc_vs_hlr.sh BUILD_DIR}
 SF=$BUILD/simfleet
 SAI=$BUILD/bench/sai_client
 HTTPS=$BUILD/bench/https_client
-DUR=${SECONDS_EACH:-3} CONC=${CONC:-64} WINDOW=${WINDOW:-64} WAIT_PORTS=${WAIT_PORTS:-60}
+DUR=${SECONDS_EACH:-2} ROUNDS=${ROUNDS:-3} CONC=${CONC:-64} WINDOW=${WINDOW:-64}
+WAIT_PORTS=${WAIT_PORTS:-60}
 N=1000 FIRST=001010000000000
 skip() {
 	echo "bench/auc_vs_hlr.sh: skipped: $*" >&2
@@ -107,13 +113,21 @@ out=$("$SF" auc export --to osmo-hlr --ctrl 127.0.0.1:4259 --input "$tmp/subs.cs
 [ "$(jq -r .exported <<<"$out")" = $N ] || die "auc export: $out"
 
 # ---- load, one after the other ----
-g=$("$SAI" 127.0.0.1 "$GPORT" $FIRST $N "$WINDOW" "$DUR") || die "sai_client (auc serve --gsup) failed"
-h=$("$SAI" 127.0.0.1 4222 $FIRST $N "$WINDOW" "$DUR") || die "sai_client (osmo-hlr) failed"
-a=$("$HTTPS" "https://localhost:$PORT" "$tmp/tokens" "$tmp/pki/ci.pem" $FIRST $N "$CONC" "$DUR") ||
-	die "https_client failed"
-echo "auc gsup: $g; osmo-hlr: $h; auc https: $a" >&2
-[ "$(jq .errors <<<"$g")" = 0 ] || die "auc serve --gsup answered errors: $g"
-G=$(jq .rps <<<"$g") P=$(jq .rps <<<"$h") V=$(jq .rps <<<"$a")
+gs=() hs=()
+for ((r = 1; r <= ROUNDS; r++)); do
+	g=$("$SAI" 127.0.0.1 "$GPORT" $FIRST $N "$WINDOW" "$DUR") ||
+		die "sai_client (auc serve --gsup) failed"
+	[ "$(jq .errors <<<"$g")" = 0 ] || die "auc serve --gsup answered errors: $g"
+	h=$("$SAI" 127.0.0.1 4222 $FIRST $N "$WINDOW" "$DUR") || die "sai_client (osmo-hlr) failed"
+	echo "round $r: auc gsup: $g; osmo-hlr: $h" >&2
+	gs+=("$g") hs+=("$h")
+done
+a=$("$HTTPS" "https://localhost:$PORT" "$tmp/tokens" "$tmp/pki/ci.pem" $FIRST $N "$CONC" \
+	"$((DUR * ROUNDS))") || die "https_client failed"
+echo "auc https: $a" >&2
+# total answered / total seconds over the rounds
+rate() { jq -s '(map(.answered) | add) / (map(.seconds) | add) * 10 | round / 10'; }
+G=$(printf '%s\n' "${gs[@]}" | rate) P=$(printf '%s\n' "${hs[@]}" | rate) V=$(jq .rps <<<"$a")
 jq -cn --argjson v "$G" --argjson p "$P" --argjson w "$WINDOW" \
 	'{name: "auc.sai_requests", unit: "requests/s", value: $v,
 	  protocol: "GSUP SendAuthInfo, 5 vectors, bench/sai_client window \($w)",

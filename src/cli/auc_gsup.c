@@ -126,15 +126,15 @@ void sf__auc_gsup_free(struct auc_gsup *g)
 #include <osmocom/gsm/gsup.h>
 #include <osmocom/gsm/protocol/gsm_04_08_gprs.h>
 
-#define FRAME_MAX 4096u            /* largest IPA payload accepted */
-#define CONN_INFLIGHT_MAX 1024u    /* unanswered requests of one connection */
-#define QUEUE_MAX 16384u           /* requests waiting for a batch, overall */
-#define OUT_HIGH (1024u * 1024)    /* unsent output of one connection */
-#define IN_HIGH (64u * 1024)       /* unread input buffered for one connection */
-#define CONNS_MAX 1024u            /* connections at once */
-#define FREE_MAX 4096u             /* request records kept for reuse */
-#define NAME_LEN 64                /* IPA name kept for the log */
-#define SRC_MAX 64                 /* source name echoed as destination */
+#define FRAME_MAX 4096u                             /* largest IPA payload accepted */
+#define CONN_INFLIGHT_MAX 1024u                     /* unanswered requests of one connection */
+#define QUEUE_MAX 16384u                            /* requests waiting for a batch, overall */
+#define OUT_HIGH (1024u * 1024)                     /* unsent output of one connection */
+#define IN_HIGH (64u * 1024)                        /* unread input buffered for one connection */
+#define CONNS_MAX 1024u                             /* connections at once */
+#define FREE_MAX 4096u                              /* request records kept for reuse */
+#define NAME_LEN 64                                 /* IPA name kept for the log */
+#define SRC_MAX 64                                  /* source name echoed as destination */
 #define DEFAULT_VECTORS OSMO_GSUP_MAX_NUM_AUTH_INFO /* osmo-hlr: its array size */
 #define IND_SLOTS (1u << SF_SQN_IND_BITS_DEFAULT)
 
@@ -226,7 +226,8 @@ static void conn_flow(struct gconn *c)
 		c->paused = 0;
 		bufferevent_enable(c->bev, EV_READ);
 		/* Frames may already wait in the input buffer: look at them soon. */
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+		bufferevent_trigger(c->bev, EV_READ,
+		                    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 	}
 }
 
@@ -269,7 +270,8 @@ static void reply_init(struct osmo_gsup_message *r, int type, const char *imsi,
 	}
 }
 
-static void send_error(struct gconn *c, const struct osmo_gsup_message *req, enum gsm48_gmm_cause cause)
+static void send_error(struct gconn *c, const struct osmo_gsup_message *req,
+                       enum gsm48_gmm_cause cause)
 {
 	struct osmo_gsup_message r;
 	reply_init(&r, OSMO_GSUP_TO_MSGT_ERROR(req->message_type), req->imsi, req->message_class,
@@ -511,7 +513,8 @@ static int on_frame(struct gconn *c, const uint8_t *f, size_t len)
 			return 0;
 		case SF_IPA_CCM_ID_RESP: {
 			char name[NAME_LEN];
-			int rc = sf__ipa_id_resp_tag(p + 1, n - 1, SF_IPA_TAG_SERNR, name, sizeof(name));
+			int rc =
+			    sf__ipa_id_resp_tag(p + 1, n - 1, SF_IPA_TAG_SERNR, name, sizeof(name));
 			if (rc == 0 && !name[0])
 				rc = 1;
 			if (rc == 1)
@@ -553,8 +556,8 @@ static void read_cb(struct bufferevent *bev, void *arg)
 		const uint8_t *h = evbuffer_pullup(in, SF_IPA_HDR_LEN);
 		long fl = h ? sf__ipa_frame_len(h, avail, FRAME_MAX) : -1;
 		if (fl < 0) {
-			conn_close(c, "IPA frame length %u (1..%u)", h ? (unsigned)(h[0] << 8 | h[1]) : 0,
-			           FRAME_MAX);
+			conn_close(c, "IPA frame length %u (1..%u)",
+			           h ? (unsigned)(h[0] << 8 | h[1]) : 0, FRAME_MAX);
 			return;
 		}
 		if (fl == 0)
@@ -599,8 +602,8 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 		return;
 	}
 	struct gconn *c = calloc(1, sizeof(*c));
-	struct bufferevent *bev = c ? bufferevent_socket_new(g->h.base, fd, BEV_OPT_CLOSE_ON_FREE)
-	                            : NULL;
+	struct bufferevent *bev =
+	    c ? bufferevent_socket_new(g->h.base, fd, BEV_OPT_CLOSE_ON_FREE) : NULL;
 	if (!bev) {
 		free(c);
 		evutil_closesocket(fd);
@@ -704,10 +707,11 @@ int sf__auc_gsup_start(const struct auc_gsup_host *host, const char *hostport,
 	struct sockaddr_storage ss;
 	int sl = 0;
 	if (parse_addr(hostport, &ss, &sl) != 0) {
-		fprintf(stderr,
-		        "auc serve: --gsup %s: expected a numeric ADDRESS:PORT, e.g. 127.0.0.1:4222 or "
-		        "[::1]:4222 (port 0 = any free port) (%s)\n",
-		        hostport, sf_err_name(SF_ETRANSPORT_ADDR));
+		fprintf(
+		    stderr,
+		    "auc serve: --gsup %s: expected a numeric ADDRESS:PORT, e.g. 127.0.0.1:4222 or "
+		    "[::1]:4222 (port 0 = any free port) (%s)\n",
+		    hostport, sf_err_name(SF_ETRANSPORT_ADDR));
 		return SF_ETRANSPORT_ADDR;
 	}
 	struct auc_gsup *g = calloc(1, sizeof(*g));
@@ -749,8 +753,8 @@ int sf__auc_gsup_start(const struct auc_gsup_host *host, const char *hostport,
 			port = ntohs(((struct sockaddr_in *)&b)->sin_port);
 		}
 	}
-	fprintf(stderr, "auc serve: GSUP listening on %s%s%s:%u\n", b.ss_family == AF_INET6 ? "[" : "",
-	        a, b.ss_family == AF_INET6 ? "]" : "", port);
+	fprintf(stderr, "auc serve: GSUP listening on %s%s%s:%u\n",
+	        b.ss_family == AF_INET6 ? "[" : "", a, b.ss_family == AF_INET6 ? "]" : "", port);
 	fflush(stderr);
 	*out = g;
 	return 0;

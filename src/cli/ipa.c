@@ -4,11 +4,13 @@
 /* ID_GET: 17 octets after the header, each requested tag as (0x01, TAG):
  * unit ID, MAC address, location 1 and 2, equipment and software version,
  * unit name, serial number. */
+/* clang-format off */
 const uint8_t sf__ipa_id_get[20] = {
     0x00, 0x11, SF_IPA_PROTO_CCM, SF_IPA_CCM_ID_GET, /* header, ID_GET */
     0x01, 0x08, 0x01, 0x07, 0x01, 0x02, 0x01, 0x03,  /* unit, MAC, location 1, 2 */
     0x01, 0x04, 0x01, 0x05, 0x01, 0x01, 0x01, 0x00,  /* versions, unit name, serial */
 };
+/* clang-format on */
 
 long sf__ipa_frame_len(const uint8_t *buf, size_t len, size_t max_payload)
 {

@@ -93,6 +93,8 @@
 	X(EGSUP_TIMEOUT, -612, "GSUP: no connection or no answer from the HLR in time")    \
 	X(EGSUP_PROTO, -613, "GSUP: answer malformed or not matching the request")         \
 	X(EGSUP_UNAVAILABLE, -614, "GSUP: this simfleet was built without libosmo-gsup-client") \
+	X(EGSUP_SERVER_UNAVAILABLE, -615, "GSUP: this simfleet was built without libosmogsm (auc serve --gsup)") \
+	X(EGSUP_PEER, -616, "GSUP: a peer broke the IPA framing or sent GSUP that does not decode") \
 	X(ENET_LISTEN, -620, "net: cannot listen on the address (in use, not local, or no permission)") \
 	X(ENET_TLS, -621, "net: TLS certificate or key cannot be loaded, or they do not match") \
 	X(ENET_TOKENS, -622, "net: tokens file missing, not private (0600), empty or malformed") \

@@ -494,7 +494,13 @@ static int sai_step(struct attach *a, struct gsup *g, int rc, int resync)
 		json_object_set_new(
 		    s, "cause_name",
 		    json_string(get_value_string(gsm48_gmm_cause_names, (uint32_t)g->cause)));
-		a->result = g->cause == GMM_CAUSE_IMSI_UNKNOWN ? "unknown_subscriber" : "hlr_error";
+		/* 7/11: the HLR bars the subscriber (osmo-hlr's causes for a network
+		 * access mode that forbids the domain; `auc serve --gsup` for a
+		 * suspended subscriber). */
+		a->result = g->cause == GMM_CAUSE_IMSI_UNKNOWN ? "unknown_subscriber"
+		            : g->cause == GMM_CAUSE_GPRS_NOTALLOWED || g->cause == GMM_CAUSE_PLMN_NOTALLOWED
+		                ? "suspended"
+		                : "hlr_error";
 		return -1;
 	}
 	json_object_set_new(s, "vectors", json_integer((json_int_t)g->nvec));

@@ -52,6 +52,8 @@
 #include <event2/listener.h>
 
 #include "auc_cli.h"
+#include "auc_gsup.h"
+#include "rng_pool.h"
 #include "cli.h"
 #include "https_server.h"
 #include "simfleet/auc.h"
@@ -75,6 +77,7 @@ int sf__cmd_auc_serve(int argc, char **argv);
 /* Runtime configuration, parsed once from the command line. */
 struct config {
 	const char *db, *master_key, *listen, *cert, *key, *tokens;
+	const char *gsup; /* --gsup HOST:PORT (auc_gsup.c), or NULL */
 	char host[64];
 	uint16_t port;
 };
@@ -100,6 +103,7 @@ struct server {
 	uint8_t (*tokens)[32]; /* SHA-256 of each accepted token */
 	size_t ntokens;
 	int stopping;
+	struct auc_gsup *gsup; /* the GSUP front-end, or NULL */
 };
 
 /* ---- responses ---- */
@@ -280,7 +284,7 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
 /* Drains the queue into one sf_auc_vectors() call per BATCH_MAX requests. */
 static void flush(struct server *s)
 {
-	while (s->head) {
+	while (s->head || sf__auc_gsup_queued(s->gsup)) {
 		struct sf_auc_req *reqs = calloc(BATCH_MAX, sizeof(*reqs));
 		struct pending *batch[BATCH_MAX];
 		size_t n = 0;
@@ -293,6 +297,9 @@ static void flush(struct server *s)
 					send_err(p->req, 500, "internal", "out of memory");
 				pending_free(p);
 			}
+			struct sf_auc_req one;
+			while (sf__auc_gsup_take(s->gsup, &one, 1))
+				sf__auc_gsup_answer(s->gsup, &one, 1, SF_ENOMEM);
 			break;
 		}
 		while (s->head && n < BATCH_MAX) {
@@ -301,8 +308,11 @@ static void flush(struct server *s)
 			batch[n] = p;
 			reqs[n++] = p->q;
 		}
+		/* GSUP SendAuthInfo requests fill the rest of the same batch. */
+		size_t nh = n;
+		n += sf__auc_gsup_take(s->gsup, reqs + n, BATCH_MAX - n);
 		int rc = sf_auc_vectors(s->auc, reqs, n);
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < nh; i++) {
 			struct pending *p = batch[i];
 			int r = rc ? rc : reqs[i].result;
 			if (p->req) {
@@ -317,11 +327,17 @@ static void flush(struct server *s)
 			}
 			pending_free(p);
 		}
+		sf__auc_gsup_answer(s->gsup, reqs + nh, n - nh, rc);
 		sf_wipe(reqs, BATCH_MAX * sizeof(*reqs));
 		free(reqs);
 	}
 	s->tail = &s->head;
 	s->queued = 0;
+}
+
+static void flush_hook(void *arg)
+{
+	flush(arg);
 }
 
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
@@ -626,6 +642,7 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
 	s->stopping = 1;
 	fprintf(stderr, "auc serve: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	sf__https_stop_accepting(&s->h);
+	sf__auc_gsup_stop(s->gsup);
 	flush(s); /* answer what is queued; its SQNs are already committed */
 	/* Leave a moment for the answers to leave the socket buffers. */
 	struct timeval tv = {0, 200000};
@@ -636,7 +653,7 @@ static void stop_cb(evutil_socket_t sig, short what, void *arg)
 
 static const char serve_usage[] =
     "Usage: simfleet auc serve --db FILE --master-key FILE --listen HOST:PORT\n"
-    "                          --cert PEM --key PEM --tokens FILE\n\n"
+    "                          --cert PEM --key PEM --tokens FILE [--gsup HOST:PORT]\n\n"
     "Serves the AuC as an HTTPS (TLS 1.2+) JSON API (docs/auc.md, \"auc serve\"):\n"
     "  GET  /health                          liveness (no token needed)\n"
     "  POST /v1/subscribers                  bulk import, all or nothing (JSON array)\n"
@@ -648,7 +665,11 @@ static const char serve_usage[] =
     "file, one token of 16..512 printable characters per line, # comments).  --listen\n"
     "takes a numeric address; port 0 picks a free port.  --master-key - reads the key\n"
     "from stdin.  Prints \"auc serve: listening on https://HOST:PORT\" to stderr when\n"
-    "ready; SIGTERM or SIGINT stops it after answering queued requests.\n";
+    "ready; SIGTERM or SIGINT stops it after answering queued requests.\n"
+    "--gsup also serves GSUP SendAuthInfo over IPA/TCP, as osmo-hlr does (docs/auc.md,\n"
+    "\"GSUP front-end\"): UNAUTHENTICATED, bind it to loopback or a trusted network\n"
+    "only; port 0 picks a free port, printed as \"auc serve: GSUP listening on\n"
+    "HOST:PORT\".  The HTTPS API stays required (import, suspend, resume).\n";
 
 static int parse_listen(struct config *c)
 {
@@ -657,12 +678,13 @@ static int parse_listen(struct config *c)
 
 int sf__cmd_auc_serve(int argc, char **argv)
 {
-	enum { O_DB = 1000, O_KEY, O_LISTEN, O_CERT, O_TLSKEY, O_TOKENS, O_HELP };
+	enum { O_DB = 1000, O_KEY, O_LISTEN, O_CERT, O_TLSKEY, O_TOKENS, O_GSUP, O_HELP };
 	static const struct option lo[] = {
 	    {"db", required_argument, 0, O_DB},         {"master-key", required_argument, 0, O_KEY},
 	    {"listen", required_argument, 0, O_LISTEN}, {"cert", required_argument, 0, O_CERT},
 	    {"key", required_argument, 0, O_TLSKEY},    {"tokens", required_argument, 0, O_TOKENS},
-	    {"help", no_argument, 0, O_HELP},           {0, 0, 0, 0}};
+	    {"gsup", required_argument, 0, O_GSUP},     {"help", no_argument, 0, O_HELP},
+	    {0, 0, 0, 0}};
 	struct config c;
 	struct server s;
 	uint8_t mk[SF_AUC_MASTER_KEY_LEN];
@@ -692,6 +714,9 @@ int sf__cmd_auc_serve(int argc, char **argv)
 		case O_TOKENS:
 			c.tokens = optarg;
 			break;
+		case O_GSUP:
+			c.gsup = optarg;
+			break;
 		case 'h':
 		case O_HELP:
 			fputs(serve_usage, stdout);
@@ -720,6 +745,12 @@ int sf__cmd_auc_serve(int argc, char **argv)
 		           c.listen);
 		return SF_EXIT_USAGE;
 	}
+	if (c.gsup && !sf__auc_gsup_available()) {
+		sf_cli_err("auc serve: --gsup: %s (%s): install libosmocore-dev and rebuild",
+		           sf_strerror(SF_EGSUP_SERVER_UNAVAILABLE),
+		           sf_err_name(SF_EGSUP_SERVER_UNAVAILABLE));
+		return SF_EXIT_USAGE;
+	}
 	if (load_tokens(&s, c.tokens) || sf__https_tls(&s.h, c.cert, c.key, "--cert", "--key"))
 		goto out;
 
@@ -738,7 +769,11 @@ int sf__cmd_auc_serve(int argc, char **argv)
 		sf_wipe(mk, sizeof(mk));
 		goto out;
 	}
-	lrc = sf_auc_open(c.db, mk, NULL, &s.auc);
+	/* RAND for every vector comes from a 4 KiB pool of the system CSPRNG
+	 * (rng_pool.h): one RAND_bytes per pool, not per request. */
+	static struct sf_rng_pool pool;
+	sf__rng_pool_init(&pool);
+	lrc = sf_auc_open(c.db, mk, &pool.rng, &s.auc);
 	sf_wipe(mk, sizeof(mk));
 	if (lrc) {
 		sf_cli_err("--db %s: %s (%s)%s", c.db, sf_strerror(lrc), sf_err_name(lrc),
@@ -771,6 +806,13 @@ int sf__cmd_auc_serve(int argc, char **argv)
 	struct sf__https_limits lim = {BODY_MAX, HEADERS_MAX, CONN_TIMEOUT_S};
 	if (sf__https_listen(&s.h, s.base, c.host, c.port, &lim, route, &s, "--listen"))
 		goto out;
+	/* GSUP first: the HTTPS ready line means both are ready. */
+	if (c.gsup) {
+		const struct auc_gsup_host gh = {.base = s.base, .auc = s.auc, .flush_ev = s.flush_ev,
+		                                 .flush = flush_hook, .arg = &s};
+		if (sf__auc_gsup_start(&gh, c.gsup, &s.gsup))
+			goto out;
+	}
 	uint16_t port = s.h.port;
 	fprintf(stderr, "auc serve: listening on https://%s%s%s:%u\n",
 	        strchr(c.host, ':') ? "[" : "", c.host, strchr(c.host, ':') ? "]" : "",
@@ -785,6 +827,7 @@ int sf__cmd_auc_serve(int argc, char **argv)
 	rc = SF_EXIT_OK;
 out:
 	/* Nothing is queued here (flush answered or freed everything). */
+	sf__auc_gsup_free(s.gsup);
 	sf__https_free(&s.h);
 	if (s.flush_ev)
 		event_free(s.flush_ev);
@@ -795,6 +838,7 @@ out:
 	if (s.base)
 		event_base_free(s.base);
 	sf_auc_close(s.auc);
+	sf__rng_pool_wipe(&pool);
 	if (s.tokens) {
 		sf_wipe(s.tokens, TOKENS_MAX * sizeof(*s.tokens));
 		free(s.tokens);

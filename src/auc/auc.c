@@ -390,6 +390,29 @@ int sf_auc_set_status(struct sf_auc *auc, const char *imsi, enum sf_auc_status s
 	return rc;
 }
 
+int sf_auc_imsi_by_iccid(struct sf_auc *auc, const char *iccid, char imsi[SF_AUC_IMSI_MAX + 1])
+{
+	if (!auc || !iccid || !imsi || !iccid[0])
+		return SF_EINVAL;
+	sqlite3_stmt *s = auc->st[SF__AUC_SUB_IMSI_BY_ICCID];
+	sqlite3_bind_text(s, 1, iccid, -1, SQLITE_STATIC);
+	int r = sqlite3_step(s), rc = SF_EAUC_UNKNOWN;
+	if (r == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		int n = sqlite3_column_bytes(s, 0);
+		rc = (t && n > 0 && n <= SF_AUC_IMSI_MAX) ? 0 : SF_EAUC_INVALID;
+		if (rc == 0) {
+			memcpy(imsi, t, (size_t)n);
+			imsi[n] = '\0';
+		}
+	} else if (r != SQLITE_DONE) {
+		rc = sf__auc_dberr(auc, "SELECT imsi FROM subscriber WHERE iccid = ?1");
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
 /* ---- vectors ---------------------------------------------------------------- */
 
 int sf_auc_vtype_parse(const char *name, enum sf_auc_vtype *out)

@@ -42,6 +42,7 @@ static const char *const sf__auc_sql[SF__AUC_STMT_COUNT] = {
                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     [SF__AUC_SUB_SET_SEQ] = "UPDATE subscriber SET seq_he = ?2 WHERE imsi = ?1",
     [SF__AUC_SUB_SET_STATUS] = "UPDATE subscriber SET status = ?2 WHERE imsi = ?1",
+    [SF__AUC_SUB_IMSI_BY_ICCID] = "SELECT imsi FROM subscriber WHERE iccid = ?1",
     [SF__AUC_SUB_SET_SEALED] = "UPDATE subscriber SET sealed = ?2 WHERE imsi = ?1",
     [SF__AUC_SUB_ALL_SEALED] = "SELECT imsi, alg, k_len, opc_len, sealed FROM subscriber",
     [SF__AUC_SUB_COUNT] = "SELECT count(*) FROM subscriber",

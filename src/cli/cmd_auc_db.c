@@ -47,12 +47,14 @@ enum {
 	O_RAND,
 	O_AUTS,
 	O_NEWKEY,
+	O_STATUS,
 	O_HELP,
 	O_COUNT
 };
 static const char *const opt_names[O_COUNT] = {"db",   "master-key", "imsi",    "n",
                                                "type", "plmn",       "snn",     "ind",
-                                               "rand", "auts",       "new-key", "help"};
+                                               "rand", "auts",       "new-key", "status",
+                                               "help"};
 
 struct opts {
 	const char *v[O_COUNT];
@@ -465,12 +467,16 @@ out:
 }
 
 static const char import_usage[] =
-    "Usage: simfleet auc import --db FILE --master-key FILE FILE.csv|FILE.json\n\n"
+    "Usage: simfleet auc import --db FILE --master-key FILE [--status active|suspended]\n"
+    "                           FILE.csv|FILE.json\n\n"
     "Adds subscribers, all or nothing: every row is validated first and all are\n"
     "inserted in one transaction.  CSV: header imsi,iccid,alg,k,opc (alg milenage,\n"
     "tuak or xor; opc is TOPc for tuak, empty for xor).  JSON: an array of objects\n"
     "with those keys and optionally mac_len, res_len, ck_len, ik_len,\n"
-    "keccak_iterations, ind_bits, seq_he, status.  Prints {\"imported\":N}.\n";
+    "keccak_iterations, ind_bits, seq_he, status.  --status sets the status of\n"
+    "every subscriber of the file: `suspended` for credentials issued with profiles\n"
+    "not yet on a device (the AuC's handleDownloadProgressInfo endpoint, or `auc\n"
+    "resume`, activates each when its profile is installed).  Prints {\"imported\":N}.\n";
 
 int sf__cmd_auc_import(int argc, char **argv)
 {
@@ -479,9 +485,15 @@ int sf__cmd_auc_import(int argc, char **argv)
 	struct sf_auc *auc = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = parse("import", argc, argv, 1u << O_DB | 1u << O_KEY, import_usage, &o);
+	int rc = parse("import", argc, argv, 1u << O_DB | 1u << O_KEY | 1u << O_STATUS, import_usage,
+	               &o);
 	if (rc)
 		return rc < 0 ? SF_EXIT_OK : rc;
+	if (o.v[O_STATUS] && strcmp(o.v[O_STATUS], "active") != 0 &&
+	    strcmp(o.v[O_STATUS], "suspended") != 0) {
+		sf_cli_err("--status: expected active or suspended");
+		return SF_EXIT_USAGE;
+	}
 	if (o.nrest != 1) {
 		sf_cli_err("auc import: expected one FILE.csv or FILE.json (see --help)");
 		return SF_EXIT_USAGE;
@@ -511,6 +523,10 @@ int sf__cmd_auc_import(int argc, char **argv)
 	rc = (buf[p] == '[' || buf[p] == '{') ? load_json(file, buf, &s) : load_csv(file, buf, &s);
 	if (rc)
 		goto out;
+	if (o.v[O_STATUS])
+		for (size_t i = 0; i < s.n; i++)
+			s.v[i].status =
+			    strcmp(o.v[O_STATUS], "suspended") == 0 ? SF_AUC_SUSPENDED : SF_AUC_ACTIVE;
 	rc = open_db(&o, &auc);
 	if (rc)
 		goto out;

@@ -497,6 +497,64 @@ static void h_status(struct server *s, struct evhttp_request *req, const char *i
 	send_json(req, 200, o);
 }
 
+/* ---- POST /gsma/rsp2/es2plus/handleDownloadProgressInfo ----
+ *
+ * The operator's AuC as the endpoint of the SM-DP+'s ES2+ notifications
+ * (SGP.22 §5.3.5; configure the operator's notification_url and
+ * notification_token in the SM-DP+ to point here with a token of
+ * --tokens).  A subscription whose profile the SM-DP+ reports installed
+ * (notificationPointId 4, Executed-Success) becomes active: its
+ * credentials were loaded suspended when its profile was made (TR 33.812's
+ * credential issuing), so it authenticates only once the profile is on a
+ * device.  Other notification points are acknowledged and change nothing. */
+static void es2_answer(struct evhttp_request *req, int code, const char *status, const char *msg)
+{
+	json_t *o = json_object(), *h = json_object(), *st = json_object();
+	json_object_set_new(st, "status", json_string(status));
+	if (msg) {
+		json_t *cd = json_object();
+		json_object_set_new(cd, "subjectCode", json_string("8.2.1"));
+		json_object_set_new(cd, "reasonCode", json_string("3.9"));
+		json_object_set_new(cd, "message", json_string(msg));
+		json_object_set_new(st, "statusCodeData", cd);
+	}
+	json_object_set_new(h, "functionExecutionStatus", st);
+	json_object_set_new(o, "header", h);
+	send_json(req, code, o);
+}
+
+static void h_progress(struct server *s, struct evhttp_request *req)
+{
+	json_t *j = body_json(req);
+	if (!j)
+		return;
+	const char *iccid = sf__auc_jstr(j, "iccid");
+	json_t *pt = json_object_get(j, "notificationPointId"),
+	       *ps = json_object_get(j, "notificationPointStatus");
+	const char *status = json_is_object(ps) ? sf__auc_jstr(ps, "status") : NULL;
+	if (!iccid || !json_is_integer(pt) || !status) {
+		es2_answer(req, 400, "Failed",
+		           "expected {iccid, notificationPointId, notificationPointStatus {status}}");
+	} else if (json_integer_value(pt) != 4 || strcmp(status, "Executed-Success") != 0) {
+		es2_answer(req, 200, "Executed-Success", NULL); /* noted, nothing to do */
+	} else {
+		char imsi[SF_AUC_IMSI_MAX + 1];
+		int rc = sf_auc_imsi_by_iccid(s->auc, iccid, imsi);
+		if (rc == 0)
+			rc = sf_auc_set_status(s->auc, imsi, SF_AUC_ACTIVE);
+		if (rc == SF_EAUC_UNKNOWN) {
+			es2_answer(req, 404, "Failed", "no subscriber with this ICCID in this AuC");
+		} else if (rc) {
+			send_lib_err(s, req, rc, "activate", iccid);
+		} else {
+			fprintf(stderr, "auc serve: profile %s installed: subscriber %s active\n", iccid,
+			        imsi);
+			es2_answer(req, 200, "Executed-Success", NULL);
+		}
+	}
+	json_decref(j);
+}
+
 /* ---- routing ---- */
 
 static void route(struct evhttp_request *req, void *arg)
@@ -518,7 +576,8 @@ static void route(struct evhttp_request *req, void *arg)
 		send_json(req, 200, o);
 		return;
 	}
-	if (strncmp(path, "/v1/", 4) != 0) {
+	int es2 = strcmp(path, "/gsma/rsp2/es2plus/handleDownloadProgressInfo") == 0;
+	if (strncmp(path, "/v1/", 4) != 0 && !es2) {
 		send_err(req, 404, "not_found", "no such route: %s", path);
 		return;
 	}
@@ -527,7 +586,9 @@ static void route(struct evhttp_request *req, void *arg)
 		         "send \"Authorization: Bearer TOKEN\" with a token of the --tokens file");
 		return;
 	}
-	if (m == EVHTTP_REQ_POST && strcmp(path, "/v1/vectors") == 0) {
+	if (m == EVHTTP_REQ_POST && es2) {
+		h_progress(s, req);
+	} else if (m == EVHTTP_REQ_POST && strcmp(path, "/v1/vectors") == 0) {
 		h_vectors(s, req);
 	} else if (m == EVHTTP_REQ_POST && strcmp(path, "/v1/resync") == 0) {
 		h_resync(s, req);
@@ -661,6 +722,8 @@ static const char serve_usage[] =
     "{\"imsi\",\"n\",\"type\",\"plmn\"?,\"snn\"?,\"ind\"?}\n"
     "  POST /v1/resync                       {\"imsi\",\"rand\",\"auts\"}\n"
     "  POST /v1/subscribers/IMSI/suspend     (and /resume)\n"
+    "  POST /gsma/rsp2/es2plus/handleDownloadProgressInfo   the SM-DP+'s ES2+\n"
+    "                                        notification: installed -> active\n"
     "/v1 requests need \"Authorization: Bearer TOKEN\" with a token of --tokens (a 0600\n"
     "file, one token of 16..512 printable characters per line, # comments).  --listen\n"
     "takes a numeric address; port 0 picks a free port.  --master-key - reads the key\n"

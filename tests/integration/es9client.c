@@ -11,7 +11,7 @@
  * Usage: sf_es9client --url https://H:P --cacert CI.pem --pki DIR --eid EID
  *                     [--matching-id ID] [--cc CODE] [--cancel REASON]
  *                     [--keys DIR] [--address ADDR] [--no-notification]
- *                     [--stop-after authenticateClient]
+ *                     [--stop-after authenticateClient|getBoundProfilePackage]
  * Prints one JSON object: {"result":"installed"|"failed"|"cancelled",
  * "step","subjectCode","reasonCode","iccid","pir_success"}.  Exit 0 when the
  * profile was installed (or the session cancelled), 3 when the SM-DP+
@@ -339,7 +339,7 @@ int main(int argc, char **argv)
 	b3 = get_b64(j, "euiccCiPKIdToBeUsed", &l3);
 	b4 = get_b64(j, "serverCertificate", &l4);
 	json_decref(j);
-	if (!tid[0] || !b1 || !b2 || !b3 || !b4)
+	if (!tidhex[0] || !b1 || !b2 || !b3 || !b4)
 		goto bad;
 	/* AuthenticateServerRequest: the fields as received, then ctxParams1 {
 	 * matchingId, deviceInfo { tac, deviceCapabilities {} } }. */
@@ -468,6 +468,12 @@ int main(int argc, char **argv)
 	json_decref(j);
 	if (!bpp)
 		goto bad;
+	if (strcmp(stop_after, "getBoundProfilePackage") == 0) {
+		/* As if the BPP were lost on the way to the eUICC. */
+		out("stopped", iccid, -1);
+		exit_code = 0;
+		goto done;
+	}
 	uint8_t pir[SF_BPP_PIR_MAX];
 	size_t pir_len = 0;
 	step = "LoadBoundProfilePackage";

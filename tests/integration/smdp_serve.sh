@@ -288,6 +288,16 @@ expect_eq "postponed keeps the order" "$(state "${ICC[2]}" state)" released
 out=$(dl --eid "$EID2" --matching-id MY-ORDER-1)
 expect_eq "download after restart and cancel" "$(field "$out" result)" installed
 expect_eq "attempts counted" "$(state "${ICC[2]}" attempts)" 3
+# The BPP lost after getBoundProfilePackage: downloaded, and a retry installs.
+"${OPC[@]}" --iccid "${ICC[4]}" >/dev/null
+out=$("${OP[@]}" --iccid "${ICC[4]}" --release)
+MID6=$(field "$out" matching_id)
+out=$(dl --eid "$EID1" --matching-id "$MID6" --stop-after getBoundProfilePackage)
+expect_eq "BPP lost" "$(field "$out" result)" stopped
+expect_eq "downloaded" "$(state "${ICC[4]}" state)" downloaded
+out=$(dl --eid "$EID1" --matching-id "$MID6")
+expect_eq "retry of a downloaded order" "$(field "$out" result)" installed
+expect_eq "retried order installed" "$(state "${ICC[4]}" state)" installed
 # Too many attempts (max_attempts 3): the order fails.
 "${OPC[@]}" --iccid "${ICC[3]}" >/dev/null
 out=$("${OP[@]}" --iccid "${ICC[3]}" --release)
@@ -309,7 +319,7 @@ expect_eq "rejected by the user" "$(state "${ICC[3]}" state)" error
 "$SF" smdp audit --data "$D" >"$tmp/audit"
 expect_eq "audit: downloadOrder by operator" "$(jq -r '[.[] | select(.action == "downloadOrder" and .actor == "operator:default")] | length > 3' "$tmp/audit")" true
 expect_eq "audit: refused token" "$(jq -r '[.[] | select(.result == "unauthorized")] | length > 0' "$tmp/audit")" true
-expect_eq "audit: install" "$(jq -r '[.[] | select(.action == "handleNotification" and .result == "ok")] | length' "$tmp/audit")" 2
+expect_eq "audit: install" "$(jq -r '[.[] | select(.action == "handleNotification" and .result == "ok")] | length' "$tmp/audit")" 3
 expect_eq "audit: CC failure" "$(jq -r '[.[] | select(.result == "ESMDP_CC")] | length > 0' "$tmp/audit")" true
 for secret in "$TOKEN" "$CC" "$K" "$OPC"; do
 	if grep -q -- "$secret" "$LOG" "$tmp/audit" "$D/smdp.db"; then bad "secret $secret in the log, audit or database"; else ok; fi

@@ -46,7 +46,8 @@ static int json_num(json_t *o, const char *key, double min, double max, double *
 	if (!v)
 		return 0;
 	if (!json_is_number(v) || json_number_value(v) < min || json_number_value(v) > max) {
-		sf_cli_err("--config %s: \"%s\" must be a number from %g to %g", file, key, min, max);
+		sf_cli_err("--config %s: \"%s\" must be a number from %g to %g", file, key, min,
+		           max);
 		return -1;
 	}
 	*out = json_number_value(v);
@@ -79,8 +80,10 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 		goto out;
 	}
 	static const char *const known[] = {
-	    "data", "database", "listen", "address", "pki", "order_ttl", "max_attempts",
-	    "max_cc_failures", "session_ttl", "max_body", "rate_limit", "operators", NULL};
+	    "data",        "database",  "listen",       "address",
+	    "pki",         "order_ttl", "max_attempts", "max_cc_failures",
+	    "session_ttl", "max_body",  "rate_limit",   "operators",
+	    NULL};
 	const char *k;
 	json_t *v;
 	json_object_foreach(j, k, v)
@@ -89,17 +92,22 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 		for (size_t i = 0; known[i]; i++)
 			ok |= strcmp(k, known[i]) == 0;
 		if (!ok) {
-			sf_cli_err("--config %s: unknown key \"%s\" (docs/smdp.md lists them)", file, k);
+			sf_cli_err("--config %s: unknown key \"%s\" (docs/smdp.md lists them)",
+			           file, k);
 			goto out;
 		}
 	}
-	if ((v = json_object_get(j, "data")) && set_str(c->data, sizeof(c->data), json_string_value(v), file, "data"))
+	if ((v = json_object_get(j, "data")) &&
+	    set_str(c->data, sizeof(c->data), json_string_value(v), file, "data"))
 		goto out;
-	if ((v = json_object_get(j, "database")) && set_str(c->db, sizeof(c->db), json_string_value(v), file, "database"))
+	if ((v = json_object_get(j, "database")) &&
+	    set_str(c->db, sizeof(c->db), json_string_value(v), file, "database"))
 		goto out;
-	if ((v = json_object_get(j, "listen")) && set_str(c->listen, sizeof(c->listen), json_string_value(v), file, "listen"))
+	if ((v = json_object_get(j, "listen")) &&
+	    set_str(c->listen, sizeof(c->listen), json_string_value(v), file, "listen"))
 		goto out;
-	if ((v = json_object_get(j, "address")) && set_str(c->address, sizeof(c->address), json_string_value(v), file, "address"))
+	if ((v = json_object_get(j, "address")) &&
+	    set_str(c->address, sizeof(c->address), json_string_value(v), file, "address"))
 		goto out;
 	json_t *pki = json_object_get(j, "pki");
 	if (pki) {
@@ -120,9 +128,10 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 			json_t *p = json_object_get(pki, f[i].key);
 			if (!p) {
-				sf_cli_err("--config %s: \"pki\" needs \"%s\" (all seven files, or no "
-				           "\"pki\" for the test PKI in DATA/pki)",
-				           file, f[i].key);
+				sf_cli_err(
+				    "--config %s: \"pki\" needs \"%s\" (all seven files, or no "
+				    "\"pki\" for the test PKI in DATA/pki)",
+				    file, f[i].key);
 				goto out;
 			}
 			if (set_str(f[i].dst, SF_SMDP_PATH, json_string_value(p), file, f[i].key))
@@ -153,9 +162,12 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 	c->body_max = (size_t)d;
 	json_t *rl = json_object_get(j, "rate_limit");
 	if (rl) {
-		if (!json_is_object(rl) || json_num(rl, "per_second", 0.1, 1e6, &c->rate_per_s, file) ||
+		if (!json_is_object(rl) ||
+		    json_num(rl, "per_second", 0.1, 1e6, &c->rate_per_s, file) ||
 		    json_num(rl, "burst", 1, 1e6, &c->rate_burst, file)) {
-			sf_cli_err("--config %s: \"rate_limit\" is {\"per_second\": N, \"burst\": N}", file);
+			sf_cli_err(
+			    "--config %s: \"rate_limit\" is {\"per_second\": N, \"burst\": N}",
+			    file);
 			goto out;
 		}
 	}
@@ -221,7 +233,8 @@ int sf__smdp_config_load(struct sf__smdp_config *c, const char *file, const char
 		snprintf(c->data, sizeof(c->data), "%s", data);
 	if (listen)
 		snprintf(c->listen, sizeof(c->listen), "%s", listen);
-	if (!c->db[0] && (size_t)snprintf(c->db, sizeof(c->db), "%s/smdp.db", c->data) >= sizeof(c->db)) {
+	if (!c->db[0] &&
+	    (size_t)snprintf(c->db, sizeof(c->db), "%s/smdp.db", c->data) >= sizeof(c->db)) {
 		sf_cli_err("--data %s: path too long", c->data);
 		return SF_EXIT_USAGE;
 	}
@@ -229,13 +242,16 @@ int sf__smdp_config_load(struct sf__smdp_config *c, const char *file, const char
 		struct {
 			char *dst;
 			const char *name;
-		} f[] = {{c->ci, "ci.pem"},         {c->dpauth_cert, "dpauth.pem"},
-		         {c->dpauth_key, "dpauth.key"}, {c->dppb_cert, "dppb.pem"},
-		         {c->dppb_key, "dppb.key"},   {c->dptls_cert, "dptls.pem"},
+		} f[] = {{c->ci, "ci.pem"},
+		         {c->dpauth_cert, "dpauth.pem"},
+		         {c->dpauth_key, "dpauth.key"},
+		         {c->dppb_cert, "dppb.pem"},
+		         {c->dppb_key, "dppb.key"},
+		         {c->dptls_cert, "dptls.pem"},
 		         {c->dptls_key, "dptls.key"}};
 		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-			if ((size_t)snprintf(f[i].dst, SF_SMDP_PATH, "%s/pki/%s", c->data, f[i].name) >=
-			    SF_SMDP_PATH) {
+			if ((size_t)snprintf(f[i].dst, SF_SMDP_PATH, "%s/pki/%s", c->data,
+			                     f[i].name) >= SF_SMDP_PATH) {
 				sf_cli_err("--data %s: path too long", c->data);
 				return SF_EXIT_USAGE;
 			}
@@ -256,7 +272,8 @@ int sf__smdp_open_db(const struct sf__smdp_config *c, struct sf_smdp_db **db)
 	int rc = sf_smdp_db_open(c->db, &c->policy, NULL, db);
 	if (rc)
 		sf_cli_err("database %s: %s (%s)%s", c->db, sf_strerror(rc), sf_err_name(rc),
-		           rc == SF_ESMDP_SCHEMA ? ": point --data at an SM-DP+ data directory" : "");
+		           rc == SF_ESMDP_SCHEMA ? ": point --data at an SM-DP+ data directory"
+		                                 : "");
 	return rc;
 }
 
@@ -363,12 +380,22 @@ static int cmd_import(int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
-		case O_DATA: data = optarg; break;
-		case O_CONFIG: config = optarg; break;
-		case O_OP: op = optarg; break;
-		case O_TYPE: ptype_arg = optarg; break;
+		case O_DATA:
+			data = optarg;
+			break;
+		case O_CONFIG:
+			config = optarg;
+			break;
+		case O_OP:
+			op = optarg;
+			break;
+		case O_TYPE:
+			ptype_arg = optarg;
+			break;
 		case 'h':
-		case O_HELP: fputs(import_usage, stdout); return SF_EXIT_OK;
+		case O_HELP:
+			fputs(import_usage, stdout);
+			return SF_EXIT_OK;
 		default:
 			sf_cli_err("smdp import: unknown or incomplete option %s (see --help)",
 			           argv[optind - 1]);
@@ -409,14 +436,15 @@ static int cmd_import(int argc, char **argv)
 		char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
 		int r = read_all(argv[i], &pkg, &len);
 		if (r) {
-			sf_cli_err("%s: %s", argv[i], r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
+			sf_cli_err("%s: %s", argv[i],
+			           r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
 			rc = SF_EXIT_FAIL;
 			continue;
 		}
 		r = package_header(pkg, len, iccid, ptype, sizeof(ptype), why, sizeof(why));
 		if (r) {
-			sf_cli_err("%s: not a SAIP profile package: %s (%s); not imported", argv[i], why,
-			           sf_err_name(r));
+			sf_cli_err("%s: not a SAIP profile package: %s (%s); not imported", argv[i],
+			           why, sf_err_name(r));
 			sf_smdp_audit(db, "admin", "import", NULL, NULL, sf_err_name(r), argv[i],
 			              (int64_t)time(NULL));
 			free(pkg);
@@ -509,15 +537,21 @@ static int list_or_audit(int argc, char **argv, int audit)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
-		case O_DATA: data = optarg; break;
-		case O_CONFIG: config = optarg; break;
+		case O_DATA:
+			data = optarg;
+			break;
+		case O_CONFIG:
+			config = optarg;
+			break;
 		case O_OP:
 			if (audit)
 				goto bad;
 			op = optarg;
 			break;
 		case 'h':
-		case O_HELP: fputs(audit ? audit_usage : list_usage, stdout); return SF_EXIT_OK;
+		case O_HELP:
+			fputs(audit ? audit_usage : list_usage, stdout);
+			return SF_EXIT_OK;
 		default:
 		bad:
 			sf_cli_err("smdp %s: unknown or incomplete option %s (see --help)",
@@ -536,7 +570,8 @@ static int list_or_audit(int argc, char **argv, int audit)
 	if (sf__smdp_open_db(&c, &db))
 		return SF_EXIT_FAIL;
 	json_t *arr = json_array();
-	int rc = audit ? sf_smdp_audit_list(db, audit_cb, arr) : sf_smdp_profile_list(db, op, list_cb, arr);
+	int rc = audit ? sf_smdp_audit_list(db, audit_cb, arr)
+	               : sf_smdp_profile_list(db, op, list_cb, arr);
 	if (rc) {
 		sf_cli_err("%s: %s", c.db, sf_smdp_last_error(db));
 		json_decref(arr);
@@ -567,8 +602,9 @@ static const struct sf_cli_cmd smdp_cmds[] = {
 
 int sf_cmd_smdp(int argc, char **argv)
 {
-	return sf_cli_dispatch("smdp", smdp_cmds, argc, argv,
-	                       "Usage: simfleet smdp COMMAND [ARGS...]\n\n"
-	                       "The SM-DP+ of GSMA SGP.22: profile inventory, operator orders "
-	                       "(ES2+)\nand profile download to eUICCs (ES9+).  See docs/smdp.md.\n");
+	return sf_cli_dispatch(
+	    "smdp", smdp_cmds, argc, argv,
+	    "Usage: simfleet smdp COMMAND [ARGS...]\n\n"
+	    "The SM-DP+ of GSMA SGP.22: profile inventory, operator orders "
+	    "(ES2+)\nand profile download to eUICCs (ES9+).  See docs/smdp.md.\n");
 }

@@ -14,7 +14,7 @@
 
 struct sf__smdp_operator {
 	char name[SF_SMDP_NAME_MAX + 1];
-	char notification_url[512]; /* "" = none */
+	char notification_url[512];   /* "" = none */
 	char notification_token[256]; /* bearer for notification_url, "" = none */
 	uint8_t token_sha256[32];
 };
@@ -32,9 +32,9 @@ struct sf__smdp_config {
 	char dptls_cert[SF_SMDP_PATH], dptls_key[SF_SMDP_PATH];
 	int pki_from_config; /* certificates named by the config: no test PKI */
 	struct sf_smdp_policy policy;
-	int session_ttl;     /* seconds */
-	size_t body_max;     /* octets */
-	double rate_per_s;   /* per client IP */
+	int session_ttl;   /* seconds */
+	size_t body_max;   /* octets */
+	double rate_per_s; /* per client IP */
 	double rate_burst;
 	struct sf__smdp_operator ops[SF_SMDP_OPERATORS_MAX];
 	size_t nops;

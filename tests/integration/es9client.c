@@ -103,7 +103,8 @@ static json_t *es9(const char *fn, json_t *body, long *http)
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, http);
 		j = b.p && b.n ? json_loads(b.p, 0, NULL) : json_object();
-		json_t *fes = json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
+		json_t *fes =
+		    json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
 		const char *st = json_string_value(json_object_get(fes, "status"));
 		if (*http != 204 && (!st || strcmp(st, "Executed-Success") != 0)) {
 			json_t *cd = json_object_get(fes, "statusCodeData");
@@ -259,27 +260,53 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"url", 1, 0, 'u'},         {"cacert", 1, 0, 'c'},  {"pki", 1, 0, 'p'},
-	    {"eid", 1, 0, 'e'},         {"matching-id", 1, 0, 'm'}, {"cc", 1, 0, 'C'},
-	    {"cancel", 1, 0, 'x'},      {"keys", 1, 0, 'k'},    {"address", 1, 0, 'a'},
-	    {"no-notification", 0, 0, 'N'}, {"stop-after", 1, 0, 'S'}, {0, 0, 0, 0}};
+	    {"url", 1, 0, 'u'},         {"cacert", 1, 0, 'c'},
+	    {"pki", 1, 0, 'p'},         {"eid", 1, 0, 'e'},
+	    {"matching-id", 1, 0, 'm'}, {"cc", 1, 0, 'C'},
+	    {"cancel", 1, 0, 'x'},      {"keys", 1, 0, 'k'},
+	    {"address", 1, 0, 'a'},     {"no-notification", 0, 0, 'N'},
+	    {"stop-after", 1, 0, 'S'},  {0, 0, 0, 0}};
 	const char *pki = NULL, *eid = NULL, *mid = NULL, *cc = NULL, *keys = NULL, *addr = NULL;
 	int cancel = -1, notify = 1, ch;
 	const char *stop_after = "";
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'u': url = optarg; break;
-		case 'c': cacert = optarg; break;
-		case 'p': pki = optarg; break;
-		case 'e': eid = optarg; break;
-		case 'm': mid = optarg; break;
-		case 'C': cc = optarg; break;
-		case 'x': cancel = atoi(optarg); break;
-		case 'k': keys = optarg; break;
-		case 'a': addr = optarg; break;
-		case 'N': notify = 0; break;
-		case 'S': stop_after = optarg; break;
-		default: fprintf(stderr, "es9client: bad option\n"); return 1;
+		case 'u':
+			url = optarg;
+			break;
+		case 'c':
+			cacert = optarg;
+			break;
+		case 'p':
+			pki = optarg;
+			break;
+		case 'e':
+			eid = optarg;
+			break;
+		case 'm':
+			mid = optarg;
+			break;
+		case 'C':
+			cc = optarg;
+			break;
+		case 'x':
+			cancel = atoi(optarg);
+			break;
+		case 'k':
+			keys = optarg;
+			break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'N':
+			notify = 0;
+			break;
+		case 'S':
+			stop_after = optarg;
+			break;
+		default:
+			fprintf(stderr, "es9client: bad option\n");
+			return 1;
 		}
 	}
 	if (!url || !cacert || !pki || !eid) {
@@ -299,7 +326,8 @@ int main(int argc, char **argv)
 	if (stat(cert, &st) != 0) {
 		int r = sf_pki_issue_euicc(pki, eid, keys, now - 60, cert, key);
 		if (r) {
-			fprintf(stderr, "es9client: issuing the eUICC certificate: %s\n", sf_strerror(r));
+			fprintf(stderr, "es9client: issuing the eUICC certificate: %s\n",
+			        sf_strerror(r));
 			return 1;
 		}
 	}
@@ -489,7 +517,8 @@ int main(int argc, char **argv)
 		j = es9("handleNotification", q, &http);
 		json_decref(j);
 		if (http != 204) {
-			fprintf(stderr, "es9client: handleNotification: HTTP %ld (want 204)\n", http);
+			fprintf(stderr, "es9client: handleNotification: HTTP %ld (want 204)\n",
+			        http);
 			goto bad;
 		}
 	}

@@ -281,12 +281,21 @@ int sf__smdp_open_db(const struct sf__smdp_config *c, struct sf_smdp_db **db)
 
 static const char import_usage[] =
     "Usage: simfleet smdp import [--data DIR | --config FILE] [--operator NAME]\n"
-    "                            [--profile-type NAME] PACKAGE.der...\n\n"
+    "                            [--profile-type NAME] PACKAGE.der...\n"
+    "       simfleet smdp import [--data DIR | --config FILE] [--operator NAME]\n"
+    "                            [--profile-type NAME] [--spn NAME] --subscribers FILE.csv\n\n"
     "Adds SAIP profile packages (as `simfleet profile build` writes them) to an\n"
     "operator's inventory (default: `default`), in state available.  The ICCID and\n"
     "the profileType come from each package's ProfileHeader; --profile-type names\n"
     "the type of packages whose header has none.  Works while `smdp serve` runs.\n"
-    "All or nothing per package: prints one JSON object per package imported.\n";
+    "All or nothing per package: prints one JSON object per package imported.\n\n"
+    "--subscribers: credentials instead of packages.  FILE.csv has the header\n"
+    "imsi,iccid,alg,k,opc (the format of `auc import`; alg milenage, tuak or xor, opc\n"
+    "the TOPc for tuak, empty for xor); the SM-DP+ personalises its built-in USIM\n"
+    "template (`profile build`) with each row, EF.SPN from --spn, profileType from\n"
+    "--profile-type.  Every row is checked before anything is imported; the import\n"
+    "stops at a row whose ICCID is already in the inventory.  The same file\n"
+    "provisions the operator's AuC, so a downloaded profile authenticates.\n";
 
 static int read_all(const char *path, uint8_t **buf, size_t *len)
 {
@@ -365,16 +374,203 @@ static int package_header(const uint8_t *pkg, size_t len, char iccid[21], char *
 	return 0;
 }
 
+/* One subscriber row personalised into a package (heap, wiped by the
+ * caller). */
+struct built {
+	char iccid[21];
+	uint8_t *pkg;
+	size_t len;
+};
+
+static void built_free(struct built *b, size_t n)
+{
+	for (size_t i = 0; b && i < n; i++)
+		if (b[i].pkg) {
+			sf_wipe(b[i].pkg, b[i].len);
+			free(b[i].pkg);
+		}
+	free(b);
+}
+
+/* Reads FILE.csv (imsi,iccid,alg,k,opc) and builds every package with the
+ * built-in template; nothing is returned unless every row builds.
+ * SF_EXIT_OK, or SF_EXIT_USAGE after naming the line and column. */
+static int build_subscribers(const char *file, const char *spn, struct built **out, size_t *nout)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, n = 0, cap = 0;
+	struct built *b = NULL;
+	int rc = SF_EXIT_USAGE;
+	int r = read_all(file, &buf, &len);
+	if (r) {
+		sf_cli_err("--subscribers %s: %s", file, r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
+		return SF_EXIT_USAGE;
+	}
+	if (memchr(buf, '\0', len)) {
+		sf_cli_err("--subscribers %s: not a CSV text file", file);
+		goto out;
+	}
+	char *text = realloc(buf, len + 1);
+	if (!text)
+		goto out;
+	buf = (uint8_t *)text;
+	text[len] = '\0';
+	unsigned line = 0;
+	int header = 0;
+	for (char *ln = text, *next; ln; ln = next) {
+		next = strchr(ln, '\n');
+		if (next)
+			*next++ = '\0';
+		line++;
+		char *t = sf_cli_trim(ln), *cols[6];
+		if (!*t)
+			continue;
+		size_t nc = sf_cli_csv_split(t, cols, 6);
+		if (!header) {
+			if (!sf_cli_csv_is_subscriber_header(cols, nc)) {
+				sf_cli_err("%s: line %u: the header must be exactly \"imsi,iccid,alg,k,opc\"; "
+				           "nothing was imported",
+				           file, line);
+				goto out;
+			}
+			header = 1;
+			continue;
+		}
+		if (nc != 5) {
+			sf_cli_err("%s: line %u: expected 5 columns imsi,iccid,alg,k,opc, found %zu; "
+			           "nothing was imported",
+			           file, line, nc);
+			goto out;
+		}
+		struct sf_saip_build_params p;
+		struct sf_saip_error e;
+		uint8_t k[32], opc[32];
+		size_t kl = 0, ol = 0;
+		memset(&p, 0, sizeof(p));
+		memset(&e, 0, sizeof(e));
+		p.iccid = cols[1];
+		p.imsi = cols[0];
+		p.spn = spn;
+		const char *col = NULL;
+		if (strcmp(cols[2], "milenage") == 0)
+			p.algorithm = SF_SAIP_ALG_MILENAGE;
+		else if (strcmp(cols[2], "tuak") == 0)
+			p.algorithm = SF_SAIP_ALG_TUAK;
+		else if (strcmp(cols[2], "xor") == 0)
+			p.algorithm = SF_SAIP_ALG_TEST;
+		else
+			col = "alg (milenage, tuak or xor)";
+		if (!col && sf_hex_decode(k, sizeof(k), &kl, cols[3], strlen(cols[3])))
+			col = "k (hex)";
+		if (!col && cols[4][0] && sf_hex_decode(opc, sizeof(opc), &ol, cols[4], strlen(cols[4])))
+			col = "opc (hex)";
+		if (!col) {
+			p.k = k;
+			p.k_len = kl;
+			p.opc = ol ? opc : NULL;
+			p.opc_len = ol;
+			size_t need = 0;
+			r = sf_saip_build(&p, NULL, 0, &need, &e);
+			uint8_t *pkg = r == SF_EBUFSIZE ? malloc(need) : NULL;
+			if (pkg)
+				r = sf_saip_build(&p, pkg, need, &need, &e);
+			if (r == 0 && n == cap) {
+				size_t nc2 = cap ? cap * 2 : 64;
+				struct built *nb = realloc(b, nc2 * sizeof(*nb));
+				if (nb) {
+					b = nb;
+					cap = nc2;
+				} else {
+					r = SF_ENOMEM;
+				}
+			}
+			if (r == 0) {
+				snprintf(b[n].iccid, sizeof(b[n].iccid), "%s", cols[1]);
+				b[n].pkg = pkg;
+				b[n].len = need;
+				n++;
+				pkg = NULL;
+			} else {
+				col = e.field ? e.field : "row";
+			}
+			if (pkg) {
+				sf_wipe(pkg, need);
+				free(pkg);
+			}
+		}
+		sf_wipe(k, sizeof(k));
+		sf_wipe(opc, sizeof(opc));
+		if (col) {
+			sf_cli_err("%s: line %u, column %s: not valid%s%s; nothing was imported", file,
+			           line, col, r ? ": " : "", r ? sf_strerror(r) : "");
+			goto out;
+		}
+	}
+	if (!header || n == 0) {
+		sf_cli_err("%s: no subscriber (header imsi,iccid,alg,k,opc then one row per "
+		           "subscriber)",
+		           file);
+		goto out;
+	}
+	*out = b;
+	*nout = n;
+	b = NULL;
+	rc = SF_EXIT_OK;
+out:
+	built_free(b, n);
+	if (buf) {
+		sf_wipe(buf, len);
+		free(buf);
+	}
+	return rc;
+}
+
+/* Adds one package (label names it in messages); prints its JSON line.
+ * 0 or -1. */
+static int import_one(struct sf_smdp_db *db, const char *op, const char *label,
+                      const uint8_t *pkg, size_t len, const char *ptype_arg, int override)
+{
+	char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
+	int r = package_header(pkg, len, iccid, ptype, sizeof(ptype), why, sizeof(why));
+	if (r) {
+		sf_cli_err("%s: not a SAIP profile package: %s (%s); not imported", label, why,
+		           sf_err_name(r));
+		sf_smdp_audit(db, "admin", "import", NULL, NULL, sf_err_name(r), label,
+		              (int64_t)time(NULL));
+		return -1;
+	}
+	if ((!ptype[0] || override) && ptype_arg)
+		snprintf(ptype, sizeof(ptype), "%s", ptype_arg);
+	r = sf_smdp_profile_add(db, op, iccid, ptype, NULL, NULL, pkg, len, (int64_t)time(NULL));
+	sf_smdp_audit(db, "admin", "import", iccid, NULL, r ? sf_err_name(r) : "ok",
+	              ptype[0] ? ptype : NULL, (int64_t)time(NULL));
+	if (r) {
+		sf_cli_err("%s: ICCID %s: %s (%s)%s%s", label, iccid, sf_strerror(r), sf_err_name(r),
+		           r == SF_ESMDP_DB ? ": " : "", r == SF_ESMDP_DB ? sf_smdp_last_error(db) : "");
+		return -1;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "iccid", json_string(iccid));
+	json_object_set_new(o, "operator", json_string(op));
+	json_object_set_new(o, "profile_type", json_string(ptype));
+	json_object_set_new(o, "state", json_string("available"));
+	json_object_set_new(o, "size", json_integer((json_int_t)len));
+	return sf_cli_print(o) == SF_EXIT_OK ? 0 : -1;
+}
+
 static int cmd_import(int argc, char **argv)
 {
-	enum { O_DATA = 1000, O_CONFIG, O_OP, O_TYPE, O_HELP };
+	enum { O_DATA = 1000, O_CONFIG, O_OP, O_TYPE, O_SUBS, O_SPN, O_HELP };
 	static const struct option lo[] = {{"data", required_argument, 0, O_DATA},
 	                                   {"config", required_argument, 0, O_CONFIG},
 	                                   {"operator", required_argument, 0, O_OP},
 	                                   {"profile-type", required_argument, 0, O_TYPE},
+	                                   {"subscribers", required_argument, 0, O_SUBS},
+	                                   {"spn", required_argument, 0, O_SPN},
 	                                   {"help", no_argument, 0, O_HELP},
 	                                   {0, 0, 0, 0}};
 	const char *data = NULL, *config = NULL, *op = "default", *ptype_arg = NULL;
+	const char *subs = NULL, *spn = NULL;
 	int ch;
 	optind = 1;
 	opterr = 0;
@@ -392,6 +588,12 @@ static int cmd_import(int argc, char **argv)
 		case O_TYPE:
 			ptype_arg = optarg;
 			break;
+		case O_SUBS:
+			subs = optarg;
+			break;
+		case O_SPN:
+			spn = optarg;
+			break;
 		case 'h':
 		case O_HELP:
 			fputs(import_usage, stdout);
@@ -402,8 +604,13 @@ static int cmd_import(int argc, char **argv)
 			return SF_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		sf_cli_err("smdp import: name at least one PACKAGE.der (see --help)");
+	if ((optind >= argc) == !subs) {
+		sf_cli_err("smdp import: name PACKAGE.der files or --subscribers FILE.csv (one of "
+		           "them; see --help)");
+		return SF_EXIT_USAGE;
+	}
+	if (spn && !subs) {
+		sf_cli_err("smdp import: --spn goes with --subscribers");
 		return SF_EXIT_USAGE;
 	}
 	if (!name_ok(op)) {
@@ -430,10 +637,21 @@ static int cmd_import(int argc, char **argv)
 	if (sf__smdp_open_db(&c, &db))
 		return SF_EXIT_FAIL;
 	int rc = SF_EXIT_OK;
+	if (subs) {
+		struct built *b = NULL;
+		size_t n = 0;
+		rc = build_subscribers(subs, spn, &b, &n);
+		for (size_t i = 0; rc == SF_EXIT_OK && i < n; i++) {
+			char label[600];
+			snprintf(label, sizeof(label), "%s: ICCID %s", subs, b[i].iccid);
+			if (import_one(db, op, label, b[i].pkg, b[i].len, ptype_arg, 1))
+				rc = SF_EXIT_FAIL;
+		}
+		built_free(b, n);
+	}
 	for (int i = optind; i < argc; i++) {
 		uint8_t *pkg = NULL;
 		size_t len = 0;
-		char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
 		int r = read_all(argv[i], &pkg, &len);
 		if (r) {
 			sf_cli_err("%s: %s", argv[i],
@@ -441,39 +659,10 @@ static int cmd_import(int argc, char **argv)
 			rc = SF_EXIT_FAIL;
 			continue;
 		}
-		r = package_header(pkg, len, iccid, ptype, sizeof(ptype), why, sizeof(why));
-		if (r) {
-			sf_cli_err("%s: not a SAIP profile package: %s (%s); not imported", argv[i],
-			           why, sf_err_name(r));
-			sf_smdp_audit(db, "admin", "import", NULL, NULL, sf_err_name(r), argv[i],
-			              (int64_t)time(NULL));
-			free(pkg);
+		if (import_one(db, op, argv[i], pkg, len, ptype_arg, 0))
 			rc = SF_EXIT_FAIL;
-			continue;
-		}
-		if (!ptype[0] && ptype_arg)
-			snprintf(ptype, sizeof(ptype), "%s", ptype_arg);
-		r = sf_smdp_profile_add(db, op, iccid, ptype, NULL, NULL, pkg, len,
-		                        (int64_t)time(NULL));
 		sf_wipe(pkg, len); /* it holds K/OPc */
 		free(pkg);
-		sf_smdp_audit(db, "admin", "import", iccid, NULL, r ? sf_err_name(r) : "ok",
-		              ptype[0] ? ptype : NULL, (int64_t)time(NULL));
-		if (r) {
-			sf_cli_err("%s: ICCID %s: %s (%s)%s%s", argv[i], iccid, sf_strerror(r),
-			           sf_err_name(r), r == SF_ESMDP_DB ? ": " : "",
-			           r == SF_ESMDP_DB ? sf_smdp_last_error(db) : "");
-			rc = SF_EXIT_FAIL;
-			continue;
-		}
-		json_t *o = json_object();
-		json_object_set_new(o, "iccid", json_string(iccid));
-		json_object_set_new(o, "operator", json_string(op));
-		json_object_set_new(o, "profile_type", json_string(ptype));
-		json_object_set_new(o, "state", json_string("available"));
-		json_object_set_new(o, "size", json_integer((json_int_t)len));
-		if (sf_cli_print(o) != SF_EXIT_OK)
-			rc = SF_EXIT_FAIL;
 	}
 	sf_smdp_db_close(db);
 	return rc;

@@ -33,6 +33,7 @@
 #define SF_RSP_ADDRESS_MAX 255  /* SM-DP+ FQDN */
 #define SF_RSP_SIGNED_MAX 512   /* ServerSigned1, SmdpSigned2, EUICCSigned2 */
 #define SF_RSP_PKID_MAX 32
+#define SF_RSP_EUM_MAX 16       /* EUM certificates an SM-DP+ keeps parsed */
 
 /* SGP.22 AuthenticateErrorCode (§5.7.13). */
 enum {
@@ -73,6 +74,12 @@ struct sf_rsp_smdp {
 	size_t ci_pkid_len;
 	char address[SF_RSP_ADDRESS_MAX + 1];
 	const struct sf_rng *rng;
+	/* EUM certificates parsed in advance (sf_rsp_smdp_add_eum): a CERT.EUM
+	 * received byte for byte equal to one of them is not parsed again (it
+	 * is still verified, chain and validity, at every use).  Read-only
+	 * after start-up, so sessions in several threads may share dp. */
+	struct sf_x509 *eums[SF_RSP_EUM_MAX];
+	size_t n_eums;
 };
 
 /* Loads the credentials from files (PEM or DER); rng NULL = system CSPRNG.
@@ -83,6 +90,15 @@ int sf_rsp_smdp_load(struct sf_rsp_smdp *dp, const char *address, const char *ci
                      const char *dppb_key, const struct sf_rng *rng);
 /* Frees and wipes.  NULL and a second call are accepted. */
 void sf_rsp_smdp_free(struct sf_rsp_smdp *dp);
+/* Adds an EUM certificate (file, PEM or DER) that eUICCs are expected to
+ * present: parsing a certificate costs about as much as verifying a
+ * signature (OpenSSL 3.0 decodes its key through the provider decoders), and
+ * the EUM certificate is the same for millions of eUICCs.  Trust is not
+ * changed: it is verified under the CI like any received one.  Call before
+ * sessions start (not thread-safe against them).  Returns 0, SF_EINVAL,
+ * SF_ERANGE (SF_RSP_EUM_MAX reached), SF_ENOENT, SF_EIO, SF_EPKI_FORMAT,
+ * SF_ENOMEM. */
+int sf_rsp_smdp_add_eum(struct sf_rsp_smdp *dp, const char *eum_cert);
 
 /* One download session on the SM-DP+ (per transactionId). */
 struct sf_rsp_smdp_session {

@@ -77,7 +77,7 @@ static int has_private_part(const EVP_PKEY *pk)
 	return ok;
 }
 
-int sf__ec_key_wrap(EVP_PKEY *pkey, int need_private, struct sf_ec_key **out)
+static int wrap(EVP_PKEY *pkey, int need_private, int check, struct sf_ec_key **out)
 {
 	int rc = SF_ECRYPTO_KEY;
 	struct sf_ec_key *k = NULL;
@@ -110,16 +110,20 @@ int sf__ec_key_wrap(EVP_PKEY *pkey, int need_private, struct sf_ec_key **out)
 		rc = SF_ECRYPTO_BACKEND;
 		goto out;
 	}
-	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	if (!ctx) {
-		rc = SF_ENOMEM;
-		goto out;
-	}
 	/* Private: scalar in [1, n-1] and matching the public point.  Public
-	 * only: on the curve, not infinity (cofactor 1, so no order check). */
-	if (priv ? EVP_PKEY_check(ctx) != 1 : EVP_PKEY_public_check_quick(ctx) != 1) {
-		rc = priv ? SF_ECRYPTO_KEY : SF_ECRYPTO_POINT;
-		goto out;
+	 * only: on the curve, not infinity (cofactor 1, so no order check).
+	 * Not for a key OpenSSL has just generated (check == 0): that costs a
+	 * scalar multiplication per one-time key and proves nothing. */
+	if (check) {
+		ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+		if (!ctx) {
+			rc = SF_ENOMEM;
+			goto out;
+		}
+		if (priv ? EVP_PKEY_check(ctx) != 1 : EVP_PKEY_public_check_quick(ctx) != 1) {
+			rc = priv ? SF_ECRYPTO_KEY : SF_ECRYPTO_POINT;
+			goto out;
+		}
 	}
 	k = calloc(1, sizeof(*k));
 	if (!k) {
@@ -140,6 +144,11 @@ out:
 	return rc;
 }
 
+int sf__ec_key_wrap(EVP_PKEY *pkey, int need_private, struct sf_ec_key **out)
+{
+	return wrap(pkey, need_private, 1, out);
+}
+
 int sf_ec_key_generate(enum sf_ec_curve curve, struct sf_ec_key **out)
 {
 	if (!out)
@@ -151,7 +160,7 @@ int sf_ec_key_generate(enum sf_ec_curve curve, struct sf_ec_key **out)
 	EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[ci].name);
 	if (!pk)
 		return backend_fail(SF_ECRYPTO_BACKEND);
-	return sf__ec_key_wrap(pk, 1, out);
+	return wrap(pk, 1, 0, out);
 }
 
 static int load(const uint8_t *data, size_t len, int selection, int need_private,

@@ -46,4 +46,11 @@ int sf__bpp_build_segments(const struct sf_bsp_keys *keys, const struct sf_bpp_m
 struct sf_rsp_euicc_session;
 void sf__rsp_euicc_session_close(struct sf_rsp_euicc_session *s, int drop_otk);
 
+/* CERT.EUM as received (DER): one of dp's preloaded EUM certificates when
+ * it is byte for byte equal (*eum, *parsed = NULL), otherwise parsed into
+ * *parsed (caller frees) with *eum = *parsed.  0 or SF_ERSP_FORMAT. */
+struct sf_rsp_smdp;
+int sf__rsp_smdp_eum(const struct sf_rsp_smdp *dp, const uint8_t *der, size_t len,
+                     struct sf_x509 **parsed, const struct sf_x509 **eum);
+
 #endif

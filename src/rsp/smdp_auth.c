@@ -41,7 +41,39 @@ void sf_rsp_smdp_free(struct sf_rsp_smdp *dp)
 	sf_x509_free(dp->dppb_cert);
 	sf_ec_key_free(dp->dpauth_key);
 	sf_ec_key_free(dp->dppb_key);
+	for (size_t i = 0; i < dp->n_eums && i < SF_RSP_EUM_MAX; i++)
+		sf_x509_free(dp->eums[i]);
 	memset(dp, 0, sizeof(*dp));
+}
+
+int sf_rsp_smdp_add_eum(struct sf_rsp_smdp *dp, const char *eum_cert)
+{
+	if (dp == NULL || eum_cert == NULL)
+		return SF_EINVAL;
+	if (dp->n_eums >= SF_RSP_EUM_MAX)
+		return SF_ERANGE;
+	int rc = sf_pki_load_cert_file(eum_cert, &dp->eums[dp->n_eums]);
+	if (rc == 0)
+		dp->n_eums++;
+	return rc;
+}
+
+int sf__rsp_smdp_eum(const struct sf_rsp_smdp *dp, const uint8_t *der, size_t len,
+                     struct sf_x509 **parsed, const struct sf_x509 **eum)
+{
+	*parsed = NULL;
+	for (size_t i = 0; i < dp->n_eums && i < SF_RSP_EUM_MAX; i++) {
+		const uint8_t *d;
+		size_t dl;
+		if (sf_x509_der(dp->eums[i], &d, &dl) == 0 && dl == len && memcmp(d, der, len) == 0) {
+			*eum = dp->eums[i];
+			return 0;
+		}
+	}
+	if (sf_x509_load(der, len, parsed) != 0)
+		return SF_ERSP_FORMAT;
+	*eum = *parsed;
+	return 0;
 }
 
 int sf_rsp_smdp_load(struct sf_rsp_smdp *dp, const char *address, const char *ci_cert,
@@ -280,6 +312,7 @@ int sf_rsp_smdp_authenticate_client(const struct sf_rsp_smdp *dp, struct sf_rsp_
 {
 	struct auth_ok o;
 	struct sf_x509 *euicc = NULL, *eum = NULL;
+	const struct sf_x509 *eum_c = NULL;
 	struct sf_ec_key *pk = NULL;
 	struct sf_x509_info *info = NULL;
 	struct sf_der_writer w;
@@ -301,11 +334,11 @@ int sf_rsp_smdp_authenticate_client(const struct sf_rsp_smdp *dp, struct sf_rsp_
 	/* §5.6.3: the eUICC and EUM certificates up to the CI (GSMA rules,
 	 * EID within the EUM's range), then euiccSignature1 with PK.EUICC. */
 	if (sf_x509_load(o.euicc_cert, o.euicc_cert_len, &euicc) != 0 ||
-	    sf_x509_load(o.eum_cert, o.eum_cert_len, &eum) != 0) {
+	    sf__rsp_smdp_eum(dp, o.eum_cert, o.eum_cert_len, &eum, &eum_c) != 0) {
 		rc = SF_ERSP_FORMAT;
 		goto out;
 	}
-	const struct sf_x509 *chain[2] = {euicc, eum};
+	const struct sf_x509 *chain[2] = {euicc, eum_c};
 	rc = sf_pki_verify_chain(dp->ci, chain, 2, SF_PKI_ROLE_EUICC, now, NULL, reason,
 	                         reason_len);
 	if (rc != 0)

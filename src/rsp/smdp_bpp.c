@@ -594,6 +594,7 @@ int sf_rsp_smdp_verify_notification(const struct sf_rsp_smdp *dp,
                                     int64_t now)
 {
 	struct sf_x509 *euicc = NULL, *eum = NULL;
+	const struct sf_x509 *eum_c = NULL;
 	struct sf_ec_key *k = NULL;
 	int rc;
 
@@ -613,11 +614,11 @@ int sf_rsp_smdp_verify_notification(const struct sf_rsp_smdp *dp,
 	if (n->euicc_cert == NULL || n->eum_cert == NULL || dp->ci == NULL)
 		return SF_EINVAL;
 	if (sf_x509_load(n->euicc_cert, n->euicc_cert_len, &euicc) != 0 ||
-	    sf_x509_load(n->eum_cert, n->eum_cert_len, &eum) != 0) {
+	    sf__rsp_smdp_eum(dp, n->eum_cert, n->eum_cert_len, &eum, &eum_c) != 0) {
 		rc = SF_ERSP_FORMAT;
 		goto out;
 	}
-	const struct sf_x509 *chain[2] = {euicc, eum};
+	const struct sf_x509 *chain[2] = {euicc, eum_c};
 	if ((rc = sf_pki_verify_chain(dp->ci, chain, 2, SF_PKI_ROLE_EUICC, now, NULL, NULL, 0)) !=
 	    0)
 		goto out;

@@ -315,6 +315,11 @@ static void world_up(struct world *wd, enum sf_ec_curve curve)
 	assert_rc(0, sf_pki_load_cert_file(d, &wd->dppb));
 	snprintf(b, sizeof(b), "%s/eum.pem", wd->dir);
 	assert_rc(0, sf_rsp_euicc_cred_load(&wd->cred, cp, kp, b, a, wd->now));
+	/* P-256: the EUM certificate preloaded (same checks, no parsing) */
+	if (curve == SF_EC_P256) {
+		assert_rc(0, sf_rsp_smdp_add_eum(&wd->dp, b));
+		assert_int_equal(1, wd->dp.n_eums);
+	}
 }
 
 static void world_down(struct world *wd)
@@ -701,6 +706,21 @@ static size_t build_cancel(struct world *wd, const uint8_t *tid, size_t tid_len,
 	return n;
 }
 
+/* With SF_WRITE_SEEDS=DIR the messages become the seed corpus of
+ * tests/fuzz/fuzz_rsp_notification.c. */
+static void seed(enum sf_ec_curve curve, const char *name, const uint8_t *b, size_t n)
+{
+	const char *dir = getenv("SF_WRITE_SEEDS");
+	char path[1024];
+	if (dir == NULL || curve != SF_EC_P256)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.der", dir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(n, fwrite(b, 1, n, f));
+	assert_int_equal(0, fclose(f));
+}
+
 /* Every strict prefix, in an exact-size heap buffer, must fail; so must one
  * octet more. */
 static void prefixes_notification(const uint8_t *msg, size_t len)
@@ -771,6 +791,7 @@ static void notif_flow(enum sf_ec_curve curve)
 
 	/* PIR, success */
 	len = build_pir(&wd, &ds, 1, msg, sizeof(msg));
+	seed(curve, "pir_success", msg, len);
 	assert_rc(0, sf_rsp_notification_parse(msg, len, &n));
 	assert_int_equal(1, n.is_pir);
 	assert_int_equal(7, n.seq);
@@ -806,6 +827,7 @@ static void notif_flow(enum sf_ec_curve curve)
 
 	/* PIR, error */
 	len = build_pir(&wd, &ds, 0, msg, sizeof(msg));
+	seed(curve, "pir_error", msg, len);
 	assert_rc(0, sf_rsp_notification_parse(msg, len, &n));
 	assert_int_equal(0, n.success);
 	assert_int_equal(5, n.bpp_command_id);
@@ -817,6 +839,7 @@ static void notif_flow(enum sf_ec_curve curve)
 
 	/* Other notification (delete) with its certificates */
 	len = build_other(&wd, 3, NULL, msg, sizeof(msg));
+	seed(curve, "other_delete", msg, len);
 	assert_rc(0, sf_rsp_notification_parse(msg, len, &n));
 	assert_int_equal(0, n.is_pir);
 	assert_int_equal(42, n.seq);
@@ -873,6 +896,7 @@ static void notif_flow(enum sf_ec_curve curve)
 
 	/* CancelSession */
 	len = build_cancel(&wd, ds.tid, ds.tid_len, SF_CANCEL_POSTPONED, msg, sizeof(msg));
+	seed(curve, "cancel_ok", msg, len);
 	assert_rc(0, sf_rsp_smdp_check_cancel(&ds, msg, len, &reason, &err));
 	assert_int_equal(SF_CANCEL_POSTPONED, reason);
 	prefixes_cancel(&ds, msg, len);
@@ -916,6 +940,7 @@ static void notif_flow(enum sf_ec_curve curve)
 	}
 	/* the error alternative */
 	static const uint8_t cerr[] = {0xBF, 0x41, 0x03, 0x81, 0x01, 0x05};
+	seed(curve, "cancel_error", cerr, sizeof(cerr));
 	assert_rc(SF_ERSP_EUICC_ERROR,
 	          sf_rsp_smdp_check_cancel(&ds, cerr, sizeof(cerr), &reason, &err));
 	assert_int_equal(5, err);

@@ -194,7 +194,8 @@ void sf_rsp_euicc_load_free(struct sf_rsp_euicc_load *ld);
 /* ES10b.LoadBoundProfilePackage, one item at a time as bpp-crypto.md §6
  * lists them: "BF36 L BF23..", "A0 L 87..", "A1 L", "88..", "A2 L 87..",
  * "A3 L", "86..".  The first item (BF36) needs the session in state 3
- * (download prepared) and resets ld.  dst must have room for
+ * (download prepared) and resets ld; a load left unfinished by an earlier
+ * session (another transactionId) is dropped.  dst must have room for
  * SF_BPP_PIR_MAX octets whatever the item (any item may end the load).
  * Returns:
  *   1  item accepted, more expected (the ISD-R answers 90 00, no data);

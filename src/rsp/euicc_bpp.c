@@ -68,6 +68,8 @@ enum ld_state {
 
 struct sf_rsp_euicc_load {
 	enum ld_state state;
+	uint8_t tid[SF_RSP_TID_LEN]; /* the session the load belongs to */
+	size_t tid_len;
 	size_t bf36_left; /* octets of the BF36 value still to come */
 	size_t a1_left, a3_left;
 	struct sf_bsp bsp;
@@ -395,6 +397,8 @@ static int do_bf23(const struct sf_rsp_euicc_cred *c, struct sf_rsp_euicc_sessio
 	sf_wipe(&keys, sizeof(keys));
 	if (rc != 0)
 		return refuse(v, SF_BPP_CMD_INIT_SECURE_CHANNEL, SF_BPP_UNSUPPORTED_CRT);
+	memcpy(ld->tid, s->tid, s->tid_len);
+	ld->tid_len = s->tid_len;
 	ld->state = LD_A0;
 	return 0;
 }
@@ -719,6 +723,11 @@ int sf_rsp_euicc_load_bpp(const struct sf_rsp_euicc_cred *c, struct sf_rsp_euicc
 		ld_reset(ld);
 		return SF_ERSP_NO_SESSION;
 	}
+	/* A load left unfinished by an earlier session (the LPA started a new
+	 * one) is dropped: its keys are not this session's. */
+	if (ld->state != LD_IDLE &&
+	    (ld->tid_len != s->tid_len || memcmp(ld->tid, s->tid, s->tid_len) != 0))
+		ld_reset(ld);
 
 	rc = step(c, s, ld, host, item, item_len, &v);
 	if (rc == SF_ERSP_FORMAT) {

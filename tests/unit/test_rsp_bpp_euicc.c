@@ -238,6 +238,7 @@ struct bspec {
 	int op_id;           /* 0: 1 */
 	uint8_t key_type;    /* CRT keyType written (0: 88); keys derived with 88 */
 	int bad_tid, bad_sign;
+	int bad_pad; /* the last 86: 00 padding instead of 80 00.. */
 };
 
 #define MAX_ITEMS 64
@@ -267,6 +268,34 @@ static void protect(struct sf_bsp *bsp, uint8_t tag, const uint8_t *pt, size_t n
 		assert_rc(0, sf_bsp_protect(bsp, tag, pt, n, tmp, sizeof(tmp), &o));
 	assert_true(o <= SF_BSP_SEGMENT_MAX);
 	put(out, tmp, o);
+}
+
+/* A BSP segment (bpp-crypto.md §4) of an already padded plaintext, so that
+ * the padding can be wrong under a valid MAC. */
+static void protect_raw(struct sf_bsp *bsp, uint8_t tag, const uint8_t *pt, size_t n,
+                        struct dbuf *out)
+{
+	uint8_t ctr[16] = {0}, icv[16], c[1024], full[16], hl[4];
+	size_t l = n + 8, hn = 0;
+	assert_true(n % 16 == 0 && n <= sizeof(c));
+	ctr[12] = (uint8_t)(bsp->counter >> 24), ctr[13] = (uint8_t)(bsp->counter >> 16);
+	ctr[14] = (uint8_t)(bsp->counter >> 8), ctr[15] = (uint8_t)bsp->counter;
+	assert_rc(0, sf_aes128_ecb_block(bsp->s_enc, ctr, icv));
+	assert_rc(0, sf_aes128_cbc_encrypt(bsp->s_enc, icv, pt, n, c));
+	bsp->counter++;
+	hl[hn++] = tag;
+	if (l >= 0x100)
+		hl[hn++] = 0x82, hl[hn++] = (uint8_t)(l >> 8), hl[hn++] = (uint8_t)l;
+	else if (l >= 0x80)
+		hl[hn++] = 0x81, hl[hn++] = (uint8_t)l;
+	else
+		hl[hn++] = (uint8_t)l;
+	struct sf_crypto_part parts[3] = {{bsp->mcv, 16}, {hl, hn}, {c, n}};
+	assert_rc(0, sf_aes128_cmac(bsp->s_mac, parts, 3, full));
+	memcpy(bsp->mcv, full, 16);
+	put(out, hl, hn);
+	put(out, c, n);
+	put(out, full, 8);
 }
 
 static void build(const struct bspec *sp, struct bpp *o)
@@ -350,7 +379,13 @@ static void build(const struct bspec *sp, struct bpp *o)
 	for (size_t off = 0; off < sp->upp_len; off += seg) {
 		size_t l = sp->upp_len - off < seg ? sp->upp_len - off : seg;
 		assert_true(n86 < MAX_ITEMS - 10);
-		protect(&bsp, 0x86, sp->upp + off, l, &s86[n86]);
+		if (sp->bad_pad && off + l == sp->upp_len) {
+			uint8_t padded[1024] = {0};
+			memcpy(padded, sp->upp + off, l);
+			protect_raw(&bsp, 0x86, padded, (l + 15) / 16 * 16, &s86[n86]);
+		} else {
+			protect(&bsp, 0x86, sp->upp + off, l, &s86[n86]);
+		}
 		a3_len += s86[n86].n;
 		n86++;
 	}
@@ -578,6 +613,9 @@ enum tcase {
 	C_ICCID_EXISTS,
 	C_CLASS,
 	C_INSTALL_FAIL,
+	C_PADDING,
+	C_A3_LEN,
+	C_BF36_AGAIN,
 	C_MAX
 };
 
@@ -602,6 +640,9 @@ static const struct {
     [C_ICCID_EXISTS] = {"ICCID exists", 2, 9},
     [C_CLASS] = {"profile class 3", 2, 6},
     [C_INSTALL_FAIL] = {"host install fails (memory)", 5, 10},
+    [C_PADDING] = {"last 86 padded with 00 under a valid MAC", 5, 7},
+    [C_A3_LEN] = {"A3 length is not the rest of BF36", 5, 7},
+    [C_BF36_AGAIN] = {"BF36 again after A0", 0, 7},
 };
 
 static void swap_items(struct bpp *o, size_t a, size_t b)
@@ -644,6 +685,7 @@ static void run_case(enum tcase c)
 	sp.bad_tid = c == C_TID;
 	sp.bad_sign = c == C_SIGN;
 	sp.key_type = c == C_CRT ? 0x89 : 0;
+	sp.bad_pad = c == C_PADDING;
 	if (c == C_CISDP)
 		sp.cisdp = not_cisdp, sp.cisdp_len = sizeof(not_cisdp);
 	build(&sp, &o);
@@ -666,6 +708,15 @@ static void run_case(enum tcase c)
 		break;
 	case C_86_BEFORE_A3:
 		swap_items(&o, o.i_a3, o.i_86);
+		break;
+	case C_A3_LEN:
+		o.item[o.i_a3][o.len[o.i_a3] - 1] ^= 1; /* "A3 82 xx yy": yy */
+		break;
+	case C_BF36_AGAIN:
+		free(o.item[o.i_a1]);
+		o.item[o.i_a1] = malloc(o.len[0]);
+		memcpy(o.item[o.i_a1], o.item[0], o.len[0]);
+		o.len[o.i_a1] = o.len[0];
 		break;
 	case C_88_AFTER_A2:
 		free(o.item[o.i_a3]);
@@ -859,6 +910,48 @@ static void test_retry(void **state)
 	free(h.upp);
 	sf_rsp_euicc_session_free(&es);
 	assert_null(es.otsk);
+}
+
+/* A load left half way when the LPA starts a new session is dropped; the
+ * new session's BPP loads. */
+static void test_new_session_mid_load(void **state)
+{
+	(void)state;
+	struct sf_rsp_euicc_session es;
+	struct sf_rsp_smdp_session ds;
+	struct sf_rsp_euicc_load *ld = NULL;
+	struct fhost h;
+	struct sf_bpp_host bh;
+	struct bpp o1, o2;
+	struct pir r;
+	uint8_t otpk[65], md[128], upp[500], pir[SF_BPP_PIR_MAX];
+	size_t ml, pir_len;
+	uint32_t seq;
+
+	sf_rsp_euicc_session_init(&es);
+	host_init(&h, &bh);
+	ml = metadata(2, md);
+	fill_upp(upp, sizeof(upp));
+	assert_rc(0, sf_rsp_euicc_load_new(&ld));
+	prepare(&es, &ds, NULL, otpk);
+	struct bspec sp = {.tid = es.tid, .tid_len = es.tid_len, .euicc_otpk = otpk, .md = md,
+	                   .md_len = ml, .upp = upp, .upp_len = sizeof(upp), .seg = 200};
+	build(&sp, &o1);
+	for (size_t i = 0; i < o1.i_a3; i++)
+		assert_int_equal(1, feed1(&es, ld, &bh, o1.item[i], o1.len[i], pir, &pir_len, &seq));
+	prepare(&es, &ds, NULL, otpk);
+	sp.tid = es.tid, sp.tid_len = es.tid_len;
+	build(&sp, &o2);
+	assert_int_equal(o2.n - 1, feed(&es, ld, &bh, &o2, pir, &pir_len, &seq));
+	parse_pir(pir, pir_len, &r);
+	assert_true(r.ok);
+	assert_int_equal(1, h.installs);
+	assert_memory_equal(upp, h.upp, sizeof(upp));
+	sf_rsp_euicc_load_free(ld);
+	bpp_free(&o1);
+	bpp_free(&o2);
+	free(h.upp);
+	sf_rsp_euicc_session_free(&es);
 }
 
 /* Every proper prefix of every item, in an exact-size heap buffer, after
@@ -1170,6 +1263,7 @@ int main(void)
 	const struct CMUnitTest p256[] = {
 	    cmocka_unit_test(test_loads),   cmocka_unit_test(test_vectors),
 	    cmocka_unit_test(test_retry),   cmocka_unit_test(test_prefixes),
+	    cmocka_unit_test(test_new_session_mid_load),
 	    cmocka_unit_test(test_cancel),  cmocka_unit_test(test_notification),
 	};
 	const struct CMUnitTest bp[] = {

@@ -83,7 +83,7 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 	    "data",        "database",  "listen",       "address",
 	    "pki",         "order_ttl", "max_attempts", "max_cc_failures",
 	    "session_ttl", "max_body",  "rate_limit",   "operators",
-	    NULL};
+	    "eum_certs",   NULL};
 	const char *k;
 	json_t *v;
 	json_object_foreach(j, k, v)
@@ -138,6 +138,22 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 				goto out;
 		}
 		c->pki_from_config = 1;
+	}
+	json_t *eums = json_object_get(j, "eum_certs");
+	if (eums) {
+		size_t i;
+		json_t *e2;
+		if (!json_is_array(eums) || json_array_size(eums) > 8) {
+			sf_cli_err("--config %s: \"eum_certs\" must be an array of at most 8 file names",
+			           file);
+			goto out;
+		}
+		json_array_foreach(eums, i, e2)
+		{
+			if (set_str(c->eums[i], SF_SMDP_PATH, json_string_value(e2), file, "eum_certs"))
+				goto out;
+		}
+		c->neums = json_array_size(eums);
 	}
 	double d;
 	d = (double)c->policy.order_ttl;
@@ -255,6 +271,10 @@ int sf__smdp_config_load(struct sf__smdp_config *c, const char *file, const char
 				sf_cli_err("--data %s: path too long", c->data);
 				return SF_EXIT_USAGE;
 			}
+		if (c->neums == 0) {
+			snprintf(c->eums[0], SF_SMDP_PATH, "%.4000s/pki/eum.pem", c->data);
+			c->neums = 1;
+		}
 	}
 	if (c->nops == 0) {
 		snprintf(c->ops[0].name, sizeof(c->ops[0].name), "default");

@@ -31,6 +31,10 @@ struct sf__smdp_config {
 	char dppb_cert[SF_SMDP_PATH], dppb_key[SF_SMDP_PATH];
 	char dptls_cert[SF_SMDP_PATH], dptls_key[SF_SMDP_PATH];
 	int pki_from_config; /* certificates named by the config: no test PKI */
+	/* EUM certificates parsed once at start (sf_rsp_smdp_add_eum): default
+	 * DATA/pki/eum.pem of the test PKI */
+	char eums[8][SF_SMDP_PATH];
+	size_t neums;
 	struct sf_smdp_policy policy;
 	int session_ttl;   /* seconds */
 	size_t body_max;   /* octets */

@@ -1470,6 +1470,15 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 		goto out;
 	}
 	s.dp_loaded = 1;
+	/* The EUM certificates eUICCs will present, parsed once (rsp.h). */
+	for (size_t i = 0; i < c.neums; i++) {
+		int erc = sf_rsp_smdp_add_eum(&s.dp, c.eums[i]);
+		if (erc)
+			fprintf(stderr,
+			        "smdp serve: EUM certificate %s not preloaded: %s (eUICCs presenting "
+			        "it are still served)\n",
+			        c.eums[i], sf_strerror(erc));
+	}
 	for (size_t i = 0; i < c.nops; i++)
 		if (operator_credentials(&c, &c.ops[i], url))
 			goto out;

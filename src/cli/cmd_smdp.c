@@ -217,6 +217,10 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 			if (u && set_str(op->notification_url, sizeof(op->notification_url),
 			                 json_string_value(u), file, "notification_url"))
 				goto out;
+			json_t *ca = json_object_get(o, "notification_cacert");
+			if (ca && set_str(op->notification_cacert, sizeof(op->notification_cacert),
+			                  json_string_value(ca), file, "notification_cacert"))
+				goto out;
 			json_t *t = json_object_get(o, "notification_token");
 			if (t && set_str(op->notification_token, sizeof(op->notification_token),
 			                 json_string_value(t), file, "notification_token"))

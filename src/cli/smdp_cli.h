@@ -16,6 +16,7 @@ struct sf__smdp_operator {
 	char name[SF_SMDP_NAME_MAX + 1];
 	char notification_url[512];   /* "" = none */
 	char notification_token[256]; /* bearer for notification_url, "" = none */
+	char notification_cacert[SF_SMDP_PATH]; /* CA file for an https URL, "" = system */
 	uint8_t token_sha256[32];
 };
 

@@ -94,7 +94,7 @@ struct bucket {
 /* One handleDownloadProgressInfo to deliver. */
 struct notice {
 	struct notice *next;
-	char *url, *token, *body;
+	char *url, *token, *body, *cacert;
 };
 
 struct server {
@@ -147,6 +147,7 @@ static void notice_free(struct notice *n)
 	if (!n)
 		return;
 	free(n->url);
+	free(n->cacert);
 	if (n->token) {
 		sf_wipe(n->token, strlen(n->token));
 		free(n->token);
@@ -180,6 +181,8 @@ static int post_once(const struct notice *n, long *code, char *err, size_t err_l
 	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (n->cacert)
+		curl_easy_setopt(cu, CURLOPT_CAINFO, n->cacert);
 	CURLcode r = curl_easy_perform(cu);
 	*code = 0;
 	if (r == CURLE_OK) {
@@ -288,9 +291,11 @@ static void notify_operator(struct server *s, const char *op, const char *eid, c
 		n->body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		n->url = strdup(o->notification_url);
 		n->token = o->notification_token[0] ? strdup(o->notification_token) : NULL;
+		n->cacert = o->notification_cacert[0] ? strdup(o->notification_cacert) : NULL;
 	}
 	json_decref(j);
-	if (!n || !n->body || !n->url || (o->notification_token[0] && !n->token)) {
+	if (!n || !n->body || !n->url || (o->notification_token[0] && !n->token) ||
+	    (o->notification_cacert[0] && !n->cacert)) {
 		notice_free(n);
 		fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: out of memory\n",
 		        op);

@@ -12,6 +12,7 @@
  *                     [--matching-id ID] [--cc CODE] [--cancel REASON]
  *                     [--keys DIR] [--address ADDR] [--no-notification]
  *                     [--stop-after authenticateClient|getBoundProfilePackage]
+ *                     [--pause SECONDS (before authenticateClient)]
  * Prints one JSON object: {"result":"installed"|"failed"|"cancelled",
  * "step","subjectCode","reasonCode","iccid","pir_success"}.  Exit 0 when the
  * profile was installed (or the session cancelled), 3 when the SM-DP+
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -265,10 +267,11 @@ int main(int argc, char **argv)
 	    {"matching-id", 1, 0, 'm'}, {"cc", 1, 0, 'C'},
 	    {"cancel", 1, 0, 'x'},      {"keys", 1, 0, 'k'},
 	    {"address", 1, 0, 'a'},     {"no-notification", 0, 0, 'N'},
-	    {"stop-after", 1, 0, 'S'},  {0, 0, 0, 0}};
+	    {"stop-after", 1, 0, 'S'},  {"pause", 1, 0, 'P'},      {0, 0, 0, 0}};
 	const char *pki = NULL, *eid = NULL, *mid = NULL, *cc = NULL, *keys = NULL, *addr = NULL;
 	int cancel = -1, notify = 1, ch;
 	const char *stop_after = "";
+	int pause_s = 0;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'u':
@@ -300,6 +303,9 @@ int main(int argc, char **argv)
 			break;
 		case 'N':
 			notify = 0;
+			break;
+		case 'P':
+			pause_s = atoi(optarg);
 			break;
 		case 'S':
 			stop_after = optarg;
@@ -400,6 +406,8 @@ int main(int argc, char **argv)
 			goto bad;
 		}
 	}
+	if (pause_s > 0)
+		sleep((unsigned)pause_s); /* --pause: let the SM-DP+ session expire */
 	q = json_object();
 	json_object_set_new(q, "transactionId", json_string(tidhex));
 	put_b64(q, "authenticateServerResponse", rsp, rsp_len);

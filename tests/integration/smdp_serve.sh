@@ -233,7 +233,9 @@ expect_eq "unknown function" "$CODE" 404
 code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$URL/gsma/rsp2/es9plus/initiateAuthentication" "${AP[@]}")
 expect_eq "GET refused" "$code" 405
 head -c 70000 /dev/zero | tr '\0' ' ' >"$tmp/big"
-es9 initiateAuthentication @"$tmp/big" "${AP[@]}"
+# Expect: 100-continue: the SM-DP+ refuses on Content-Length before the body
+# is sent (otherwise curl may see the connection closed mid-upload).
+es9 initiateAuthentication @"$tmp/big" "${AP[@]}" -H "Expect: 100-continue"
 expect_eq "oversized body" "$CODE" 413
 expect_eq "still healthy" "$("${CURL[@]}" "$URL/health" | jq -r .status)" ok
 
@@ -332,7 +334,7 @@ expect_eq "SIGTERM exit" $? 0
 # A second SM-DP+: expired orders and the rate limit.
 D2="$tmp/d2"
 cat >"$tmp/short.json" <<EOF
-{"data": "$D2", "order_ttl": 1, "rate_limit": {"per_second": 1, "burst": 20}}
+{"data": "$D2", "order_ttl": 1, "session_ttl": 1, "rate_limit": {"per_second": 1, "burst": 20}}
 EOF
 start "$tmp/short.json" "$tmp/short.log"
 "$SF" smdp import --config "$tmp/short.json" "$tmp/p1.der" >/dev/null
@@ -341,6 +343,9 @@ MID5=$(field "$out" matching_id)
 sleep 2
 out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" 2>/dev/null)
 expect_eq "expired order" "$(jq -r '.subjectCode + "/" + .reasonCode' <<<"$out")" "8.8.5/4.10"
+# An ES9+ session expires (session_ttl 1).
+out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" --pause 2 2>/dev/null)
+expect_eq "expired session" "$(jq -r '.step + " " + .subjectCode + "/" + .reasonCode' <<<"$out")" "authenticateClient 8.10.1/3.9"
 # Credentials instead of packages: the SM-DP+ personalises its template.
 printf 'imsi,iccid,alg,k,opc\n001010000000031,%s,milenage,%s,%s\n001010000000032,%s,xor,%s,\n' \
 	"$(luhn 8900012345678903001)" $K $OPC "$(luhn 8900012345678903002)" $K >"$tmp/subs.csv"

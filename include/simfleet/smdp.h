@@ -105,6 +105,16 @@ int sf_smdp_schema_latest(void);
 /* The last SQLite message (no secret in it). */
 const char *sf_smdp_last_error(const struct sf_smdp_db *db);
 
+/* Groups several calls into one transaction (one fsync): the lifecycle
+ * functions, sf_smdp_euicc_put and sf_smdp_audit called in between commit
+ * together at sf_smdp_txn_end, or not at all.  A refusal inside writes
+ * nothing of its own (except a failed order, which is meant to stay); a
+ * database error inside makes sf_smdp_txn_end roll everything back and
+ * return SF_ESMDP_DB.  Not nestable.  Returns 0, SF_EINVAL, SF_ESMDP_BUSY,
+ * SF_ESMDP_DB. */
+int sf_smdp_txn_begin(struct sf_smdp_db *db);
+int sf_smdp_txn_end(struct sf_smdp_db *db);
+
 /* Adds a package to op's inventory in state available.  spn/name may be
  * NULL (spn = op, name = profile type or ICCID).  Returns 0,
  * SF_ESMDP_DUPLICATE (ICCID already in the inventory), SF_EINVAL,

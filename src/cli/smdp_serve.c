@@ -755,6 +755,9 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		session_drop(s, x);
 		goto out;
 	}
+	/* One commit (one fsync) for the attempt, PK.EUICC and the audit record;
+	 * without it each would be its own transaction. */
+	int grouped = sf_smdp_txn_begin(s->db) == 0;
 	if (!mid[0]) {
 		/* No matchingId: the default-SM-DP+ / SM-DS cases of §3.1.2 are not
 		 * served; every simfleet order has a matchingId. */
@@ -769,6 +772,9 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		audit(s, req, "device", NULL, "authenticateClient",
 		      rc == SF_ESMDP_MATCHING_ID ? NULL : p.iccid, x->rs.eid, rc,
 		      mid[0] ? mid : "no matchingId");
+		if (grouped && sf_smdp_txn_end(s->db))
+			fprintf(stderr, "smdp serve: committing a refused attempt: %s\n",
+			        sf_smdp_last_error(s->db));
 		if (rc != SF_ESMDP_MATCHING_ID && p.op[0])
 			notify_operator(s, p.op, x->rs.eid, p.iccid, p.profile_type, 1, 0,
 			                rc == SF_ESMDP_EID ? "8.1.1" : "8.8.5",
@@ -781,9 +787,6 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		session_drop(s, x);
 		goto out;
 	}
-	if (sf_smdp_euicc_put(s->db, x->rs.eid, x->rs.euicc_curve, x->rs.euicc_pk, now_s()))
-		fprintf(stderr, "smdp serve: storing PK.EUICC of %s: %s\n", x->rs.eid,
-		        sf_smdp_last_error(s->db));
 	snprintf(x->iccid, sizeof(x->iccid), "%s", p.iccid);
 	snprintf(x->op, sizeof(x->op), "%s", p.op);
 	snprintf(x->profile_type, sizeof(x->profile_type), "%s", p.profile_type);
@@ -798,12 +801,24 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 	x->expires = now_s() + s->c->session_ttl;
 	uint8_t smr[512];
 	size_t smr_len = 0;
-	if ((rc = sf_smdp_metadata_encode(&x->md, smr, sizeof(smr), &smr_len)) != 0) {
-		es9_fail(req, rc, "authenticateClient", "profile metadata not encodable");
+	rc = sf_smdp_metadata_encode(&x->md, smr, sizeof(smr), &smr_len);
+	if (rc == 0 && sf_smdp_euicc_put(s->db, x->rs.eid, x->rs.euicc_curve, x->rs.euicc_pk,
+	                                 now_s()) != 0)
+		fprintf(stderr, "smdp serve: storing PK.EUICC of %s: %s\n", x->rs.eid,
+		        sf_smdp_last_error(s->db));
+	audit(s, req, "device", NULL, "authenticateClient", p.iccid, x->rs.eid, rc,
+	      rc ? "profile metadata not encodable" : NULL);
+	if (grouped) {
+		int trc = sf_smdp_txn_end(s->db);
+		if (trc && rc == 0)
+			rc = trc;
+	}
+	if (rc) {
+		es9_fail(req, rc, "authenticateClient",
+		         rc == SF_EINVAL ? "profile metadata not encodable" : "database");
 		session_drop(s, x);
 		goto out;
 	}
-	audit(s, req, "device", NULL, "authenticateClient", p.iccid, x->rs.eid, 0, NULL);
 	notify_operator(s, p.op, x->rs.eid, p.iccid, p.profile_type, 1, 1, NULL, NULL, NULL);
 	json_t *o = json_object();
 	set_tid(o, tid, tid_len);
@@ -864,9 +879,15 @@ static void es9_get_bpp(struct server *s, struct evhttp_request *req, json_t *j)
 		goto out;
 	}
 	rc = bind_profile_package(s, x, otpk, &bpp, &bpp_len);
+	int grouped = sf_smdp_txn_begin(s->db) == 0; /* state and audit: one commit */
 	if (rc == 0)
 		rc = sf_smdp_mark_downloaded(s->db, x->iccid, x->rs.eid, now_s());
 	audit(s, req, "device", NULL, "getBoundProfilePackage", x->iccid, x->rs.eid, rc, NULL);
+	if (grouped) {
+		int trc = sf_smdp_txn_end(s->db);
+		if (trc && rc == 0)
+			rc = trc;
+	}
 	notify_operator(s, x->op, x->rs.eid, x->iccid, x->profile_type, 3, rc == 0, "8.8", "3.8",
 	                rc ? sf_strerror(rc) : NULL);
 	if (rc) {
@@ -876,6 +897,7 @@ static void es9_get_bpp(struct server *s, struct evhttp_request *req, json_t *j)
 		session_drop(s, x);
 		goto out;
 	}
+	x->expires = now_s() + s->c->session_ttl; /* the PIR may follow */
 	json_t *o = json_object();
 	set_tid(o, tid, tid_len);
 	set_b64(o, "boundProfilePackage", bpp, bpp_len);
@@ -937,6 +959,7 @@ static void es9_notification(struct server *s, struct evhttp_request *req, json_
 		if (rc == 0)
 			rc = sf_rsp_smdp_verify_notification(&s->dp, &n, pk,
 			                                     (enum sf_ec_curve)curve, now_s());
+		int grouped = sf_smdp_txn_begin(s->db) == 0; /* state and audit: one commit */
 		if (rc == 0)
 			rc = sf_smdp_mark_installed(s->db, p.iccid, p.eid, n.success, now_s());
 		char d[96];
@@ -946,6 +969,11 @@ static void es9_notification(struct server *s, struct evhttp_request *req, json_
 			snprintf(d, sizeof(d), "PIR seq %u: error bppCommandId %d errorReason %d",
 			         (unsigned)n.seq, n.bpp_command_id, n.error_reason);
 		audit(s, req, "device", NULL, "handleNotification", iccid, eid, rc, d);
+		if (grouped) {
+			int trc = sf_smdp_txn_end(s->db);
+			if (trc && rc == 0)
+				rc = trc;
+		}
 		if (rc == 0)
 			notify_operator(s, p.op, eid, p.iccid, p.profile_type, 4, n.success, "8.8",
 			                "3.8", n.success ? NULL : d);

@@ -139,6 +139,7 @@ struct sf_smdp_db {
 	const struct sf_rng *rng;
 	struct sf_smdp_policy pol;
 	int version;
+	int outer, outer_failed; /* a caller's transaction is open (sf_smdp_txn_begin) */
 	char errmsg[256];
 };
 
@@ -202,14 +203,24 @@ static int run(struct sf_smdp_db *db, enum stmt i)
 	return rc;
 }
 
+/* Inside a caller's transaction (sf_smdp_txn_begin) a lifecycle function
+ * neither begins nor ends one: its changes commit with the caller's.  Its
+ * refusals write nothing (every function checks before it writes), except
+ * the ones meant to persist (a failed order), which the caller commits too;
+ * a database error makes the caller's transaction roll back. */
 static int begin(struct sf_smdp_db *db)
 {
-	return run(db, S_BEGIN);
+	return db->outer ? 0 : run(db, S_BEGIN);
 }
 
 /* Commits when rc is 0, rolls back otherwise; returns the final status. */
 static int end(struct sf_smdp_db *db, int rc)
 {
+	if (db->outer) {
+		if (rc == SF_ESMDP_DB || rc == SF_ESMDP_BUSY)
+			db->outer_failed = 1;
+		return rc;
+	}
 	if (rc == 0) {
 		rc = run(db, S_COMMIT);
 		if (rc == 0)
@@ -459,6 +470,29 @@ void sf_smdp_db_close(struct sf_smdp_db *db)
 	if (db->db)
 		sqlite3_close(db->db);
 	free(db);
+}
+
+int sf_smdp_txn_begin(struct sf_smdp_db *db)
+{
+	if (!db || db->outer)
+		return SF_EINVAL;
+	int rc = run(db, S_BEGIN);
+	if (rc == 0) {
+		db->outer = 1;
+		db->outer_failed = 0;
+	}
+	return rc;
+}
+
+int sf_smdp_txn_end(struct sf_smdp_db *db)
+{
+	if (!db || !db->outer)
+		return SF_EINVAL;
+	db->outer = 0;
+	int rc = db->outer_failed ? SF_ESMDP_DB : run(db, S_COMMIT);
+	if (rc)
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
 }
 
 /* ---- inventory ---- */

@@ -334,7 +334,7 @@ expect_eq "SIGTERM exit" $? 0
 # A second SM-DP+: expired orders and the rate limit.
 D2="$tmp/d2"
 cat >"$tmp/short.json" <<EOF
-{"data": "$D2", "order_ttl": 1, "session_ttl": 1, "rate_limit": {"per_second": 1, "burst": 20}}
+{"data": "$D2", "order_ttl": 1, "session_ttl": 2, "rate_limit": {"per_second": 1, "burst": 20}}
 EOF
 start "$tmp/short.json" "$tmp/short.log"
 "$SF" smdp import --config "$tmp/short.json" "$tmp/p1.der" >/dev/null
@@ -343,8 +343,8 @@ MID5=$(field "$out" matching_id)
 sleep 2
 out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" 2>/dev/null)
 expect_eq "expired order" "$(jq -r '.subjectCode + "/" + .reasonCode' <<<"$out")" "8.8.5/4.10"
-# An ES9+ session expires (session_ttl 1).
-out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" --pause 2 2>/dev/null)
+# An ES9+ session expires (session_ttl 2; time is counted in whole seconds).
+out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" --pause 4 2>/dev/null)
 expect_eq "expired session" "$(jq -r '.step + " " + .subjectCode + "/" + .reasonCode' <<<"$out")" "authenticateClient 8.10.1/3.9"
 # Credentials instead of packages: the SM-DP+ personalises its template.
 printf 'imsi,iccid,alg,k,opc\n001010000000031,%s,milenage,%s,%s\n001010000000032,%s,xor,%s,\n' \

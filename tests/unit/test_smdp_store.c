@@ -392,6 +392,53 @@ static void test_migrations(void **state)
 	assert_rc(SF_ESMDP_SCHEMA, sf_smdp_db_open(other, NULL, NULL, &db));
 }
 
+static int count_rows(void *user, int64_t id, int64_t at, const char *actor, const char *action,
+                      const char *iccid, const char *eid, const char *result, const char *detail)
+{
+	(void)id, (void)at, (void)actor, (void)action, (void)iccid, (void)eid, (void)result;
+	(void)detail;
+	(*(int *)user)++;
+	return 0;
+}
+
+/* Grouped calls commit together; a refusal inside writes nothing of its own
+ * but the rest commits; a second begin is refused. */
+static void test_txn(void **state)
+{
+	(void)state;
+	struct sf_smdp_db *db = fresh(NULL), *other = NULL;
+	char iccid[21];
+	int n = 0;
+	assert_rc(0, sf_smdp_txn_begin(db));
+	assert_rc(SF_EINVAL, sf_smdp_txn_begin(db));
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_rc(SF_ESMDP_STATE, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_rc(0, sf_smdp_audit(db, "operator:op1", "downloadOrder", I1, NULL, "ok", NULL, 1));
+	/* not visible to another connection before the commit */
+	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &other));
+	assert_int_equal(st(other, I1), SF_SMDP_AVAILABLE);
+	assert_rc(0, sf_smdp_txn_end(db));
+	assert_rc(SF_EINVAL, sf_smdp_txn_end(db));
+	assert_int_equal(st(other, I1), SF_SMDP_ALLOCATED);
+	assert_rc(0, sf_smdp_audit_list(other, count_rows, &n));
+	assert_int_equal(n, 1);
+	sf_smdp_db_close(other);
+	/* a failed order inside a group stays failed after the commit */
+	struct sf_smdp_policy pol = {.max_attempts = 1};
+	sf_smdp_db_close(db);
+	db = fresh(&pol);
+	char mid[SF_SMDP_NAME_MAX + 1];
+	struct sf_smdp_profile p;
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I1, NULL, "G1", NULL, 0, 1, 1, mid));
+	assert_rc(0, sf_smdp_begin_download(db, "G1", EID1, 2, &p));
+	assert_rc(0, sf_smdp_txn_begin(db));
+	assert_rc(SF_ESMDP_ATTEMPTS, sf_smdp_begin_download(db, "G1", EID1, 3, &p));
+	assert_rc(0, sf_smdp_txn_end(db));
+	assert_int_equal(st(db, I1), SF_SMDP_ERROR);
+	sf_smdp_db_close(db);
+}
+
 /* Two handles on one file (the server and `smdp import`): WAL lets both
  * work; each sees the other's commits. */
 static void test_two_connections(void **state)
@@ -477,6 +524,7 @@ int main(void)
 	    cmocka_unit_test(test_lifecycle),   cmocka_unit_test(test_attempts_expiry),
 	    cmocka_unit_test(test_euicc_audit), cmocka_unit_test(test_metadata),
 	    cmocka_unit_test(test_migrations),  cmocka_unit_test(test_two_connections),
+	    cmocka_unit_test(test_txn),
 	    cmocka_unit_test(test_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -317,11 +317,24 @@ MID4=$(field "$out" matching_id)
 dl --eid "$EID1" --matching-id "$MID4" --cancel 0 >/dev/null
 expect_eq "rejected by the user" "$(state "${ICC[3]}" state)" error
 
+# Credentials instead of packages: the SM-DP+ personalises its template.
+printf 'imsi,iccid,alg,k,opc\n001010000000031,%s,milenage,%s,%s\n001010000000032,%s,xor,%s,\n' \
+	"$(luhn 8900012345678903001)" $K $OPC "$(luhn 8900012345678903002)" $K >"$tmp/subs.csv"
+out=$("$SF" smdp import --config "$tmp/smdp.json" --subscribers "$tmp/subs.csv" --profile-type iot-eu --spn Acme)
+expect_eq "subscribers import" "$(jq -rs 'map(.profile_type) | join(",")' <<<"$out")" "iot-eu,iot-eu"
+printf 'imsi,iccid,alg,k,opc\n001010000000033,%s,milenage,00,%s\n' "$(luhn 8900012345678903003)" $OPC >"$tmp/bad.csv"
+"$SF" smdp import --config "$tmp/smdp.json" --subscribers "$tmp/bad.csv" >/dev/null 2>"$tmp/err"
+expect_eq "bad subscriber row" $? 2
+grep -q "line 2, column k" "$tmp/err" && ok || bad "bad row message: $(cat "$tmp/err")"
+out=$("${OP[@]}" --profile-type iot-eu --eid "$EID2" --release)
+MID7=$(field "$out" matching_id)
+out=$(dl --eid "$EID2" --matching-id "$MID7")
+expect_eq "personalised profile downloaded" "$(jq -r '.result + " " + .iccid' <<<"$out")" "installed $(luhn 8900012345678903001)"
 # The audit log: every action, no secret.
 "$SF" smdp audit --data "$D" >"$tmp/audit"
 expect_eq "audit: downloadOrder by operator" "$(jq -r '[.[] | select(.action == "downloadOrder" and .actor == "operator:default")] | length > 3' "$tmp/audit")" true
 expect_eq "audit: refused token" "$(jq -r '[.[] | select(.result == "unauthorized")] | length > 0' "$tmp/audit")" true
-expect_eq "audit: install" "$(jq -r '[.[] | select(.action == "handleNotification" and .result == "ok")] | length' "$tmp/audit")" 3
+expect_eq "audit: install" "$(jq -r '[.[] | select(.action == "handleNotification" and .result == "ok")] | length' "$tmp/audit")" 4
 expect_eq "audit: CC failure" "$(jq -r '[.[] | select(.result == "ESMDP_CC")] | length > 0' "$tmp/audit")" true
 for secret in "$TOKEN" "$CC" "$K" "$OPC"; do
 	if grep -q -- "$secret" "$LOG" "$tmp/audit" "$D/smdp.db"; then bad "secret $secret in the log, audit or database"; else ok; fi
@@ -341,24 +354,11 @@ start "$tmp/short.json" "$tmp/short.log"
 out=$("$SF" operator order --credentials "$D2/operators/default.json" --cacert "$D2/pki/ci.pem" --iccid "${ICC[0]}" --release)
 MID5=$(field "$out" matching_id)
 sleep 2
-out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" 2>/dev/null)
+out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" 2>>"$tmp/es9.log")
 expect_eq "expired order" "$(jq -r '.subjectCode + "/" + .reasonCode' <<<"$out")" "8.8.5/4.10"
 # An ES9+ session expires (session_ttl 2; time is counted in whole seconds).
-out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" --pause 4 2>/dev/null)
+out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" --pause 4 2>>"$tmp/es9.log")
 expect_eq "expired session" "$(jq -r '.step + " " + .subjectCode + "/" + .reasonCode' <<<"$out")" "authenticateClient 8.10.1/3.9"
-# Credentials instead of packages: the SM-DP+ personalises its template.
-printf 'imsi,iccid,alg,k,opc\n001010000000031,%s,milenage,%s,%s\n001010000000032,%s,xor,%s,\n' \
-	"$(luhn 8900012345678903001)" $K $OPC "$(luhn 8900012345678903002)" $K >"$tmp/subs.csv"
-out=$("$SF" smdp import --config "$tmp/short.json" --subscribers "$tmp/subs.csv" --profile-type iot-eu --spn Acme)
-expect_eq "subscribers import" "$(jq -rs 'map(.profile_type) | join(",")' <<<"$out")" "iot-eu,iot-eu"
-printf 'imsi,iccid,alg,k,opc\n001010000000033,%s,milenage,00,%s\n' "$(luhn 8900012345678903003)" $OPC >"$tmp/bad.csv"
-"$SF" smdp import --config "$tmp/short.json" --subscribers "$tmp/bad.csv" >/dev/null 2>"$tmp/err"
-expect_eq "bad subscriber row" $? 2
-grep -q "line 2, column k" "$tmp/err" && ok || bad "bad row message: $(cat "$tmp/err")"
-out=$("$SF" operator order --credentials "$D2/operators/default.json" --cacert "$D2/pki/ci.pem" --profile-type iot-eu --eid "$EID2" --release)
-MID7=$(field "$out" matching_id)
-out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID2" --matching-id "$MID7" 2>/dev/null)
-expect_eq "personalised profile downloaded" "$(jq -r '.result + " " + .iccid' <<<"$out")" "installed $(luhn 8900012345678903001)"
 codes=$(for i in $(seq 30); do "${CURL[@]}" --cacert "$D2/pki/ci.pem" -o /dev/null -w '%{http_code}\n' "$URL/health"; done | sort | uniq -c | tr -s ' ')
 grep -q " 429" <<<"$codes" && ok || bad "rate limit: $codes"
 stop

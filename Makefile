@@ -53,7 +53,7 @@ fuzz:
 	$(CMAKE) -S . -B build-fuzz -DSF_FUZZ=ON -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DSF_BENCH=OFF
 	$(CMAKE) --build build-fuzz -j$(JOBS)
 	cd build-fuzz && ctest -R '^fuzz_' --output-on-failure
-	@for t in der apdu saip isdr fs_attach rsp_notification; do \
+	@for t in der apdu saip isdr fs_attach bpp rsp_notification rsp_smdp ipa; do \
 		rm -rf build-fuzz/corpus-$$t && cp -r tests/fuzz/corpus_$$t build-fuzz/corpus-$$t && \
 		build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t 2>&1 | tail -n 1 || exit 1; \
 	done

@@ -19,6 +19,11 @@
  * certificate (sf_rsp_smdp_add_eum: still verified, no longer parsed).
  * The profile package is 20480 synthetic octets: binding does not parse it
  * (a TS.48 v7 package is 12 KiB; the size is what costs).
+ * Every download is made by another eUICC: a pool of EUICC_POOL eUICCs
+ * (distinct EIDs, keys and CERT.EUICC, issued under the one EUM) is cycled,
+ * so nothing keyed on the eUICC certificate can be reused between two
+ * consecutive downloads; only what is constant for an SM-DP+ (CI, EUM,
+ * its own keys) may be prepared in advance.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +33,14 @@
 #include "simfleet/bpp.h"
 #include "simfleet/crypto.h"
 #include "simfleet/der.h"
+#include "simfleet/eid.h"
 #include "simfleet/err.h"
 #include "simfleet/pki.h"
+#include "simfleet/rng.h"
 #include "simfleet/rsp.h"
 
 #define ADDR "smdp.example.org"
-#define EID "89049032123451234512345678901235"
+#define EUICC_POOL 256
 #define NOW 1700000000LL
 #define UPP_LEN 20480
 #define MIN_SECONDS 1.5
@@ -64,7 +71,8 @@ static void die(const char *what, int rc)
 
 struct setup {
 	struct sf_rsp_smdp dp;
-	struct sf_rsp_euicc_cred cred;
+	struct sf_rsp_euicc_cred cred[EUICC_POOL];
+	size_t next; /* the eUICC of the next download */
 	uint8_t info1[128];
 	size_t info1_len;
 	uint8_t *upp;
@@ -112,7 +120,6 @@ static void setup(struct setup *st, enum sf_ec_curve curve)
 	if (!mkdtemp(st->dir))
 		die("mkdtemp", SF_EIO);
 	CHECK("pki init", sf_pki_init(st->dir, &o));
-	CHECK("eUICC certificate", sf_pki_issue_euicc(st->dir, EID, NULL, NOW, cp, kp));
 	snprintf(p[0], sizeof(p[0]), "%s/ci.pem", st->dir);
 	snprintf(p[1], sizeof(p[1]), "%s/dpauth.pem", st->dir);
 	snprintf(p[2], sizeof(p[2]), "%s/dpauth.key", st->dir);
@@ -121,8 +128,19 @@ static void setup(struct setup *st, enum sf_ec_curve curve)
 	snprintf(p[5], sizeof(p[5]), "%s/eum.pem", st->dir);
 	CHECK("SM-DP+ credentials", sf_rsp_smdp_load(&st->dp, ADDR, p[0], p[1], p[2], p[3], p[4], NULL));
 	CHECK("EUM certificate", sf_rsp_smdp_add_eum(&st->dp, p[5]));
-	CHECK("eUICC credentials", sf_rsp_euicc_cred_load(&st->cred, cp, kp, p[5], p[0], NOW + 60));
-	CHECK("EUICCInfo1", sf_rsp_euicc_info1(&st->cred, st->info1, sizeof(st->info1), &st->info1_len));
+	for (size_t i = 0; i < EUICC_POOL; i++) {
+		char eid[SF_EID_DIGITS + 1];
+		int rc;
+		do { /* a random EID in the EUM's range; retried on a collision */
+			CHECK("EID", sf_eid_generate(eid, SF_PKI_DEFAULT_EUM_PREFIX, sf_rng_system()));
+			rc = sf_pki_issue_euicc(st->dir, eid, NULL, NOW, cp, kp);
+		} while (rc == SF_EEXIST);
+		CHECK("eUICC certificate", rc);
+		CHECK("eUICC credentials",
+		      sf_rsp_euicc_cred_load(&st->cred[i], cp, kp, p[5], p[0], NOW + 60));
+	}
+	CHECK("EUICCInfo1",
+	      sf_rsp_euicc_info1(&st->cred[0], st->info1, sizeof(st->info1), &st->info1_len));
 	st->upp = malloc(UPP_LEN);
 	if (!st->upp)
 		die("malloc", SF_ENOMEM);
@@ -138,7 +156,8 @@ static void teardown(struct setup *st)
 {
 	char cmd[128];
 	sf_rsp_smdp_free(&st->dp);
-	sf_rsp_euicc_cred_free(&st->cred);
+	for (size_t i = 0; i < EUICC_POOL; i++)
+		sf_rsp_euicc_cred_free(&st->cred[i]);
 	free(st->upp);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", st->dir);
 	if (system(cmd) != 0)
@@ -169,9 +188,11 @@ static size_t first_signed(const uint8_t *m, size_t len, int depth)
 	return (size_t)(p - start);
 }
 
-/* One download; returns the SM-DP+'s CPU seconds. */
+/* One download, by the next eUICC of the pool; returns the SM-DP+'s CPU
+ * seconds. */
 static double download(struct setup *st, struct sizes *sz)
 {
+	const struct sf_rsp_euicc_cred *cred = &st->cred[st->next];
 	struct sf_rsp_smdp_session ds;
 	struct sf_rsp_euicc_session es;
 	struct sf_rsp_init_auth ia;
@@ -190,7 +211,7 @@ static double download(struct setup *st, struct sizes *sz)
 	t1 = cpu();
 	req_len = auth_server_req(&ia, req, sizeof(req));
 	CHECK("AuthenticateServer",
-	      sf_rsp_euicc_authenticate_server(&st->cred, &es, req, req_len, INFO2, sizeof(INFO2),
+	      sf_rsp_euicc_authenticate_server(cred, &es, req, req_len, INFO2, sizeof(INFO2),
 	                                       NOW + 60, rsp, sizeof(rsp), &rsp_len, &code));
 	t2 = cpu();
 	CHECK("AuthenticateClient",
@@ -201,7 +222,7 @@ static double download(struct setup *st, struct sizes *sz)
 	sz->euicc_signed1 = first_signed(rsp, rsp_len, 2);
 	sz->signed2 = ac.smdp_signed2_len;
 	req_len = prepare_req(&ac, req, sizeof(req));
-	CHECK("PrepareDownload", sf_rsp_euicc_prepare_download(&st->cred, &es, req, req_len, NOW + 60,
+	CHECK("PrepareDownload", sf_rsp_euicc_prepare_download(cred, &es, req, req_len, NOW + 60,
 	                                                       rsp, sizeof(rsp), &rsp_len, &code));
 	t4 = cpu();
 	CHECK("check PrepareDownloadResponse",
@@ -216,6 +237,7 @@ static double download(struct setup *st, struct sizes *sz)
 	sz->bpp = bpp_len;
 	free(bpp);
 	sf_rsp_euicc_session_free(&es);
+	st->next = (st->next + 1) % EUICC_POOL;
 	sz->step[0] += t1 - t0;
 	sz->step[1] += t3 - t2;
 	sz->step[2] += t5 - t4;
@@ -278,17 +300,17 @@ static void floor_setup(struct floor_ctx *f, struct setup *st, const struct size
 	f->smdp_sign_len = sz->smdp_sign;
 	f->dpauth = st->dp.dpauth_key;
 	f->dppb = st->dp.dppb_key;
-	f->euicc_cert = st->cred.euicc_cert;
-	f->eum_cert = st->cred.eum_cert;
-	CHECK("PK.EUICC", sf_x509_public_key(st->cred.euicc_cert, &f->euicc_pk));
-	CHECK("PK.EUM", sf_x509_public_key(st->cred.eum_cert, &f->eum_pk));
-	CHECK("PK.CI", sf_x509_public_key(st->cred.ci, &f->ci_pk));
+	f->euicc_cert = st->cred[0].euicc_cert;
+	f->eum_cert = st->cred[0].eum_cert;
+	CHECK("PK.EUICC", sf_x509_public_key(st->cred[0].euicc_cert, &f->euicc_pk));
+	CHECK("PK.EUM", sf_x509_public_key(st->cred[0].eum_cert, &f->eum_pk));
+	CHECK("PK.CI", sf_x509_public_key(st->cred[0].ci, &f->ci_pk));
 	size_t lens[4] = {sz->signed1, sz->euicc_signed1, sz->signed2 + 67, sz->euicc_signed2};
 	for (int i = 0; i < 4; i++) {
 		f->len[i] = lens[i] < sizeof(f->msg[i]) ? lens[i] : sizeof(f->msg[i]);
 		memset(f->msg[i], 0x30 + i, f->len[i]);
 		/* valid eUICC signatures, so verification takes its full path */
-		CHECK("eUICC signature", sf_ecdsa_sign(st->cred.key, f->msg[i], f->len[i], f->sig[i]));
+		CHECK("eUICC signature", sf_ecdsa_sign(st->cred[0].key, f->msg[i], f->len[i], f->sig[i]));
 	}
 	CHECK("peer", sf_ec_key_generate(curve, &eph));
 	CHECK("peer point", sf_ec_key_point(eph, f->peer));

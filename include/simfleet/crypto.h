@@ -261,8 +261,14 @@ int sf_x509_pem(const struct sf_x509 *cert, char *dst, size_t dst_len, size_t *o
 int sf_x509_der(const struct sf_x509 *cert, const uint8_t **der, size_t *der_len);
 
 /* The subject public key as a new key object (caller frees).  Returns 0,
- * SF_EINVAL, SF_ECRYPTO_KEY, SF_ECRYPTO_CURVE or SF_ENOMEM. */
+ * SF_EINVAL, SF_ECRYPTO_KEY, SF_ECRYPTO_CURVE, SF_ECRYPTO_POINT or
+ * SF_ENOMEM.  The key is made (and validated) once, when the certificate is
+ * loaded or issued; a certificate whose key is not usable still loads. */
 int sf_x509_public_key(const struct sf_x509 *cert, struct sf_ec_key **out);
+
+/* The same key without a copy: *key is owned by cert (valid until
+ * sf_x509_free; NULL on error).  Returns as sf_x509_public_key. */
+int sf_x509_get0_public_key(const struct sf_x509 *cert, const struct sf_ec_key **key);
 
 /* 0 when cert's signature (ecdsa-with-SHA256) verifies with key, else
  * SF_ECRYPTO_SIG (also for another signature algorithm) or SF_EINVAL. */

@@ -147,7 +147,19 @@
 	X(ESMDP_DB, -570, "SM-DP+: database error (SQLite)") \
 	X(ESMDP_BUSY, -571, "SM-DP+: database locked by another writer") \
 	X(ESMDP_PACKAGE, -572, "SM-DP+: file is not a SAIP profile package with a ProfileHeader ICCID") \
-	X(ESMDP_CONFIG, -573, "SM-DP+: configuration file or operator credentials not valid")
+	X(ESMDP_CONFIG, -573, "SM-DP+: configuration file or operator credentials not valid") \
+	X(EIPA_AC, -580, "IPA: activation code malformed (expected [LPA:]1$SMDP$MATCHINGID[$OID[$CCFLAG]])") \
+	X(EIPA_SW, -581, "IPA: the eUICC answered an unexpected status word") \
+	X(EIPA_RESPONSE, -582, "IPA: the eUICC's ES10 response is malformed or not the one expected") \
+	X(EIPA_REFUSED, -583, "IPA: the eUICC refused the ES10 function (an error result)") \
+	X(EIPA_BPP, -584, "IPA: bound profile package malformed (BF36 structure)") \
+	X(EIPA_INSTALL, -585, "IPA: profile installation failed (ProfileInstallationResult errorResult)") \
+	X(EIPA_CC_REQUIRED, -586, "IPA: the SM-DP+ requires a confirmation code and none was given") \
+	X(EIPA_ES9P, -587, "IPA: the SM-DP+ refused the ES9+ function (functionExecutionStatus not success)") \
+	X(EIPA_HTTP, -588, "IPA: ES9+ request failed: connection, HTTP status or malformed JSON answer") \
+	X(EIPA_TLS, -589, "IPA: the SM-DP+'s TLS certificate does not verify against the trust anchor") \
+	X(EIPA_PCSC, -590, "IPA: PC/SC failed (pcscd not running, no reader, no card, or transmit error)") \
+	X(EIPA_NO_PCSC, -591, "IPA: this simfleet was built without PC/SC (libpcsclite)")
 
 enum sf_err {
 	SF_OK = 0,

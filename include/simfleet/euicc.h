@@ -60,6 +60,20 @@ int sf_euicc_atr(uint8_t *dst, size_t cap, size_t *len);
 int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, int enable,
 			   struct sf_saip_error *err, char *iccid_out);
 
+/* Gives the eUICC its RSP credentials (SGP.22 §2.6.2): CERT.EUICC.ECDSA with
+ * its private key, CERT.EUM.ECDSA and the CI certificate it trusts (PEM or
+ * DER files).  The chain must hold now with the GSMA rules, the key must be
+ * the certificate's and the certificate's EID this eUICC's (SF_EPKI_EID).
+ * Stored in the state (the key sealed); replaces earlier credentials.  From
+ * then on the ISD-R answers AuthenticateServer, PrepareDownload,
+ * LoadBoundProfilePackage and CancelSession, lists the CI in EUICCInfo1/2,
+ * and signs every notification.  Returns 0, the SF_EPKI_* code of the
+ * chain, SF_ECRYPTO_KEY, SF_ENOENT, SF_EIO or a storage error. */
+int sf_euicc_set_credentials(struct sf_euicc *e, const char *euicc_cert, const char *euicc_key,
+                             const char *eum_cert, const char *ci_cert);
+/* 1 when the eUICC has RSP credentials. */
+int sf_euicc_has_credentials(const struct sf_euicc *e);
+
 /* Profile operations as ES10c defines them; they return SF_ES10_* result
  * codes (>= 0) or a negative SF_E* code. */
 int sf_euicc_enable(struct sf_euicc *e, const char *iccid);

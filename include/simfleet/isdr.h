@@ -27,6 +27,9 @@ extern const uint8_t sf_isdr_aid[SF_ISDR_AID_LEN];
 #define SF_ISDR_MAX_COMMAND 4096
 #endif
 
+/* Most pending notifications RetrieveNotificationsList looks at. */
+#define SF_ISDR_MAX_NOTIFICATIONS 64
+
 enum sf_profile_state { SF_PROFILE_DISABLED = 0, SF_PROFILE_ENABLED = 1 };
 enum sf_profile_class {
 	SF_PROFILE_CLASS_TEST = 0,
@@ -98,6 +101,27 @@ struct sf_isdr_host_ops {
 	int (*notification_remove)(void *user, uint32_t seq);
 	/* Random octets for the eUICC challenge. */
 	int (*random)(void *user, uint8_t *buf, size_t len);
+
+	/* ---- RSP security (SGP.22 §5.7.5-§5.7.14); all three NULL on an
+	 * eUICC without RSP credentials, which then answers as before: empty CI
+	 * lists, the ISD-R's own challenge, 6A 88 for BF38/BF21/BF36/BF41. ---- */
+	/* The i-th CI public key identifier (SKI) the eUICC trusts for
+	 * verification and signing: its length, 0 past the last. */
+	size_t (*ci_pkid)(void *user, size_t i, uint8_t *dst, size_t cap);
+	/* Runs an RSP function whose request TLV is req: tag BF2E
+	 * GetEUICCChallenge, BF38 AuthenticateServer, BF21 PrepareDownload, BF41
+	 * CancelSession, or BF36 for each LoadBoundProfilePackage item (the first
+	 * "BF36 L BF23..", then "A0..", "A1 L", "88..", "A2..", "A3 L", "86..").
+	 * Writes the whole response TLV to dst.  Returns 0 (response written),
+	 * 1 (a BF36 item accepted, no response yet), SF_ENOTSUP (no credentials),
+	 * SF_ERSP_FORMAT (not the ASN.1: 6A 80) or another SF_E* (internal). */
+	int (*rsp)(void *user, uint32_t tag, const uint8_t *req, size_t len, uint8_t *dst,
+	           size_t cap, size_t *out_len);
+	/* The signed PendingNotification TLV (BF37 ProfileInstallationResult or
+	 * 30 OtherSignedNotification) of notification i.  Producer contract:
+	 * dst NULL / cap too small -> SF_EBUFSIZE with *out_len = size needed.
+	 * SF_ENOTSUP when it has none (an eUICC without credentials). */
+	int (*notification_signed)(void *user, size_t i, uint8_t *dst, size_t cap, size_t *out_len);
 };
 
 struct sf_isdr {
@@ -111,6 +135,9 @@ struct sf_isdr {
 	uint8_t buf[SF_ISDR_MAX_COMMAND];
 	uint8_t challenge[16];
 	uint8_t have_challenge;
+	/* A LoadBoundProfilePackage is in progress: the items after the first
+	 * (tags A0..A3, 86, 88) go to ops->rsp. */
+	uint8_t bpp_active;
 };
 
 int sf_isdr_init(struct sf_isdr *isdr, const struct sf_isdr_host_ops *ops, void *user);
@@ -124,5 +151,10 @@ int sf_isdr_process(struct sf_isdr *isdr, struct sf_card *card, const struct sf_
 
 /* Drops a partly reassembled request (card reset, channel closed). */
 void sf_isdr_reset(struct sf_isdr *isdr);
+
+/* The eUICC's EUICCInfo2 (BF22 ..), as GetEUICCInfo2 answers it: the host
+ * signs it inside euiccSigned1.  Producer contract (SF_EBUFSIZE: *out_len =
+ * size needed). */
+int sf_isdr_euicc_info2(struct sf_isdr *isdr, uint8_t *dst, size_t cap, size_t *out_len);
 
 #endif

@@ -75,6 +75,25 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
                         enum sf_pki_role role, int64_t now, enum sf_pki_role *leaf_role,
                         char *reason, size_t reason_len);
 
+/* A certificate and, optionally, its information (sf_x509_get_info of that
+ * same certificate, computed by the caller).  For certificates checked in
+ * many chains — an SM-DP+'s CI, the EUM certificates it preloads — and for a
+ * received certificate whose information the caller needs anyway (the EID
+ * of CERT.EUICC): the information is then computed once, not on every
+ * check.  info NULL: computed by the check. */
+struct sf_pki_cert {
+	const struct sf_x509 *cert;
+	const struct sf_x509_info *info;
+};
+
+/* sf_pki_verify_chain with the certificates' information given (see struct
+ * sf_pki_cert): the same rules, checks, codes and reasons.  Every signature
+ * is still verified on every call; only the decoding of the fields is
+ * saved.  certs[0] is the leaf. */
+int sf_pki_verify_chain_info(const struct sf_pki_cert *ci, const struct sf_pki_cert *certs,
+                             size_t n, enum sf_pki_role role, int64_t now,
+                             enum sf_pki_role *leaf_role, char *reason, size_t reason_len);
+
 /* Reads a certificate file, PEM or DER.  Returns 0, SF_EINVAL, SF_EIO,
  * SF_ENOENT, SF_ENOMEM or SF_EPKI_FORMAT. */
 int sf_pki_load_cert_file(const char *path, struct sf_x509 **out);

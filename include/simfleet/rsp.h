@@ -80,6 +80,12 @@ struct sf_rsp_smdp {
 	 * after start-up, so sessions in several threads may share dp. */
 	struct sf_x509 *eums[SF_RSP_EUM_MAX];
 	size_t n_eums;
+	/* sf_x509_get_info of the CI and of each preloaded EUM, computed once
+	 * (at load, sf_rsp_smdp_add_eum) for the chain checks; NULL when it did
+	 * not decode (then every check computes it again and refuses as
+	 * before). */
+	struct sf_x509_info *ci_info;
+	struct sf_x509_info *eum_info[SF_RSP_EUM_MAX];
 };
 
 /* Loads the credentials from files (PEM or DER); rng NULL = system CSPRNG.
@@ -91,9 +97,9 @@ int sf_rsp_smdp_load(struct sf_rsp_smdp *dp, const char *address, const char *ci
 /* Frees and wipes.  NULL and a second call are accepted. */
 void sf_rsp_smdp_free(struct sf_rsp_smdp *dp);
 /* Adds an EUM certificate (file, PEM or DER) that eUICCs are expected to
- * present: parsing a certificate costs about as much as verifying a
- * signature (OpenSSL 3.0 decodes its key through the provider decoders), and
- * the EUM certificate is the same for millions of eUICCs.  Trust is not
+ * present: the EUM certificate is the same for millions of eUICCs, so it
+ * is parsed, and its information for the chain rules decoded, once here
+ * rather than at every AuthenticateClient.  Trust is not
  * changed: it is verified under the CI like any received one.  Call before
  * sessions start (not thread-safe against them).  Returns 0, SF_EINVAL,
  * SF_ERANGE (SF_RSP_EUM_MAX reached), SF_ENOENT, SF_EIO, SF_EPKI_FORMAT,

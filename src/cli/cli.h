@@ -65,5 +65,16 @@ int sf_cmd_euicc_serve(int argc, char **argv);
 int sf_cmd_pki(int argc, char **argv); /* cmd_pki.c: simfleet pki */
 int sf_cmd_smdp(int argc, char **argv);     /* cmd_smdp.c, smdp_serve.c: the SM-DP+ */
 int sf_cmd_operator(int argc, char **argv); /* cmd_operator.c: the operator's ES2+ client */
+int sf_cmd_device(int argc, char **argv); /* cmd_device.c: the device agent */
+
+/* The card behind --state DIR (in-process, *e opened), --socket PATH or
+ * --pcsc [READER] (pcsc set, reader may be NULL): exactly one.  Returns 0
+ * with t ready, or an exit status after a message naming the flag.
+ * sf_cli_card_close releases both (accepts what open left on failure). */
+struct sf_ipa_transport;
+struct sf_euicc;
+int sf_cli_card_open(const char *state, const char *sock, const char *pcsc_reader, int pcsc,
+                     struct sf_ipa_transport *t, struct sf_euicc **e);
+void sf_cli_card_close(struct sf_ipa_transport *t, struct sf_euicc *e);
 
 #endif

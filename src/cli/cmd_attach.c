@@ -50,6 +50,7 @@
 #include "cli.h"
 #include "simfleet/err.h"
 #include "simfleet/euicc.h"
+#include "simfleet/ipa.h"
 #include "simfleet/tre.h"
 #include "simfleet/util.h"
 
@@ -68,52 +69,20 @@
 #define GSUP_TIMEOUT_S 5
 #define AUC_TIMEOUT_S 20
 
-/* ---- the card seam: one C-APDU in, one R-APDU out ---- */
-
-struct card {
-	int (*transmit)(void *user, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
-	                size_t *rlen);
-	void *user;
-};
-
-static int tx_euicc(void *user, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
-                    size_t *rlen)
-{
-	return sf_euicc_transmit(user, cmd, len, rsp, cap, rlen);
-}
-
-static int tx_socket(void *user, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
-                     size_t *rlen)
-{
-	int fd = *(int *)user;
-	uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-	int rc = sf_cli_io_full(fd, hdr, 2, 1);
-	if (!rc)
-		rc = sf_cli_io_full(fd, (void *)(uintptr_t)cmd, len, 1);
-	if (!rc)
-		rc = sf_cli_io_full(fd, hdr, 2, 0);
-	if (rc)
-		return rc;
-	size_t n = ((size_t)hdr[0] << 8) | hdr[1];
-	if (n < 2 || n > cap)
-		return SF_ETRANSPORT_FRAME;
-	rc = sf_cli_io_full(fd, rsp, n, 0);
-	if (!rc)
-		*rlen = n;
-	return rc;
-}
+/* ---- the card: the device agent's APDU transport (include/simfleet/ipa.h),
+ * opened by sf_cli_card_open as for `simfleet device` ---- */
 
 /* Sends cmd; fetches 61xx with GET RESPONSE.  Returns 0 with *sw set, or an
  * error.  rsp gets the data (without SW). */
-static int apdu(struct card *c, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
-                size_t *rlen, unsigned *sw)
+static int apdu(struct sf_ipa_transport *c, const uint8_t *cmd, size_t len, uint8_t *rsp,
+                size_t cap, size_t *rlen, unsigned *sw)
 {
 	uint8_t buf[300];
 	size_t n = 0;
-	int rc = c->transmit(c->user, cmd, len, buf, sizeof(buf), &n);
+	int rc = c->transmit(c, cmd, len, buf, sizeof(buf), &n);
 	if (rc == 0 && n >= 2 && buf[n - 2] == 0x61) {
 		uint8_t gr[5] = {0x00, 0xc0, 0x00, 0x00, buf[n - 1]};
-		rc = c->transmit(c->user, gr, sizeof(gr), buf, sizeof(buf), &n);
+		rc = c->transmit(c, gr, sizeof(gr), buf, sizeof(buf), &n);
 	}
 	if (rc == 0 && (n < 2 || n - 2 > cap))
 		rc = SF_ECARD_APP;
@@ -129,7 +98,7 @@ static int apdu(struct card *c, const uint8_t *cmd, size_t len, uint8_t *rsp, si
 /* ---- steps and the result ---- */
 
 struct attach {
-	struct card card;
+	struct sf_ipa_transport card;
 	json_t *steps;
 	char imsi[16];
 	const char *result;
@@ -940,40 +909,10 @@ int sf_cmd_attach(int argc, char **argv)
 #endif
 	struct attach a = {.result = "card_error"};
 	struct sf_euicc *e = NULL;
-	int fd = -1;
-	int rc;
-	signal(SIGPIPE, SIG_IGN);
-	if (state) {
-		rc = sf_euicc_open(&e, state);
-		if (rc) {
-			sf_cli_err("--state %s: %s", state, sf_strerror(rc));
-			sf_wipe(ac.auth, sizeof(ac.auth));
-			return rc == SF_ESTORE_FORMAT ? SF_EXIT_USAGE : SF_EXIT_FAIL;
-		}
-		a.card.transmit = tx_euicc;
-		a.card.user = e;
-	} else {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		if (strlen(sock) >= sizeof(sa.sun_path)) {
-			sf_cli_err("--socket %s: path too long for a Unix socket", sock);
-			sf_wipe(ac.auth, sizeof(ac.auth));
-			return SF_EXIT_USAGE;
-		}
-		memcpy(sa.sun_path, sock, strlen(sock) + 1);
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-			sf_cli_err("--socket %s: cannot connect: %s (is `simfleet euicc serve "
-			           "--socket` running?)",
-			           sock, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			sf_wipe(ac.auth, sizeof(ac.auth));
-			return SF_EXIT_FAIL;
-		}
-		struct timeval tv = {10, 0};
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		a.card.transmit = tx_socket;
-		a.card.user = &fd;
+	int rc = sf_cli_card_open(state, sock, NULL, 0, &a.card, &e);
+	if (rc) {
+		sf_wipe(ac.auth, sizeof(ac.auth));
+		return rc;
 	}
 	a.steps = json_array();
 	if (read_imsi(&a) == 0) {
@@ -998,10 +937,7 @@ int sf_cmd_attach(int argc, char **argv)
 #endif
 	}
 	sf_wipe(ac.auth, sizeof(ac.auth));
-	if (e)
-		sf_euicc_close(e);
-	if (fd >= 0)
-		close(fd);
+	sf_cli_card_close(&a.card, e);
 	json_t *out = json_object();
 	json_object_set_new(out, "result", json_string(a.result));
 	json_object_set_new(out, "imsi", a.imsi[0] ? json_string(a.imsi) : json_null());

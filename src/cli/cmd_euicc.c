@@ -1,6 +1,8 @@
 /*
  * simfleet euicc: the software eUICC on the command line.
- *   init           create a state directory (EID, device key, vault)
+ *   init           create a state directory (EID, device key, vault), optionally
+ *                  with RSP credentials (--pki DIR, or --cert/--key/--eum/--ci)
+ *   credentials    give an existing eUICC its RSP credentials
  *   install-local  install a SAIP package without RSP (test-mode eUICCs only)
  *   apdu           send APDUs in-process as a terminal would
  *   profiles       list the profiles
@@ -9,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -19,17 +22,22 @@
 #include "simfleet/eid.h"
 #include "simfleet/err.h"
 #include "simfleet/euicc.h"
+#include "simfleet/pki.h"
+#include "simfleet/rng.h"
 #include "simfleet/util.h"
 
-enum { E_STATE = 400, E_EID, E_TEST, E_ENABLE, E_HELP };
+enum { E_STATE = 400, E_EID, E_TEST, E_ENABLE, E_PKI, E_CERT, E_KEY, E_EUM, E_CI, E_HELP };
 
 static const struct option eopts[] = {
 	{"state", required_argument, 0, E_STATE}, {"eid", required_argument, 0, E_EID},
 	{"test-mode", no_argument, 0, E_TEST},    {"enable", no_argument, 0, E_ENABLE},
-	{"help", no_argument, 0, E_HELP},         {0, 0, 0, 0}};
+	{"pki", required_argument, 0, E_PKI},     {"cert", required_argument, 0, E_CERT},
+	{"key", required_argument, 0, E_KEY},     {"eum", required_argument, 0, E_EUM},
+	{"ci", required_argument, 0, E_CI},       {"help", no_argument, 0, E_HELP},
+	{0, 0, 0, 0}};
 
 struct eargs {
-	const char *state, *eid;
+	const char *state, *eid, *pki, *cert, *key, *eum, *ci;
 	int test_mode, enable, help;
 };
 
@@ -44,7 +52,7 @@ static int parse(int argc, char **argv, struct eargs *a, const char *usage, unsi
 			a->help = 1;
 			return 0;
 		}
-		if (c < E_STATE || c > E_ENABLE || !(allowed & (1u << (c - E_STATE)))) {
+		if (c < E_STATE || c > E_CI || !(allowed & (1u << (c - E_STATE)))) {
 			sf_cli_err("bad option (see --help)");
 			return SF_EXIT_USAGE;
 		}
@@ -53,6 +61,11 @@ static int parse(int argc, char **argv, struct eargs *a, const char *usage, unsi
 		case E_EID: a->eid = optarg; break;
 		case E_TEST: a->test_mode = 1; break;
 		case E_ENABLE: a->enable = 1; break;
+		case E_PKI: a->pki = optarg; break;
+		case E_CERT: a->cert = optarg; break;
+		case E_KEY: a->key = optarg; break;
+		case E_EUM: a->eum = optarg; break;
+		case E_CI: a->ci = optarg; break;
 		}
 	}
 	if (!a->state) {
@@ -66,6 +79,8 @@ static int parse(int argc, char **argv, struct eargs *a, const char *usage, unsi
 #define A_EID (1u << 1)
 #define A_TEST (1u << 2)
 #define A_ENABLE (1u << 3)
+#define A_PKI (1u << 4)
+#define A_CRED (0xFu << 5) /* --cert --key --eum --ci */
 
 static int open_state(const char *dir, struct sf_euicc **e)
 {
@@ -86,26 +101,132 @@ static int open_state(const char *dir, struct sf_euicc **e)
 
 static const char init_usage[] =
 	"Usage: simfleet euicc init --state DIR [--eid EID] [--test-mode]\n"
+	"                           [--pki PKIDIR | --cert F --key F --eum F --ci F]\n"
 	"\n"
 	"Creates a software eUICC in DIR: a device key (DIR/device.key, mode 0600; the\n"
 	"software TRE is NOT tamper resistant), the sealed crash-safe state, and an EID\n"
 	"(32 digits, SGP.29 check digits; generated with prefix " SF_EUICC_DEFAULT_EID_PREFIX
 	" unless given).\n"
 	"--test-mode allows 'install-local' (profiles without remote provisioning).\n"
-	"Prints {\"eid\",\"state\",\"test_mode\"}.\n";
+	"RSP credentials (needed to download profiles from an SM-DP+):\n"
+	"  --pki PKIDIR   issue the eUICC certificate from the EUM of a TEST PKI made by\n"
+	"                 'simfleet pki init' (or an SM-DP+'s DATA/pki); the EID takes the\n"
+	"                 EUM's prefix, and the eUICC trusts that PKI's CI;\n"
+	"  --cert F --key F --eum F --ci F   certificates and key issued elsewhere\n"
+	"                 (CERT.EUICC.ECDSA, its key, CERT.EUM.ECDSA, the CI), PEM or DER.\n"
+	"The key is sealed into the state; the chain is checked first.\n"
+	"Prints {\"eid\",\"state\",\"test_mode\",\"rsp\"}.\n";
+
+static const char cred_usage[] =
+	"Usage: simfleet euicc credentials --state DIR (--pki PKIDIR | --cert F --key F --eum F "
+	"--ci F)\n"
+	"\n"
+	"Gives an existing eUICC its RSP credentials (replacing earlier ones), as 'init' does.\n";
+
+/* Gives the eUICC in a.state its credentials: from a.pki (a test PKI's EUM
+ * issues the certificate into the state directory; the key file is removed
+ * once sealed) or from the four files. */
+static int install_credentials(const struct eargs *a, const char *eid)
+{
+	char cert[SF_PKI_PATH_MAX], key[SF_PKI_PATH_MAX], eum[SF_PKI_PATH_MAX], ci[SF_PKI_PATH_MAX];
+	struct sf_euicc *e = NULL;
+	int issued = 0, rc;
+
+	if (a->pki) {
+		snprintf(eum, sizeof(eum), "%s/eum.pem", a->pki);
+		snprintf(ci, sizeof(ci), "%s/ci.pem", a->pki);
+		rc = sf_pki_issue_euicc(a->pki, eid, a->state, (int64_t)time(NULL), cert, key);
+		if (rc == SF_EEXIST) {
+			/* A certificate issued for this EID by an earlier run. */
+			snprintf(cert, sizeof(cert), "%s/euicc-%s.pem", a->state, eid);
+			snprintf(key, sizeof(key), "%s/euicc-%s.key", a->state, eid);
+			rc = 0;
+		}
+		if (rc) {
+			sf_cli_err("--pki %s: cannot issue the eUICC certificate: %s", a->pki,
+			           sf_strerror(rc));
+			return SF_EXIT_FAIL;
+		}
+		issued = 1;
+	} else {
+		snprintf(cert, sizeof(cert), "%s", a->cert);
+		snprintf(key, sizeof(key), "%s", a->key);
+		snprintf(eum, sizeof(eum), "%s", a->eum);
+		snprintf(ci, sizeof(ci), "%s", a->ci);
+	}
+	if ((rc = open_state(a->state, &e)) != 0)
+		return rc;
+	rc = sf_euicc_set_credentials(e, cert, key, eum, ci);
+	sf_euicc_close(e);
+	if (rc) {
+		sf_cli_err("RSP credentials refused: %s", sf_strerror(rc));
+		return SF_EXIT_FAIL;
+	}
+	if (issued && unlink(key) != 0)
+		sf_cli_err("warning: cannot remove %s (the key is sealed in the state): %s", key,
+		           strerror(errno));
+	return 0;
+}
+
+static int cred_args_ok(const struct eargs *a)
+{
+	int files = (a->cert != NULL) + (a->key != NULL) + (a->eum != NULL) + (a->ci != NULL);
+	if ((a->pki && files) || (files && files != 4)) {
+		sf_cli_err("give either --pki DIR or all of --cert, --key, --eum and --ci");
+		return 0;
+	}
+	return 1;
+}
+
+/* The EID prefix of the EUM certificate of a test PKI (its name constraint). */
+static int eum_prefix(const char *pki, char *prefix, size_t cap)
+{
+	char path[SF_PKI_PATH_MAX];
+	struct sf_x509 *eum = NULL;
+	struct sf_x509_info *info = calloc(1, sizeof(*info));
+	int rc = info ? 0 : SF_ENOMEM;
+
+	snprintf(path, sizeof(path), "%s/eum.pem", pki);
+	if (rc == 0)
+		rc = sf_pki_load_cert_file(path, &eum);
+	if (rc == 0)
+		rc = sf_x509_get_info(eum, info);
+	if (rc == 0)
+		snprintf(prefix, cap, "%s",
+		         info->nc_serial[0] ? info->nc_serial : SF_EUICC_DEFAULT_EID_PREFIX);
+	else
+		sf_cli_err("--pki %s: %s: %s", pki, path, sf_strerror(rc));
+	sf_x509_free(eum);
+	free(info);
+	return rc;
+}
 
 static int cmd_init(int argc, char **argv)
 {
 	struct eargs a;
-	int rc = parse(argc, argv, &a, init_usage, A_STATE | A_EID | A_TEST);
+	int rc = parse(argc, argv, &a, init_usage, A_STATE | A_EID | A_TEST | A_PKI | A_CRED);
 	if (rc || a.help)
 		return rc;
 	if (a.eid && sf_eid_check(a.eid) != 0) {
 		sf_cli_err("--eid: expected 32 digits starting with 89 with valid check digits");
 		return SF_EXIT_USAGE;
 	}
+	if (!cred_args_ok(&a))
+		return SF_EXIT_USAGE;
 	char eid[SF_EID_DIGITS + 1];
-	rc = sf_euicc_create(a.state, a.eid, a.test_mode ? SF_EUICC_TEST_MODE : 0, eid);
+	if (a.eid) {
+		snprintf(eid, sizeof(eid), "%s", a.eid);
+	} else if (a.pki) {
+		char prefix[SF_X509_ATTR_MAX];
+		if (eum_prefix(a.pki, prefix, sizeof(prefix)) != 0)
+			return SF_EXIT_FAIL;
+		if ((rc = sf_eid_generate(eid, prefix, sf_rng_system())) != 0) {
+			sf_cli_err("--pki %s: EID prefix %s: %s", a.pki, prefix, sf_strerror(rc));
+			return SF_EXIT_FAIL;
+		}
+	}
+	rc = sf_euicc_create(a.state, (a.eid || a.pki) ? eid : NULL,
+	                     a.test_mode ? SF_EUICC_TEST_MODE : 0, eid);
 	if (rc == SF_EEXIST) {
 		sf_cli_err("--state %s: already holds an eUICC", a.state);
 		return SF_EXIT_USAGE;
@@ -114,10 +235,45 @@ static int cmd_init(int argc, char **argv)
 		sf_cli_err("--state %s: %s", a.state, sf_strerror(rc));
 		return SF_EXIT_FAIL;
 	}
+	int rsp = a.pki || a.cert;
+	if (rsp && (rc = install_credentials(&a, eid)) != 0) {
+		sf_cli_err("the eUICC in %s was created without RSP credentials: give them with "
+		           "'simfleet euicc credentials'",
+		           a.state);
+		return rc;
+	}
 	json_t *j = json_object();
 	json_object_set_new(j, "eid", json_string(eid));
 	json_object_set_new(j, "state", json_string(a.state));
 	json_object_set_new(j, "test_mode", json_boolean(a.test_mode));
+	json_object_set_new(j, "rsp", json_boolean(rsp));
+	if (a.pki)
+		json_object_set_new(j, "pki", json_string(SF_PKI_TEST_NOTICE));
+	return sf_cli_print(j);
+}
+
+static int cmd_credentials(int argc, char **argv)
+{
+	struct eargs a;
+	struct sf_euicc *e = NULL;
+	char eid[SF_EID_DIGITS + 1];
+	int rc = parse(argc, argv, &a, cred_usage, A_STATE | A_PKI | A_CRED);
+	if (rc || a.help)
+		return rc;
+	if (!cred_args_ok(&a) || (!a.pki && !a.cert)) {
+		if (!a.pki && !a.cert)
+			sf_cli_err("give --pki DIR or --cert, --key, --eum and --ci");
+		return SF_EXIT_USAGE;
+	}
+	if ((rc = open_state(a.state, &e)) != 0)
+		return rc;
+	snprintf(eid, sizeof(eid), "%s", sf_euicc_eid(e));
+	sf_euicc_close(e);
+	if ((rc = install_credentials(&a, eid)) != 0)
+		return rc;
+	json_t *j = json_object();
+	json_object_set_new(j, "eid", json_string(eid));
+	json_object_set_new(j, "rsp", json_true());
 	return sf_cli_print(j);
 }
 
@@ -384,6 +540,7 @@ static int cmd_delete(int argc, char **argv)
 
 static const struct sf_cli_cmd euicc_cmds[] = {
 	{"init", cmd_init, "create a software eUICC state directory"},
+	{"credentials", cmd_credentials, "give an eUICC its RSP credentials (certificates, key)"},
 	{"install-local", cmd_install, "install a SAIP package without RSP (test mode)"},
 	{"apdu", cmd_apdu, "send APDUs in-process, print the responses"},
 	{"profiles", cmd_profiles, "list the installed profiles"},

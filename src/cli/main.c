@@ -27,6 +27,7 @@ static const struct sf_cli_cmd top[] = {
 	{"aka", sf_cmd_aka, "the AKA engine: vectors, USIM checks, resync, key derivations"},
 	{"attach", sf_cmd_attach, "simulate a network attach: USIM against an HLR (GSUP)"},
 	{"auc", sf_cmd_auc, "the operator's AuC side: export subscribers to osmo-hlr"},
+	{"device", sf_cmd_device, "the device agent: download profiles from an SM-DP+, manage them"},
 	{"euicc", sf_cmd_euicc, "the software eUICC: state, profiles, APDUs"},
 	{"operator", sf_cmd_operator, "the operator's ES2+ client of an SM-DP+: order, cancel"},
 	{"pki", sf_cmd_pki, "GSMA RSP PKI: test PKI, eUICC certificates, chain checks"},

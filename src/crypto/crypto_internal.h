@@ -16,4 +16,9 @@ EVP_PKEY *sf__ec_key_pkey(const struct sf_ec_key *key);
  * or SF_ENOMEM. */
 int sf__ec_key_wrap(EVP_PKEY *pkey, int need_private, struct sf_ec_key **out);
 
+/* A new sf_ec_key sharing key's EVP_PKEY (a reference; no copy, no check:
+ * key was checked when it was made).  Returns 0, SF_EINVAL, SF_ENOMEM or
+ * SF_ECRYPTO_BACKEND. */
+int sf__ec_key_ref(const struct sf_ec_key *key, struct sf_ec_key **out);
+
 #endif

@@ -149,6 +149,25 @@ int sf__ec_key_wrap(EVP_PKEY *pkey, int need_private, struct sf_ec_key **out)
 	return wrap(pkey, need_private, 1, out);
 }
 
+int sf__ec_key_ref(const struct sf_ec_key *key, struct sf_ec_key **out)
+{
+	struct sf_ec_key *k;
+
+	if (!key || !out)
+		return SF_EINVAL;
+	*out = NULL;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return SF_ENOMEM;
+	if (!EVP_PKEY_up_ref(key->pkey)) {
+		free(k);
+		return backend_fail(SF_ECRYPTO_BACKEND);
+	}
+	*k = *key;
+	*out = k;
+	return 0;
+}
+
 int sf_ec_key_generate(enum sf_ec_curve curve, struct sf_ec_key **out)
 {
 	if (!out)
@@ -221,6 +240,53 @@ int sf_ec_key_load_public(const uint8_t *data, size_t len, struct sf_ec_key **ou
 	return rc;
 }
 
+/* Per curve, a key holding only the domain parameters, made once: a public
+ * key is a copy of it with the point set (EVP_PKEY_dup copies the group;
+ * making it again from its name costs more than the rest of the import). */
+static CRYPTO_ONCE params_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_PKEY *params_key[sizeof(curves) / sizeof(curves[0])];
+
+static void params_init(void)
+{
+	for (size_t i = 0; i < sizeof(curves) / sizeof(curves[0]); i++) {
+		EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+		OSSL_PARAM params[] = {
+		    OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+		                                     (char *)curves[i].name, 0),
+		    OSSL_PARAM_construct_end(),
+		};
+		EVP_PKEY *pk = NULL;
+		if (ctx && EVP_PKEY_fromdata_init(ctx) == 1 &&
+		    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEY_PARAMETERS, params) == 1)
+			params_key[i] = pk;
+		else
+			EVP_PKEY_free(pk);
+		EVP_PKEY_CTX_free(ctx);
+	}
+	ERR_clear_error();
+}
+
+/* The point on a copy of the curve's parameters key; NULL when that path
+ * is not available (then the caller imports from scratch).  *bad = 1 when
+ * OpenSSL refused the point (not on the curve, coordinates >= p). */
+static EVP_PKEY *point_on_params(int ci, const uint8_t *point, size_t len, int *bad)
+{
+	EVP_PKEY *pk;
+	*bad = 0;
+	if (!CRYPTO_THREAD_run_once(&params_once, params_init) || !params_key[ci])
+		return NULL;
+	pk = EVP_PKEY_dup(params_key[ci]);
+	if (!pk)
+		return NULL;
+	if (EVP_PKEY_set_octet_string_param(pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+	                                    (unsigned char *)point, len) != 1) {
+		EVP_PKEY_free(pk);
+		*bad = 1;
+		return NULL;
+	}
+	return pk;
+}
+
 int sf_ec_key_from_point(enum sf_ec_curve curve, const uint8_t *point, size_t len,
                          struct sf_ec_key **out)
 {
@@ -235,7 +301,12 @@ int sf_ec_key_from_point(enum sf_ec_curve curve, const uint8_t *point, size_t le
 	/* Only the uncompressed form, as SGP.22 transmits (5F49 41 04..). */
 	if (len != SF_EC_POINT_LEN || point[0] != 0x04)
 		return SF_ECRYPTO_POINT;
-	EVP_PKEY *pk = NULL;
+	int bad;
+	EVP_PKEY *pk = point_on_params(ci, point, len, &bad);
+	if (pk)
+		return sf__ec_key_wrap(pk, 0, out);
+	if (bad)
+		return backend_fail(SF_ECRYPTO_POINT);
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	if (!ctx)
 		return backend_fail(SF_ENOMEM);

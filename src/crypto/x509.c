@@ -8,6 +8,23 @@
  * RFC 5280 DirName name-constraint check rejects valid GSMA eUICC chains
  * (an EUM constraint serialNumber=89049032 is an EID *prefix*, SGP.22
  * §4.5.2.1.0.2; RFC 5280 §4.2.1.10 would require equal attributes).
+ *
+ * Parsing cost.  OpenSSL 3.0's d2i_X509 decodes the subject public key
+ * through OSSL_DECODER_CTX_new_for_pkey, which enumerates every provider
+ * decoder on each call: ~90 % of the parse, as much as an ECDSA
+ * verification (openssl/openssl#19119).  Certificates are therefore parsed
+ * in a library context holding only the "null" provider, so that this
+ * opportunistic decode finds no decoder and gives up at once; the ASN.1
+ * structure, names, times and extensions are parsed by OpenSSL exactly as
+ * before.  The key is then made once, at load, from the SPKI fields OpenSSL
+ * parsed (id-ecPublicKey, a namedCurve we support, an uncompressed point:
+ * sf_ec_key_from_point, which validates it); anything else, or a point
+ * that does not validate, goes through OpenSSL's own decoder in the default
+ * context, giving the same key or the same refusal as before.  The
+ * certificate's signature is verified over its tbsCertificate octets as
+ * received with the crypto module's ECDSA, after the checks X509_verify
+ * makes (ecdsa-with-SHA256, outer algorithm = inner algorithm, no unused
+ * bits in the signature BIT STRING).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -24,20 +41,102 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <openssl/crypto.h>
+#include <openssl/provider.h>
+
 #include "crypto_internal.h"
 #include "simfleet/crypto.h"
+#include "simfleet/der.h"
 #include "simfleet/err.h"
 
 struct sf_x509 {
 	X509 *x;
 	uint8_t *der;
 	size_t der_len;
+	struct sf_ec_key *pub; /* the subject public key, NULL when pub_rc */
+	int pub_rc;            /* why there is none (as sf_x509_public_key) */
 };
+
+/* The library context certificates are parsed in: only the "null"
+ * provider, so d2i finds no key decoder (see the top of the file).  NULL
+ * (the default context, the slow path) if it could not be made. */
+static CRYPTO_ONCE parse_once = CRYPTO_ONCE_STATIC_INIT;
+static OSSL_LIB_CTX *parse_ctx;
+
+static void parse_ctx_init(void)
+{
+	OSSL_LIB_CTX *c = OSSL_LIB_CTX_new();
+	if (c && OSSL_PROVIDER_load(c, "null")) {
+		parse_ctx = c;
+		return;
+	}
+	OSSL_LIB_CTX_free(c);
+	ERR_clear_error();
+}
+
+static OSSL_LIB_CTX *get_parse_ctx(void)
+{
+	if (!CRYPTO_THREAD_run_once(&parse_once, parse_ctx_init))
+		return NULL;
+	return parse_ctx;
+}
 
 static int fail(int rc)
 {
 	ERR_clear_error();
 	return rc;
+}
+
+/* The subject public key through OpenSSL's SPKI decoder in the default
+ * context: what X509_get_pubkey gives for a certificate parsed there. */
+static int key_by_decoder(const X509_PUBKEY *xpk, struct sf_ec_key **out)
+{
+	unsigned char *spki = NULL;
+	const unsigned char *p;
+	EVP_PKEY *pk;
+	int n = i2d_X509_PUBKEY(xpk, &spki);
+
+	if (n <= 0)
+		return fail(SF_ECRYPTO_KEY);
+	p = spki;
+	pk = d2i_PUBKEY_ex(NULL, &p, n, NULL, NULL);
+	OPENSSL_free(spki);
+	if (!pk)
+		return fail(SF_ECRYPTO_KEY);
+	return sf__ec_key_wrap(pk, 0, out);
+}
+
+/* The subject public key of x (see the top of the file). */
+static int cert_key(X509 *x, struct sf_ec_key **out)
+{
+	X509_PUBKEY *xpk = X509_get_X509_PUBKEY(x);
+	const ASN1_BIT_STRING *bits = X509_get0_pubkey_bitstr(x);
+	ASN1_OBJECT *alg = NULL;
+	X509_ALGOR *pa = NULL;
+	const unsigned char *pt = NULL;
+	int pt_len = 0, ptype = V_ASN1_UNDEF;
+	const void *pval = NULL;
+
+	*out = NULL;
+	if (!xpk || !bits || !X509_PUBKEY_get0_param(&alg, &pt, &pt_len, &pa, xpk))
+		return fail(SF_ECRYPTO_KEY);
+	if (pa)
+		X509_ALGOR_get0(NULL, &ptype, &pval, pa);
+	if (OBJ_obj2nid(alg) == NID_X9_62_id_ecPublicKey && ptype == V_ASN1_OBJECT && pt &&
+	    pt_len == SF_EC_POINT_LEN && pt[0] == 0x04 && (bits->flags & 0x07) == 0) {
+		int cnid = OBJ_obj2nid((const ASN1_OBJECT *)pval);
+		enum sf_ec_curve c = cnid == NID_X9_62_prime256v1    ? SF_EC_P256
+		                     : cnid == NID_brainpoolP256r1 ? SF_EC_BRAINPOOLP256R1
+		                                                   : (enum sf_ec_curve)0;
+		if (c) {
+			int rc = sf_ec_key_from_point(c, pt, (size_t)pt_len, out);
+			if (rc == 0 || rc == SF_ENOMEM)
+				return rc;
+		}
+	}
+	/* Another algorithm, curve or point form, or a point that does not
+	 * validate: OpenSSL's decoder decides, as it did for every key. */
+	return key_by_decoder(xpk, out);
 }
 
 static int wrap(X509 *x, struct sf_x509 **out)
@@ -59,6 +158,11 @@ static int wrap(X509 *x, struct sf_x509 **out)
 	c->x = x;
 	c->der = der;
 	c->der_len = (size_t)n;
+	c->pub_rc = cert_key(x, &c->pub);
+	if (c->pub_rc == SF_ENOMEM) {
+		sf_x509_free(c);
+		return SF_ENOMEM;
+	}
 	*out = c;
 	return 0;
 }
@@ -81,17 +185,26 @@ int sf_x509_load(const uint8_t *data, size_t len, struct sf_x509 **out)
 	if (!data || !out || len == 0 || len > INT_MAX)
 		return SF_EINVAL;
 	*out = NULL;
+	/* An object of the parse context, filled by d2i (which also caches
+	 * the extensions then: an invalid one makes it return NULL). */
+	x = X509_new_ex(get_parse_ctx(), NULL);
+	if (!x)
+		return fail(SF_ENOMEM);
 	if (has_pem_tag(data, len, pem_tag)) {
 		BIO *b = BIO_new_mem_buf(data, (int)len);
-		if (!b)
-			return SF_ENOMEM;
-		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		if (!b) {
+			X509_free(x);
+			return fail(SF_ENOMEM);
+		}
+		if (!PEM_read_bio_X509(b, &x, NULL, NULL)) {
+			X509_free(x);
+			x = NULL;
+		}
 		BIO_free(b);
 	} else {
 		const unsigned char *p = data;
-		x = d2i_X509(NULL, &p, (long)len);
 		/* DER is exactly one certificate: nothing after it. */
-		if (x && p != data + len) {
+		if (!d2i_X509(&x, &p, (long)len) || p != data + len) {
 			X509_free(x);
 			x = NULL;
 		}
@@ -112,6 +225,7 @@ void sf_x509_free(struct sf_x509 *cert)
 		return;
 	X509_free(cert->x);
 	OPENSSL_free(cert->der);
+	sf_ec_key_free(cert->pub);
 	free(cert);
 }
 
@@ -157,28 +271,71 @@ out:
 
 int sf_x509_public_key(const struct sf_x509 *cert, struct sf_ec_key **out)
 {
-	EVP_PKEY *pk;
-
 	if (!cert || !out)
 		return SF_EINVAL;
 	*out = NULL;
-	pk = X509_get_pubkey(cert->x); /* a new reference, passed on to wrap */
-	if (!pk)
-		return fail(SF_ECRYPTO_KEY);
-	return sf__ec_key_wrap(pk, 0, out);
+	if (!cert->pub)
+		return cert->pub_rc;
+	return sf__ec_key_ref(cert->pub, out);
+}
+
+int sf_x509_get0_public_key(const struct sf_x509 *cert, const struct sf_ec_key **key)
+{
+	if (!cert || !key)
+		return SF_EINVAL;
+	*key = cert->pub;
+	return cert->pub ? 0 : cert->pub_rc;
+}
+
+/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
+ * signatureValue BIT STRING }: the tbsCertificate TLV and the signature
+ * octets, from the DER (OpenSSL re-encodes only the outer parts; the
+ * tbsCertificate is kept as received).  The BIT STRING must have no unused
+ * bits, as X509_verify requires. */
+static int split(const struct sf_x509 *cert, const uint8_t **tbs, size_t *tbs_len,
+                 const uint8_t **sig, size_t *sig_len)
+{
+	const uint8_t *p = cert->der, *end = cert->der + cert->der_len, *v, *b;
+	size_t vlen, blen;
+
+	if (sf_der_expect(&p, end, SF_DER_SEQUENCE, &v, &vlen) != 0 || sf_der_check_end(p, end))
+		return SF_ECRYPTO_SIG;
+	p = v;
+	end = v + vlen;
+	*tbs = p;
+	if (sf_der_expect(&p, end, SF_DER_SEQUENCE, NULL, NULL) != 0)
+		return SF_ECRYPTO_SIG;
+	*tbs_len = (size_t)(p - *tbs);
+	if (sf_der_expect(&p, end, SF_DER_SEQUENCE, NULL, NULL) != 0 ||
+	    sf_der_expect(&p, end, SF_DER_BIT_STRING, &b, &blen) != 0 ||
+	    sf_der_check_end(p, end) != 0 || blen < 1 || b[0] != 0)
+		return SF_ECRYPTO_SIG;
+	*sig = b + 1;
+	*sig_len = blen - 1;
+	return 0;
 }
 
 int sf_x509_check_signature(const struct sf_x509 *cert, const struct sf_ec_key *key)
 {
-	EVP_PKEY *pk = sf__ec_key_pkey(key);
+	const X509_ALGOR *outer = NULL;
+	const uint8_t *tbs, *sig;
+	size_t tbs_len, sig_len;
 
-	if (!cert || !pk)
+	if (!cert || !sf__ec_key_pkey(key))
 		return SF_EINVAL;
 	/* SGP.22 §4.5.2: every RSP certificate is signed with ecdsa-with-SHA256. */
 	if (X509_get_signature_nid(cert->x) != NID_ecdsa_with_SHA256)
 		return SF_ECRYPTO_SIG;
-	if (X509_verify(cert->x, pk) != 1)
+	/* As X509_verify: the signatureAlgorithm outside and inside the
+	 * tbsCertificate are the same (algorithm and parameters). */
+	X509_get0_signature(NULL, &outer, cert->x);
+	if (!outer || X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(cert->x)) != 0)
 		return fail(SF_ECRYPTO_SIG);
+	if (split(cert, &tbs, &tbs_len, &sig, &sig_len) != 0)
+		return SF_ECRYPTO_SIG;
+	/* A strict DER ECDSA-Sig-Value, 0 < r, s < n, over the octets signed. */
+	if (sf_ecdsa_verify_der(key, tbs, tbs_len, sig, sig_len) != 0)
+		return SF_ECRYPTO_SIG;
 	return 0;
 }
 
@@ -294,8 +451,6 @@ int sf_x509_get_info(const struct sf_x509 *cert, struct sf_x509_info *info)
 	CERTIFICATEPOLICIES *pol = NULL;
 	NAME_CONSTRAINTS *nc = NULL;
 	GENERAL_NAMES *san = NULL;
-	EVP_PKEY *pk;
-	struct sf_ec_key *k = NULL;
 	uint32_t flags, xku;
 	const ASN1_INTEGER *sn;
 	BIGNUM *bn = NULL;
@@ -382,12 +537,9 @@ int sf_x509_get_info(const struct sf_x509 *cert, struct sf_x509_info *info)
 		info->n_san++;
 	}
 
-	pk = X509_get_pubkey(x);
-	if (pk && sf__ec_key_wrap(pk, 0, &k) == 0)
-		info->curve = sf_ec_key_curve(k);
+	info->curve = sf_ec_key_curve(cert->pub); /* 0 when there is none */
 	rc = 0;
 out:
-	sf_ec_key_free(k);
 	CERTIFICATEPOLICIES_free(pol);
 	NAME_CONSTRAINTS_free(nc);
 	GENERAL_NAMES_free(san);

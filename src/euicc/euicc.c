@@ -12,6 +12,12 @@
  *   p.ICCID.sqn      struct sf_sqn_ms
  *   p.ICCID.pkg      the package as installed  (sealed)
  *   n.SEQ            struct sf_notification
+ *   s.SEQ            its signed form: PendingNotification DER (eUICCs with
+ *                    RSP credentials)
+ *   p.ICCID.dp       the address of the SM-DP+ that installed the profile
+ *                    (RSP installs; its notifications go there)
+ *   rsp.euicc.crt, rsp.eum.crt, rsp.ci.crt   RSP certificates (DER)
+ *   rsp.euicc.key    SK.EUICC.ECDSA           (sealed)
  * Records are host structures written as they are: a state directory is
  * read by the simfleet build that wrote it (or upgraded by the vault's
  * format migrations), never exchanged between machines.
@@ -21,13 +27,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
+#include "simfleet/bpp.h"
 #include "simfleet/card.h"
+#include "simfleet/der.h"
 #include "simfleet/eid.h"
 #include "simfleet/err.h"
 #include "simfleet/euicc.h"
 #include "simfleet/log.h"
+#include "simfleet/pki.h"
 #include "simfleet/rng.h"
+#include "simfleet/rsp.h"
 #include "simfleet/saip_install.h"
 #include "simfleet/tre.h"
 #include "simfleet/uicc_fs.h"
@@ -81,6 +92,17 @@ struct sf_euicc {
 	struct sf_card card;
 	struct sf_isdr isdr;
 	uint8_t isdr_sel; /* bit ch: the ISD-R is the selected application on ch */
+	/* RSP (SGP.22): credentials when provisioned, the download session. */
+	int has_cred;
+	struct sf_rsp_euicc_cred cred;
+	struct sf_rsp_euicc_session sess;
+	struct sf_rsp_euicc_load *ld;
+	/* LoadBoundProfilePackage: the install staged in an open transaction,
+	 * committed with its ProfileInstallationResult. */
+	int bpp_txn;
+	struct snapshot *bpp_snap;
+	int bpp_idx;
+	char bpp_dp[256];
 };
 
 static void rec_name(char *dst, size_t n, const char *iccid, const char *what)
@@ -233,16 +255,42 @@ static int h_get(void *u, size_t i, struct sf_profile_info *out)
 	return 0;
 }
 
+/* The signed form of an enable/disable/delete notification
+ * (OtherSignedNotification), staged beside it. */
+static int stage_signed(struct sf_euicc *e, const struct sf_notification *n)
+{
+	uint8_t buf[4096];
+	size_t len = 0;
+	char name[32];
+	int rc = sf_rsp_euicc_sign_notification(&e->cred, n->seq, n->event, n->address, n->iccid,
+	                                        buf, sizeof(buf), &len);
+	if (rc)
+		return rc;
+	snprintf(name, sizeof(name), "s.%010u", n->seq);
+	return sf_vault_put(e->v, name, buf, len, 0);
+}
+
+/* Deletes notification seq and its signed form in the open transaction. */
+static int stage_notification_del(struct sf_euicc *e, uint32_t seq)
+{
+	char name[32];
+	size_t len;
+	snprintf(name, sizeof(name), "n.%010u", seq);
+	int rc = sf_vault_del(e->v, name);
+	snprintf(name, sizeof(name), "s.%010u", seq);
+	if (rc == 0 && sf_vault_size(e->v, name, &len) == 0)
+		rc = sf_vault_del(e->v, name);
+	return rc;
+}
+
 /* Adds a notification to the transaction that is open. */
 static int stage_notification(struct sf_euicc *e, uint8_t event, const char *iccid)
 {
 	if (e->nnotif >= MAX_NOTIFS) {
 		/* The oldest pending notification makes room (its loss is logged). */
-		char old[32];
-		snprintf(old, sizeof(old), "n.%010u", e->notif[0].seq);
 		sf_log(SF_LOG_WARN, "euicc", "notification list full: dropping notification %u",
 		       e->notif[0].seq);
-		int rc = sf_vault_del(e->v, old);
+		int rc = stage_notification_del(e, e->notif[0].seq);
 		if (rc)
 			return rc;
 		memmove(e->notif, e->notif + 1, (MAX_NOTIFS - 1) * sizeof(e->notif[0]));
@@ -254,9 +302,20 @@ static int stage_notification(struct sf_euicc *e, uint8_t event, const char *icc
 	n->event = event;
 	snprintf(n->address, sizeof(n->address), "%s", e->rec.default_dp);
 	snprintf(n->iccid, sizeof(n->iccid), "%s", iccid ? iccid : "");
+	/* Notifications go to the SM-DP+ that installed the profile, else to
+	 * the default SM-DP+. */
+	if (iccid) {
+		char name[SF_VAULT_NAME_MAX + 1];
+		size_t got = 0;
+		rec_name(name, sizeof(name), iccid, "dp");
+		if (sf_vault_get(e->v, name, (uint8_t *)n->address, sizeof(n->address) - 1, &got) == 0)
+			n->address[got] = '\0';
+	}
 	char name[32];
 	snprintf(name, sizeof(name), "n.%010u", n->seq);
 	int rc = sf_vault_put(e->v, name, (const uint8_t *)n, sizeof(*n), 0);
+	if (rc == 0 && e->has_cred)
+		rc = stage_signed(e, n);
 	if (rc == 0)
 		e->nnotif++;
 	return rc;
@@ -407,7 +466,7 @@ int sf_euicc_disable(struct sf_euicc *e, const char *iccid)
 
 static int stage_delete_records(struct sf_euicc *e, const char *iccid)
 {
-	static const char *const parts[] = {"meta", "fs", "pins", "aka", "sqn", "pkg"};
+	static const char *const parts[] = {"meta", "fs", "pins", "aka", "sqn", "pkg", "dp"};
 	for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
 		char name[SF_VAULT_NAME_MAX + 1];
 		size_t len;
@@ -569,11 +628,9 @@ static int h_nremove(void *u, uint32_t seq)
 	for (size_t i = 0; i < e->nnotif; i++) {
 		if (e->notif[i].seq != seq)
 			continue;
-		char name[32];
-		snprintf(name, sizeof(name), "n.%010u", seq);
 		int rc = sf_vault_begin(e->v);
 		if (rc == 0)
-			rc = sf_vault_del(e->v, name);
+			rc = stage_notification_del(e, seq);
 		rc = txn_end(e, rc);
 		if (rc)
 			return rc;
@@ -590,9 +647,18 @@ static int h_random(void *u, uint8_t *buf, size_t len)
 	return sf_rng_fill(sf_rng_system(), buf, len);
 }
 
+/* RSP security: at the end of this file. */
+static void bpp_rollback(struct sf_euicc *e);
+static int cred_load(struct sf_euicc *e);
+static size_t h_ci_pkid(void *u, size_t i, uint8_t *dst, size_t cap);
+static int h_rsp(void *u, uint32_t tag, const uint8_t *req, size_t len, uint8_t *dst, size_t cap,
+                 size_t *out_len);
+static int h_nsigned(void *u, size_t i, uint8_t *dst, size_t cap, size_t *out_len);
+
 static const struct sf_isdr_host_ops host_ops = {
 	h_eid,      h_count,        h_get,       h_enable, h_disable,  h_delete, h_nickname,
 	h_memory_reset, h_addresses, h_set_dp, h_ncount, h_nget, h_nremove, h_random,
+	h_ci_pkid, h_rsp, h_nsigned,
 };
 
 /* ---- the card application: routing ---------------------------------------------- */
@@ -818,6 +884,9 @@ int sf_euicc_open(struct sf_euicc **out, const char *dir)
 		sf_vault_each(e->v, "n.", each_notif, &c);
 	if ((rc = c.rc))
 		goto fail;
+	sf_rsp_euicc_session_init(&e->sess);
+	if ((rc = cred_load(e)))
+		goto fail;
 	if ((rc = sf_card_init(&e->card, &euicc_app, e, 0)) ||
 	    (rc = sf_isdr_init(&e->isdr, &host_ops, e)))
 		goto fail;
@@ -836,6 +905,11 @@ void sf_euicc_close(struct sf_euicc *e)
 	if (!e)
 		return;
 	runtime_unload(e);
+	bpp_rollback(e);
+	sf_rsp_euicc_load_free(e->ld);
+	sf_rsp_euicc_session_free(&e->sess);
+	if (e->has_cred)
+		sf_rsp_euicc_cred_free(&e->cred);
 	sf_card_free(&e->card);
 	sf_vault_close(e->v);
 	sf_tre_close(&e->tre);
@@ -885,22 +959,22 @@ int sf_euicc_profile_get(const struct sf_euicc *e, size_t i, struct sf_profile_i
 	return h_get((void *)(uintptr_t)e, i, out);
 }
 
-/* ---- local installation (test mode) -------------------------------------------------- */
+/* ---- installing a profile ------------------------------------------------------------ */
 
-int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, int enable,
-			   struct sf_saip_error *err, char *iccid_out)
+/* Installs a SAIP package as a new Disabled profile, staged in the open
+ * transaction (the caller commits, and restores its snapshot on failure:
+ * e->nprof grows here).  md (RSP: StoreMetadata) overrides the name, SPN and
+ * class and must name the package's ICCID (SF_ERSP_FORMAT otherwise); without
+ * it the profile is a test profile named after its profileType.  *idx_out
+ * receives the profile's index.  Returns 0, SF_EEXIST (ICCID installed),
+ * SF_ECARD_FS_SPACE (no room), SF_ESAIP_*, SF_EDER_*, SF_ECARD_FS_*, or a
+ * storage error. */
+static int stage_install(struct sf_euicc *e, const uint8_t *pkg, size_t len,
+                         const struct sf_bpp_metadata *md, struct sf_saip_error *err,
+                         int *idx_out)
 {
-	if (!e || !pkg)
-		return SF_EINVAL;
-	if (!(e->rec.flags & SF_EUICC_TEST_MODE))
-		return SF_ENOTSUP;
 	if (e->nprof >= MAX_PROFILES)
 		return SF_ECARD_FS_SPACE;
-	struct sf_saip_error scratch;
-	if (!err)
-		err = &scratch;
-	memset(err, 0, sizeof(*err));
-
 	struct sf_saip_installed *ins = calloc(1, sizeof(*ins));
 	struct sf_pins *pins = calloc(1, sizeof(*pins));
 	uint8_t *arena = NULL;
@@ -929,6 +1003,12 @@ int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, i
 	}
 	if (rc)
 		goto out;
+	if (md && strcmp(md->iccid, ins->iccid) != 0) {
+		sf_log(SF_LOG_INFO, "euicc", "StoreMetadata ICCID %s, package ICCID %s", md->iccid,
+		       ins->iccid);
+		rc = SF_ERSP_FORMAT;
+		goto out;
+	}
 	if (find_profile(e, ins->iccid) >= 0) {
 		rc = SF_EEXIST;
 		goto out;
@@ -939,10 +1019,16 @@ int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, i
 	p->version = REC_VERSION;
 	snprintf(p->info.iccid, sizeof(p->info.iccid), "%s", ins->iccid);
 	p->info.state = SF_PROFILE_DISABLED;
-	/* Test-mode installs are test profiles (SGP.22 profileClass test). */
-	p->info.pclass = SF_PROFILE_CLASS_TEST;
-	snprintf(p->info.spn, sizeof(p->info.spn), "%s", ins->spn);
-	snprintf(p->info.name, sizeof(p->info.name), "%s", ins->profile_type);
+	if (md) {
+		p->info.pclass = (uint8_t)(md->pclass >= 0 ? md->pclass : SF_PROFILE_CLASS_OPERATIONAL);
+		snprintf(p->info.spn, sizeof(p->info.spn), "%s", md->spn);
+		snprintf(p->info.name, sizeof(p->info.name), "%s", md->name);
+	} else {
+		/* Test-mode installs are test profiles (SGP.22 profileClass test). */
+		p->info.pclass = SF_PROFILE_CLASS_TEST;
+		snprintf(p->info.spn, sizeof(p->info.spn), "%s", ins->spn);
+		snprintf(p->info.name, sizeof(p->info.name), "%s", ins->profile_type);
+	}
 	/* ISD-P AID: A0000005591010FFFFFFFF89 0000 NN 00, one per profile slot. */
 	static const uint8_t isdp[16] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
 					 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
@@ -963,19 +1049,11 @@ int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, i
 	p->gsm_access = (uint8_t)ins->gsm_access;
 	p->has_aka = (uint8_t)(ins->has_usim && ins->has_aka);
 
-	struct snapshot *s = snap_take(e);
-	if (!s) {
-		rc = SF_ENOMEM;
-		goto out;
-	}
 	char name[SF_VAULT_NAME_MAX + 1];
 	const char *id = p->info.iccid;
-	rc = sf_vault_begin(e->v);
-	if (rc == 0) {
-		e->nprof++;
-		rec_name(name, sizeof(name), id, "fs");
-		rc = sf_vault_put(e->v, name, arena, sf_fs_used(&fs), 0);
-	}
+	e->nprof++;
+	rec_name(name, sizeof(name), id, "fs");
+	rc = sf_vault_put(e->v, name, arena, sf_fs_used(&fs), 0);
 	if (rc == 0) {
 		rec_name(name, sizeof(name), id, "pins");
 		rc = sf_vault_put(e->v, name, (const uint8_t *)pins, sizeof(*pins), 1);
@@ -994,23 +1072,7 @@ int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, i
 	if (rc == 0)
 		rc = stage_meta(e, e->nprof - 1);
 	if (rc == 0)
-		rc = stage_notification(e, SF_NOTIF_INSTALL, id);
-	if (rc == 0)
-		rc = stage_euicc(e);
-	rc = txn_end(e, rc);
-	if (rc)
-		snap_restore(e, s);
-	free(s);
-	if (rc == 0 && iccid_out)
-		snprintf(iccid_out, 21, "%s", ins->iccid);
-	/* The install is committed at this point; enabling is a second step.
-	 * If it fails the profile stays installed (Disabled) and the error is
-	 * returned: the caller may retry with sf_euicc_enable(). */
-	if (rc == 0 && enable) {
-		int r = sf_euicc_enable(e, ins->iccid);
-		if (r != SF_ES10_OK)
-			rc = r < 0 ? r : SF_EINTERNAL;
-	}
+		*idx_out = (int)e->nprof - 1;
 out:
 	if (ins) {
 		sf_aka_params_wipe(&ins->aka);
@@ -1025,4 +1087,436 @@ out:
 		free(arena);
 	}
 	return rc;
+}
+
+/* ---- local installation (test mode) -------------------------------------------------- */
+
+int sf_euicc_install_local(struct sf_euicc *e, const uint8_t *pkg, size_t len, int enable,
+			   struct sf_saip_error *err, char *iccid_out)
+{
+	if (!e || !pkg)
+		return SF_EINVAL;
+	if (!(e->rec.flags & SF_EUICC_TEST_MODE))
+		return SF_ENOTSUP;
+	struct sf_saip_error scratch;
+	if (!err)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+
+	struct snapshot *s = snap_take(e);
+	if (!s)
+		return SF_ENOMEM;
+	int idx = -1;
+	char iccid[21] = "";
+	int rc = sf_vault_begin(e->v);
+	if (rc == 0)
+		rc = stage_install(e, pkg, len, NULL, err, &idx);
+	if (rc == 0) {
+		snprintf(iccid, sizeof(iccid), "%s", e->prof[idx].info.iccid);
+		rc = stage_notification(e, SF_NOTIF_INSTALL, iccid);
+	}
+	if (rc == 0)
+		rc = stage_euicc(e);
+	rc = txn_end(e, rc);
+	if (rc)
+		snap_restore(e, s);
+	free(s);
+	if (rc == 0 && iccid_out)
+		snprintf(iccid_out, 21, "%s", iccid);
+	/* The install is committed at this point; enabling is a second step.
+	 * If it fails the profile stays installed (Disabled) and the error is
+	 * returned: the caller may retry with sf_euicc_enable(). */
+	if (rc == 0 && enable) {
+		int r = sf_euicc_enable(e, iccid);
+		if (r != SF_ES10_OK)
+			rc = r < 0 ? r : SF_EINTERNAL;
+	}
+	return rc;
+}
+
+/* ---- RSP security (SGP.22 §3.1.2-§3.1.3, ES10b) ---------------------------------------- */
+
+static const char *const cred_rec[4] = {"rsp.euicc.crt", "rsp.euicc.key", "rsp.eum.crt",
+                                        "rsp.ci.crt"};
+
+/* Reads one credential record into a malloc'd buffer (wiped and freed by
+ * the caller). */
+static int cred_read(struct sf_euicc *e, const char *name, uint8_t **buf, size_t *len)
+{
+	int rc = sf_vault_size(e->v, name, len);
+	if (rc)
+		return rc;
+	if ((*buf = malloc(*len ? *len : 1)) == NULL)
+		return SF_ENOMEM;
+	return sf_vault_get(e->v, name, *buf, *len, len);
+}
+
+/* Loads the credentials from the vault when it has them (the chain was
+ * checked when they were stored). */
+static int cred_load(struct sf_euicc *e)
+{
+	struct sf_rsp_euicc_cred *c = &e->cred;
+	struct sf_x509_info *info = NULL;
+	uint8_t *buf[4] = {NULL, NULL, NULL, NULL};
+	size_t len[4] = {0, 0, 0, 0};
+	int rc;
+
+	if (sf_vault_size(e->v, cred_rec[0], &len[0]) != 0)
+		return 0; /* no RSP credentials: test-mode installs only */
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < 4; i++)
+		if ((rc = cred_read(e, cred_rec[i], &buf[i], &len[i])) != 0)
+			goto out;
+	if ((rc = sf_x509_load(buf[0], len[0], &c->euicc_cert)) ||
+	    (rc = sf_ec_key_load_private(buf[1], len[1], &c->key)) ||
+	    (rc = sf_x509_load(buf[2], len[2], &c->eum_cert)) ||
+	    (rc = sf_x509_load(buf[3], len[3], &c->ci)))
+		goto out;
+	if ((info = calloc(1, sizeof(*info))) == NULL) {
+		rc = SF_ENOMEM;
+		goto out;
+	}
+	if ((rc = sf_x509_get_info(c->ci, info)) != 0)
+		goto out;
+	if (info->ski_len == 0 || info->ski_len > sizeof(c->ci_pkid)) {
+		rc = SF_EPKI_FORMAT;
+		goto out;
+	}
+	memcpy(c->ci_pkid, info->ski, info->ski_len);
+	c->ci_pkid_len = info->ski_len;
+	if ((rc = sf_x509_get_info(c->euicc_cert, info)) != 0)
+		goto out;
+	if (strlen(info->subject_serial) != SF_EID_DIGITS) {
+		rc = SF_EPKI_EID;
+		goto out;
+	}
+	memcpy(c->eid, info->subject_serial, SF_EID_DIGITS + 1);
+	e->has_cred = 1;
+out:
+	free(info);
+	for (int i = 0; i < 4; i++) {
+		if (buf[i])
+			sf_wipe(buf[i], len[i]);
+		free(buf[i]);
+	}
+	if (rc) {
+		sf_log(SF_LOG_ERROR, "euicc", "RSP credentials in the state unreadable: %s",
+		       sf_strerror(rc));
+		sf_rsp_euicc_cred_free(c);
+	}
+	return rc;
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+	if (!f)
+		return errno == ENOENT ? SF_ENOENT : SF_EIO;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > 65536 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return SF_EIO;
+	}
+	*buf = malloc((size_t)n + 1);
+	if (!*buf) {
+		fclose(f);
+		return SF_ENOMEM;
+	}
+	*len = fread(*buf, 1, (size_t)n, f);
+	int rc = (*len == (size_t)n && !ferror(f)) ? 0 : SF_EIO;
+	fclose(f);
+	return rc;
+}
+
+int sf_euicc_set_credentials(struct sf_euicc *e, const char *euicc_cert, const char *euicc_key,
+                             const char *eum_cert, const char *ci_cert)
+{
+	struct sf_rsp_euicc_cred c;
+	uint8_t *key = NULL;
+	size_t key_len = 0;
+	int rc;
+
+	if (!e || !euicc_cert || !euicc_key || !eum_cert || !ci_cert)
+		return SF_EINVAL;
+	memset(&c, 0, sizeof(c));
+	/* The chain must hold now and the key must be the certificate's. */
+	if ((rc = sf_rsp_euicc_cred_load(&c, euicc_cert, euicc_key, eum_cert, ci_cert,
+	                                 (int64_t)time(NULL))) != 0)
+		return rc;
+	if (strcmp(c.eid, e->rec.eid) != 0) {
+		sf_log(SF_LOG_WARN, "euicc", "certificate EID %s is not this eUICC's %s", c.eid,
+		       e->rec.eid);
+		rc = SF_EPKI_EID;
+		goto out;
+	}
+	if ((rc = read_file(euicc_key, &key, &key_len)) != 0)
+		goto out;
+	const struct sf_x509 *certs[3] = {c.euicc_cert, c.eum_cert, c.ci};
+	const uint8_t *der[3];
+	size_t der_len[3];
+	for (int i = 0; i < 3; i++)
+		if ((rc = sf_x509_der(certs[i], &der[i], &der_len[i])) != 0)
+			goto out;
+	if ((rc = sf_vault_begin(e->v)) != 0)
+		goto out;
+	if ((rc = sf_vault_put(e->v, cred_rec[0], der[0], der_len[0], 0)) == 0 &&
+	    (rc = sf_vault_put(e->v, cred_rec[1], key, key_len, 1)) == 0 &&
+	    (rc = sf_vault_put(e->v, cred_rec[2], der[1], der_len[1], 0)) == 0)
+		rc = sf_vault_put(e->v, cred_rec[3], der[2], der_len[2], 0);
+	if ((rc = txn_end(e, rc)) != 0)
+		goto out;
+	/* In use from now on. */
+	if (e->has_cred)
+		sf_rsp_euicc_cred_free(&e->cred);
+	e->has_cred = 0;
+	sf_rsp_euicc_session_free(&e->sess);
+	sf_rsp_euicc_session_init(&e->sess);
+	rc = cred_load(e);
+out:
+	if (key) {
+		sf_wipe(key, key_len);
+		free(key);
+	}
+	sf_rsp_euicc_cred_free(&c);
+	return rc;
+}
+
+int sf_euicc_has_credentials(const struct sf_euicc *e)
+{
+	return e && e->has_cred;
+}
+
+static size_t h_ci_pkid(void *u, size_t i, uint8_t *dst, size_t cap)
+{
+	struct sf_euicc *e = u;
+	if (!e->has_cred || i > 0 || e->cred.ci_pkid_len > cap)
+		return 0;
+	memcpy(dst, e->cred.ci_pkid, e->cred.ci_pkid_len);
+	return e->cred.ci_pkid_len;
+}
+
+static int h_nsigned(void *u, size_t i, uint8_t *dst, size_t cap, size_t *out_len)
+{
+	struct sf_euicc *e = u;
+	char name[32];
+	size_t len;
+	if (i >= e->nnotif)
+		return SF_ERANGE;
+	snprintf(name, sizeof(name), "s.%010u", e->notif[i].seq);
+	if (sf_vault_size(e->v, name, &len) != 0)
+		return SF_ENOTSUP; /* made before the eUICC had credentials */
+	*out_len = len;
+	if (dst == NULL || cap < len)
+		return SF_EBUFSIZE;
+	return sf_vault_get(e->v, name, dst, cap, out_len);
+}
+
+/* The loader's host: the install is staged in a transaction that stays
+ * open until the ProfileInstallationResult is stored with it. */
+static int bpp_snapshot(struct sf_euicc *e)
+{
+	if (e->bpp_snap == NULL && (e->bpp_snap = snap_take(e)) == NULL)
+		return SF_ENOMEM;
+	return 0;
+}
+
+static int b_iccid_exists(void *u, const char *iccid)
+{
+	return find_profile(u, iccid) >= 0;
+}
+
+static int b_next_seq(void *u, uint32_t *seq)
+{
+	struct sf_euicc *e = u;
+	int rc = bpp_snapshot(e);
+	if (rc)
+		return rc;
+	*seq = e->rec.next_seq++;
+	return 0;
+}
+
+static int b_install(void *u, const struct sf_bpp_metadata *md, const uint8_t *upp, size_t len,
+                     uint8_t aid[16], size_t *aid_len)
+{
+	struct sf_euicc *e = u;
+	struct sf_saip_error err;
+	int idx = -1, rc;
+
+	if (e->bpp_txn || bpp_snapshot(e) != 0)
+		return SF_BPP_UNKNOWN;
+	memset(&err, 0, sizeof(err));
+	if ((rc = sf_vault_begin(e->v)) != 0)
+		return SF_BPP_UNKNOWN;
+	rc = stage_install(e, upp, len, md, &err, &idx);
+	if (rc != 0) {
+		sf_vault_abort(e->v);
+		snap_restore(e, e->bpp_snap);
+		sf_log(SF_LOG_INFO, "euicc", "profile package not installed: %s", sf_strerror(rc));
+		if (rc == SF_EEXIST)
+			return SF_BPP_ICCID_EXISTS;
+		if (rc == SF_ECARD_FS_SPACE || rc == SF_ENOMEM)
+			return SF_BPP_NO_MEMORY;
+		if (rc == SF_ERSP_FORMAT)
+			return SF_BPP_DATA_MISMATCH;
+		if (rc <= -200 && rc > -400) /* DER, SAIP and file-system errors of the package */
+			return SF_BPP_PE_ERROR;
+		return SF_BPP_UNKNOWN;
+	}
+	e->bpp_txn = 1;
+	e->bpp_idx = idx;
+	memcpy(aid, e->prof[idx].info.isdp_aid, e->prof[idx].info.isdp_aid_len);
+	*aid_len = e->prof[idx].info.isdp_aid_len;
+	return 0;
+}
+
+/* Undoes what a load staged (nothing stays when it did not finish). */
+static void bpp_rollback(struct sf_euicc *e)
+{
+	if (e->bpp_txn)
+		sf_vault_abort(e->v);
+	e->bpp_txn = 0;
+	if (e->bpp_snap)
+		snap_restore(e, e->bpp_snap);
+	free(e->bpp_snap);
+	e->bpp_snap = NULL;
+}
+
+/* Stores the ProfileInstallationResult as a pending notification, with the
+ * profile it reports when the install succeeded: one commit. */
+static int bpp_finish(struct sf_euicc *e, const uint8_t *pir, size_t len, uint32_t seq)
+{
+	struct sf_rsp_notification pn;
+	int rc = sf_rsp_notification_parse(pir, len, &pn);
+	if (rc != 0 || !pn.is_pir || pn.seq != seq)
+		return rc ? rc : SF_EINTERNAL;
+	if (!e->bpp_txn && (rc = sf_vault_begin(e->v)) != 0)
+		return rc;
+	e->bpp_txn = 1;
+	if (e->nnotif >= MAX_NOTIFS) {
+		sf_log(SF_LOG_WARN, "euicc", "notification list full: dropping notification %u",
+		       e->notif[0].seq);
+		if ((rc = stage_notification_del(e, e->notif[0].seq)) != 0)
+			return rc;
+		memmove(e->notif, e->notif + 1, (MAX_NOTIFS - 1) * sizeof(e->notif[0]));
+		e->nnotif--;
+	}
+	struct sf_notification *n = &e->notif[e->nnotif];
+	char name[SF_VAULT_NAME_MAX + 1];
+	memset(n, 0, sizeof(*n));
+	n->seq = seq;
+	n->event = SF_NOTIF_INSTALL;
+	snprintf(n->address, sizeof(n->address), "%s", pn.address);
+	snprintf(n->iccid, sizeof(n->iccid), "%s", pn.iccid);
+	snprintf(name, sizeof(name), "n.%010u", seq);
+	if ((rc = sf_vault_put(e->v, name, (const uint8_t *)n, sizeof(*n), 0)) != 0)
+		return rc;
+	snprintf(name, sizeof(name), "s.%010u", seq);
+	if ((rc = sf_vault_put(e->v, name, pir, len, 0)) != 0)
+		return rc;
+	e->nnotif++;
+	if (pn.success) {
+		if (!e->bpp_snap || e->bpp_idx < 0 || (size_t)e->bpp_idx >= e->nprof)
+			return SF_EINTERNAL;
+		rec_name(name, sizeof(name), e->prof[e->bpp_idx].info.iccid, "dp");
+		if ((rc = sf_vault_put(e->v, name, (const uint8_t *)pn.address, strlen(pn.address),
+		                       0)) != 0)
+			return rc;
+	}
+	if ((rc = stage_euicc(e)) != 0)
+		return rc;
+	e->bpp_txn = 0;
+	if ((rc = commit(e)) != 0) /* commit aborts by itself on failure */
+		return rc;
+	free(e->bpp_snap);
+	e->bpp_snap = NULL;
+	return 0;
+}
+
+static int load_item(struct sf_euicc *e, const uint8_t *req, size_t len, uint8_t *dst, size_t cap,
+                     size_t *out_len)
+{
+	const struct sf_bpp_host host = {e, b_iccid_exists, b_install, b_next_seq};
+	uint32_t seq = 0;
+	int rc;
+
+	if (e->ld == NULL && (rc = sf_rsp_euicc_load_new(&e->ld)) != 0)
+		return rc;
+	e->bpp_idx = -1;
+	rc = sf_rsp_euicc_load_bpp(&e->cred, &e->sess, e->ld, &host, req, len, dst, cap, out_len,
+	                           &seq);
+	if (rc == 1 && !e->bpp_txn)
+		return 1;
+	if (rc == 0)
+		rc = bpp_finish(e, dst, *out_len, seq);
+	if (rc != 0) {
+		bpp_rollback(e);
+		if (rc > 0) /* the loader wanted more after installing: a bug */
+			rc = SF_EINTERNAL;
+		*out_len = 0;
+	}
+	return rc;
+}
+
+/* A function that answers with a response TLV in both outcomes: the SGP.22
+ * error alternatives are responses too (the ISD-R answers 90 00 with them). */
+static int answered(int rc, size_t n)
+{
+	if (rc == 0 || rc == SF_ERSP_FORMAT || rc == SF_EBUFSIZE || rc == SF_EINVAL)
+		return rc;
+	return n > 0 ? 0 : rc;
+}
+
+static int h_rsp(void *u, uint32_t tag, const uint8_t *req, size_t len, uint8_t *dst, size_t cap,
+                 size_t *out_len)
+{
+	struct sf_euicc *e = u;
+	int64_t now = (int64_t)time(NULL);
+	uint8_t info2[1024];
+	size_t n = 0;
+	int rc;
+
+	if (!e->has_cred)
+		return SF_ENOTSUP;
+	*out_len = 0;
+	switch (tag) {
+	case 0xBF2E: { /* GetEuiccChallengeResponse ::= [46] SEQUENCE { euiccChallenge [0] } */
+		const uint8_t *p = req, *end = req + len, *val;
+		size_t vlen;
+		uint32_t t;
+		uint8_t ch[SF_RSP_CHALLENGE_LEN];
+		struct sf_der_writer w;
+		if (sf_der_get_tlv(&p, end, &t, &val, &vlen) != 0 || vlen != 0)
+			return SF_ERSP_FORMAT;
+		/* A new session: a load left unfinished by the last one ends here
+		 * (it installed nothing; the one-time key stays for a retry). */
+		sf_rsp_euicc_load_free(e->ld);
+		e->ld = NULL;
+		if ((rc = sf_rsp_euicc_challenge(&e->sess, NULL, ch)) != 0)
+			return rc;
+		sf_der_writer_init(&w, dst, cap);
+		size_t m = sf_der_writer_mark(&w);
+		sf_der_write_octets(&w, SF_DER_CTX(0), ch, sizeof(ch));
+		sf_der_write_wrap(&w, m, 0xBF2E);
+		return sf_der_writer_finish(&w, out_len);
+	}
+	case 0xBF38:
+		if ((rc = sf_isdr_euicc_info2(&e->isdr, info2, sizeof(info2), &n)) != 0)
+			return rc;
+		rc = sf_rsp_euicc_authenticate_server(&e->cred, &e->sess, req, len, info2, n, now,
+		                                      dst, cap, out_len, NULL);
+		return answered(rc, *out_len);
+	case 0xBF21:
+		rc = sf_rsp_euicc_prepare_download(&e->cred, &e->sess, req, len, now, dst, cap,
+		                                   out_len, NULL);
+		return answered(rc, *out_len);
+	case 0xBF41:
+		rc = sf_rsp_euicc_cancel_session(&e->cred, &e->sess, e->ld, req, len, dst, cap,
+		                                 out_len);
+		return answered(rc, *out_len);
+	case 0xBF36:
+		return load_item(e, req, len, dst, cap, out_len);
+	default:
+		return SF_ENOTSUP;
+	}
 }

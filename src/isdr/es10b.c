@@ -65,14 +65,22 @@ static const uint8_t EXT_CARD_RESOURCE[] = {0x81, 0x01, 0x00, 0x82, 0x04, 0x00, 
 static const char SAS_ACCREDITATION[] = "";
 
 /* euiccCiPKIdListForVerification / ForSigning: SEQUENCE OF
- * SubjectKeyIdentifier (04 <SKI>).  The CI keys come with the RSP security
- * work (the eUICC certificate chain in the secure store); until then the
- * lists are empty -- an SM-DP+ will then find no common CI, which is the
- * truth.  This is the one place to fill them. */
-static int write_ci_pkid_list(struct sf_der_writer *w, uint32_t tag)
+ * SubjectKeyIdentifier (04 <SKI>), the CIs of the eUICC's RSP credentials
+ * (the same list for both: the eUICC verifies and signs under each CI it
+ * holds a certificate chain for).  An eUICC without credentials has empty
+ * lists: an SM-DP+ then finds no common CI, which is the truth. */
+static int write_ci_pkid_list(struct sf_isdr *isdr, struct sf_der_writer *w, uint32_t tag)
 {
+	uint8_t ski[8][32];
+	size_t len[8], n = 0;
+
+	while (isdr->ops->ci_pkid != NULL && n < 8 &&
+	       (len[n] = isdr->ops->ci_pkid(isdr->user, n, ski[n], sizeof(ski[n]))) > 0 &&
+	       len[n] <= sizeof(ski[n]))
+		n++;
 	size_t m = sf_der_writer_mark(w);
-	/* for each SKI, last first: sf_der_write_octets(w, SF_DER_OCTET_STRING, ski, 20); */
+	while (n-- > 0) /* last first: the writer works backwards */
+		sf_der_write_octets(w, SF_DER_OCTET_STRING, ski[n], len[n]);
 	return sf_der_write_wrap(w, m, tag);
 }
 
@@ -84,12 +92,11 @@ int sf__isdr_get_info1(struct sf_isdr *isdr, const uint8_t *val, size_t len,
                        struct sf_der_writer *w)
 {
 	int rc;
-	(void)isdr;
 	if ((rc = sf__isdr_req_end(val, val + len)) != 0)
 		return rc;
 	size_t m = sf_der_writer_mark(w);
-	write_ci_pkid_list(w, SF_DER_CTX_C(10));
-	write_ci_pkid_list(w, SF_DER_CTX_C(9));
+	write_ci_pkid_list(isdr, w, SF_DER_CTX_C(10));
+	write_ci_pkid_list(isdr, w, SF_DER_CTX_C(9));
 	sf_der_write_octets(w, SF_DER_CTX(2), SVN, sizeof(SVN));
 	return sf_der_write_wrap(w, m, 0xBF20);
 }
@@ -109,19 +116,14 @@ int sf__isdr_get_info1(struct sf_isdr *isdr, const uint8_t *val, size_t len,
  *   certificationDataObject [12] OPTIONAL, ... }                      has tags, so
  *                                                                        no automatic
  *                                                                        tagging) */
-int sf__isdr_get_info2(struct sf_isdr *isdr, const uint8_t *val, size_t len,
-                       struct sf_der_writer *w)
+static int write_info2(struct sf_isdr *isdr, struct sf_der_writer *w)
 {
-	int rc;
-	(void)isdr;
-	if ((rc = sf__isdr_req_end(val, val + len)) != 0)
-		return rc;
 	size_t m = sf_der_writer_mark(w);
 	sf__isdr_write_utf8(w, SF_DER_UTF8_STRING, SAS_ACCREDITATION);
 	sf_der_write_octets(w, SF_DER_OCTET_STRING, PP_VERSION, sizeof(PP_VERSION));
 	sf_der_write_int64(w, SF_DER_CTX(11), EUICC_CATEGORY);
-	write_ci_pkid_list(w, SF_DER_CTX_C(10));
-	write_ci_pkid_list(w, SF_DER_CTX_C(9));
+	write_ci_pkid_list(isdr, w, SF_DER_CTX_C(10));
+	write_ci_pkid_list(isdr, w, SF_DER_CTX_C(9));
 	sf_der_write_named_bits(w, SF_DER_CTX(8), RSP_CAP);
 	sf_der_write_octets(w, SF_DER_CTX(7), GP_VERSION, sizeof(GP_VERSION));
 	sf_der_write_octets(w, SF_DER_CTX(6), TS102241_VERSION, sizeof(TS102241_VERSION));
@@ -131,6 +133,28 @@ int sf__isdr_get_info2(struct sf_isdr *isdr, const uint8_t *val, size_t len,
 	sf_der_write_octets(w, SF_DER_CTX(2), SVN, sizeof(SVN));
 	sf_der_write_octets(w, SF_DER_CTX(1), PROFILE_VERSION, sizeof(PROFILE_VERSION));
 	return sf_der_write_wrap(w, m, 0xBF22);
+}
+
+int sf__isdr_get_info2(struct sf_isdr *isdr, const uint8_t *val, size_t len,
+                       struct sf_der_writer *w)
+{
+	int rc;
+	if ((rc = sf__isdr_req_end(val, val + len)) != 0)
+		return rc;
+	return write_info2(isdr, w);
+}
+
+int sf_isdr_euicc_info2(struct sf_isdr *isdr, uint8_t *dst, size_t cap, size_t *out_len)
+{
+	struct sf_der_writer w;
+	int rc;
+
+	if (isdr == NULL || isdr->ops == NULL || out_len == NULL)
+		return SF_EINVAL;
+	sf_der_writer_init(&w, dst, cap);
+	if ((rc = write_info2(isdr, &w)) != 0 && rc != SF_EBUFSIZE)
+		return rc;
+	return sf_der_writer_finish(&w, out_len);
 }
 
 /* ---- GetEUICCChallenge ---- */
@@ -255,12 +279,13 @@ int sf__isdr_list_notification(struct sf_isdr *isdr, const uint8_t *val, size_t 
  *
  * Every PendingNotification is signed: a ProfileInstallationResult carries
  * euiccSignPIR, an OtherSignedNotification euiccNotificationSignature and the
- * eUICC and EUM certificates.  This eUICC cannot sign before the RSP security
- * work, and an unsigned variant exists in no version of the module.  So:
- * when no pending notification matches, the empty notificationList is the
- * true and valid answer; otherwise the function's own error,
- * undefinedError(127).  Answering an empty list then would tell the LPA that
- * nothing is pending, and it would never deliver the notifications. */
+ * eUICC and EUM certificates; the host keeps them as signed when they were
+ * created (ops->notification_signed).  An unsigned variant exists in no
+ * version of the module, so a pending notification the host cannot give
+ * signed (an eUICC without RSP credentials) makes the answer the function's
+ * own error, undefinedError(127): an empty list would tell the LPA that
+ * nothing is pending, and it would never deliver the notifications.  When
+ * none matches, the empty notificationList is the true answer. */
 int sf__isdr_retrieve_notifications(struct sf_isdr *isdr, const uint8_t *val, size_t len,
                                     struct sf_der_writer *w)
 {
@@ -304,7 +329,9 @@ int sf__isdr_retrieve_notifications(struct sf_isdr *isdr, const uint8_t *val, si
 
 	size_t count =
 	    isdr->ops->notification_count ? isdr->ops->notification_count(isdr->user) : 0;
-	size_t matching = 0;
+	if (count > SF_ISDR_MAX_NOTIFICATIONS)
+		count = SF_ISDR_MAX_NOTIFICATIONS;
+	size_t matching = 0, sizes[SF_ISDR_MAX_NOTIFICATIONS], idx[SF_ISDR_MAX_NOTIFICATIONS];
 	for (size_t i = 0; i < count; i++) {
 		struct sf_notification n;
 		memset(&n, 0, sizeof(n));
@@ -316,16 +343,37 @@ int sf__isdr_retrieve_notifications(struct sf_isdr *isdr, const uint8_t *val, si
 			continue;
 		if (by_event && (n.event > 31 || !(events & (1u << n.event))))
 			continue;
-		matching++;
+		/* The size of its signed form (a sizing call). */
+		rc = isdr->ops->notification_signed
+		         ? isdr->ops->notification_signed(isdr->user, i, NULL, 0, &sizes[matching])
+		         : SF_ENOTSUP;
+		if (rc != SF_EBUFSIZE) {
+			sf_log(SF_LOG_INFO, "isdr",
+			       "RetrieveNotificationsList: notification %u is not signed (%s): "
+			       "undefinedError",
+			       (unsigned)n.seq, sf_strerror(rc));
+			return write_list_error(w, 0xBF2B);
+		}
+		idx[matching++] = i;
 	}
-	if (matching > 0) {
-		sf_log(SF_LOG_INFO, "isdr",
-		       "RetrieveNotificationsList: %zu notification(s) pending, but signing "
-		       "needs the RSP security work: undefinedError",
-		       matching);
-		return write_list_error(w, 0xBF2B);
+	/* As many as the response holds, oldest first; the LPA removes what it
+	 * delivered and asks again for the rest. */
+	size_t room = w->size > 16 ? w->size - 16 : 0, used = 0, k = 0;
+	while (k < matching && sizes[k] <= room - used) {
+		used += sizes[k];
+		k++;
 	}
 	size_t m = sf_der_writer_mark(w);
+	while (k-- > 0) { /* last first: the writer works backwards */
+		size_t n = 0, free_len = w->size - w->len;
+		/* The host writes at the start of the free space; the element then
+		 * moves to just before what the writer holds. */
+		rc = isdr->ops->notification_signed(isdr->user, idx[k], w->buf, free_len, &n);
+		if (rc != 0 || n != sizes[k] || n > free_len)
+			return write_list_error(w, 0xBF2B);
+		memmove(w->buf + free_len - n, w->buf, n);
+		w->len += n;
+	}
 	sf_der_write_wrap(w, m, SF_DER_CTX_C(0));
 	return sf_der_write_wrap(w, m, 0xBF2B);
 }

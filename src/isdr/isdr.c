@@ -84,12 +84,11 @@ int sf_isdr_init(struct sf_isdr *isdr, const struct sf_isdr_host_ops *ops, void 
 	return 0;
 }
 
-void sf_isdr_reset(struct sf_isdr *isdr)
+/* Ends the STORE DATA sequence (after each request). */
+static void drop_request(struct sf_isdr *isdr)
 {
-	if (isdr == NULL)
-		return;
-	/* The request may hold profile data (nicknames now, bound profile
-	 * packages later): wipe what was used. */
+	/* The request may hold profile data (nicknames, bound profile package
+	 * segments): wipe what was used. */
 	sf_wipe(isdr->buf, isdr->len <= sizeof(isdr->buf) ? isdr->len : sizeof(isdr->buf));
 	isdr->len = 0;
 	isdr->assembling = 0;
@@ -97,7 +96,96 @@ void sf_isdr_reset(struct sf_isdr *isdr)
 	isdr->chan = 0;
 }
 
+void sf_isdr_reset(struct sf_isdr *isdr)
+{
+	if (isdr == NULL)
+		return;
+	drop_request(isdr);
+	isdr->bpp_active = 0;
+}
+
 /* ---- dispatch ---- */
+
+/* LoadBoundProfilePackage (SGP.22 §5.7.6) is the one ES10 function that
+ * spans several STORE DATA sequences, and its items are not complete TLVs:
+ * the first is "BF36 L" followed by the BF23 only, later ones "A1 L" or
+ * "A3 L" alone, or one 88/86 segment.  With RSP credentials (ops->rsp), a
+ * sequence starting with BF36 begins a load and, while it lasts, sequences
+ * starting with A0..A3, 86 or 88 continue it. */
+static int is_bpp_item(const struct sf_isdr *isdr, uint32_t tag)
+{
+	if (isdr->ops->rsp == NULL)
+		return 0;
+	if (tag == 0xBF36)
+		return 1;
+	return isdr->bpp_active && (tag == 0xA0 || tag == 0xA1 || tag == 0xA2 || tag == 0xA3 ||
+	                            tag == 0x86 || tag == 0x88);
+}
+
+/* Hands one item to the host's loader: 90 00 without data while it wants
+ * more, the ProfileInstallationResult (BF37) at the end or on a refusal. */
+static int load_bpp_item(struct sf_isdr *isdr, struct sf_rapdu *rsp)
+{
+	size_t n = 0;
+	int rc = isdr->ops->rsp(isdr->user, 0xBF36, isdr->buf, isdr->len, rsp->data, rsp->cap, &n);
+
+	isdr->bpp_active = rc == 1;
+	if (rc == 1 || rc == 0) {
+		rsp->len = rc == 0 ? n : 0;
+		rsp->sw = SF_SW_OK;
+		return 0;
+	}
+	rsp->len = 0;
+	if (rc == SF_ERSP_FORMAT) {
+		sf_log(SF_LOG_INFO, "isdr", "LoadBoundProfilePackage item malformed: 6A 80");
+		rsp->sw = SF_SW_WRONG_DATA;
+		return 0;
+	}
+	if (rc == SF_ENOTSUP) {
+		rsp->sw = SF_SW_REF_DATA_NOT_FOUND;
+		return 0;
+	}
+	if (rc == SF_ERSP_NO_SESSION) {
+		/* No download prepared (or the load already ended): not now. */
+		sf_log(SF_LOG_INFO, "isdr", "LoadBoundProfilePackage without a prepared download: "
+		                            "69 85");
+		rsp->sw = SF_SW_CONDITIONS_NOT_SATISFIED;
+		return 0;
+	}
+	sf_log(SF_LOG_WARN, "isdr", "LoadBoundProfilePackage failed: %s", sf_strerror(rc));
+	return rc;
+}
+
+/* The RSP functions the host runs (ops->rsp): the whole request TLV in,
+ * the whole response TLV out.  SF_ENOTSUP falls back to fn (the ISD-R's own
+ * answer), or to 6A 88 when there is none. */
+static int rsp_function(struct sf_isdr *isdr, uint32_t tag, struct sf_rapdu *rsp, int *handled)
+{
+	size_t n = 0;
+	int rc;
+
+	*handled = 0;
+	if (isdr->ops->rsp == NULL ||
+	    (tag != 0xBF2E && tag != 0xBF38 && tag != 0xBF21 && tag != 0xBF41))
+		return 0;
+	rc = isdr->ops->rsp(isdr->user, tag, isdr->buf, isdr->len, rsp->data, rsp->cap, &n);
+	if (rc == SF_ENOTSUP)
+		return 0;
+	*handled = 1;
+	rsp->len = 0;
+	if (rc == 0) {
+		rsp->len = n;
+		rsp->sw = SF_SW_OK;
+		return 0;
+	}
+	if (rc == SF_ERSP_FORMAT) {
+		sf_log(SF_LOG_INFO, "isdr", "ES10 request %X malformed: 6A 80", (unsigned)tag);
+		rsp->sw = SF_SW_WRONG_DATA;
+		return 0;
+	}
+	sf_log(SF_LOG_WARN, "isdr", "ES10 function %X failed: %s", (unsigned)tag, sf_strerror(rc));
+	return rc;
+}
 
 /* Runs the reassembled request isdr->buf[0..len) and sets rsp. */
 static int dispatch(struct sf_isdr *isdr, struct sf_rapdu *rsp)
@@ -109,11 +197,17 @@ static int dispatch(struct sf_isdr *isdr, struct sf_rapdu *rsp)
 	struct sf_der_writer w;
 	int rc;
 
+	if (sf_der_peek_tag(p, end, &tag) == 0 && is_bpp_item(isdr, tag))
+		return load_bpp_item(isdr, rsp);
 	/* Exactly one outer TLV, strict DER, nothing after it. */
 	if (sf_der_get_tlv(&p, end, &tag, &val, &vlen) != 0 || sf_der_check_end(p, end) != 0) {
 		rsp->sw = SF_SW_WRONG_DATA;
 		return 0;
 	}
+	int handled;
+	rc = rsp_function(isdr, tag, rsp, &handled);
+	if (handled || rc != 0)
+		return rc;
 	for (size_t i = 0; i < sizeof(functions) / sizeof(functions[0]); i++)
 		if (functions[i].tag == tag)
 			f = &functions[i];
@@ -199,7 +293,7 @@ int sf_isdr_process(struct sf_isdr *isdr, struct sf_card *card, const struct sf_
 	 * ISD-R runs one sequence per card).  Both end the sequence.
 	 */
 	if (cmd->p2 == 0) {
-		sf_isdr_reset(isdr);
+		drop_request(isdr); /* a new sequence; a load in progress goes on */
 		isdr->assembling = 1;
 		isdr->chan = cmd->channel;
 	} else if (!isdr->assembling) {
@@ -228,7 +322,7 @@ int sf_isdr_process(struct sf_isdr *isdr, struct sf_card *card, const struct sf_
 	}
 
 	int rc = dispatch(isdr, rsp);
-	sf_isdr_reset(isdr);
+	drop_request(isdr);
 	return rc;
 }
 

@@ -128,8 +128,8 @@ static int check_link(const struct sf_x509 *cert, const struct sf_x509_info *ci_
                       const struct sf_x509 *issuer, const struct sf_x509_info *ii, char *reason,
                       size_t cap)
 {
-	struct sf_ec_key *k = NULL;
-	int rc = sf_x509_public_key(issuer, &k);
+	const struct sf_ec_key *k = NULL;
+	int rc = sf_x509_get0_public_key(issuer, &k); /* made once, when issuer was loaded */
 
 	if (rc) {
 		say(reason, cap, "issuer '%s': public key not usable (%s)", ii->subject,
@@ -137,7 +137,6 @@ static int check_link(const struct sf_x509 *cert, const struct sf_x509_info *ci_
 		return rc == SF_ENOMEM ? rc : SF_EPKI_FORMAT;
 	}
 	rc = sf_x509_check_signature(cert, k);
-	sf_ec_key_free(k);
 	if (rc) {
 		say(reason, cap, "'%s': signature does not verify with the key of '%s'",
 		    ci_->subject, ii->subject);
@@ -165,34 +164,67 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
                         enum sf_pki_role role, int64_t now, enum sf_pki_role *leaf_role,
                         char *reason, size_t reason_len)
 {
-	int rc = SF_EINVAL;
-	struct sf_x509_info *info = NULL, *ciinfo = NULL;
-	size_t path[PATH_DEPTH_MAX], depth = 0;
-	int used[PATH_DEPTH_MAX * 2] = {0};
-	char a[2 * SF_X509_KEYID_MAX + 1], b[2 * SF_X509_KEYID_MAX + 1];
+	struct sf_pki_cert c = {ci, NULL}, v[PATH_DEPTH_MAX * 2];
 
 	if (reason && reason_len)
 		reason[0] = '\0';
 	if (!ci || !certs || n == 0 || n > PATH_DEPTH_MAX * 2)
 		return SF_EINVAL;
 	for (size_t i = 0; i < n; i++)
-		if (!certs[i])
+		v[i] = (struct sf_pki_cert){certs[i], NULL};
+	return sf_pki_verify_chain_info(&c, v, n, role, now, leaf_role, reason, reason_len);
+}
+
+int sf_pki_verify_chain_info(const struct sf_pki_cert *cic, const struct sf_pki_cert *certv,
+                             size_t n, enum sf_pki_role role, int64_t now,
+                             enum sf_pki_role *leaf_role, char *reason, size_t reason_len)
+{
+	int rc = SF_EINVAL;
+	const struct sf_x509 *ci, *certs[PATH_DEPTH_MAX * 2];
+	const struct sf_x509_info *info[PATH_DEPTH_MAX * 2], *ciinfo;
+	struct sf_x509_info *own = NULL; /* the information computed here */
+	size_t n_own = 0, path[PATH_DEPTH_MAX], depth = 0;
+	int used[PATH_DEPTH_MAX * 2] = {0};
+	char a[2 * SF_X509_KEYID_MAX + 1], b[2 * SF_X509_KEYID_MAX + 1];
+
+	if (reason && reason_len)
+		reason[0] = '\0';
+	if (!cic || !cic->cert || !certv || n == 0 || n > PATH_DEPTH_MAX * 2)
+		return SF_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!certv[i].cert)
 			return SF_EINVAL;
-	info = calloc(n, sizeof(*info));
-	ciinfo = calloc(1, sizeof(*ciinfo));
-	if (!info || !ciinfo) {
+	ci = cic->cert;
+	for (size_t i = 0; i < n; i++) {
+		certs[i] = certv[i].cert;
+		n_own += certv[i].info == NULL;
+	}
+	n_own += cic->info == NULL;
+	if (n_own && (own = calloc(n_own, sizeof(*own))) == NULL) {
 		rc = SF_ENOMEM;
 		goto out;
 	}
-	if ((rc = sf_x509_get_info(ci, ciinfo)) != 0) {
-		say(reason, reason_len, "CI certificate: %s", sf_strerror(rc));
-		goto out;
+	n_own = 0;
+	if (cic->info) {
+		ciinfo = cic->info;
+	} else {
+		if ((rc = sf_x509_get_info(ci, &own[n_own])) != 0) {
+			say(reason, reason_len, "CI certificate: %s", sf_strerror(rc));
+			goto out;
+		}
+		ciinfo = &own[n_own++];
 	}
-	for (size_t i = 0; i < n; i++)
-		if ((rc = sf_x509_get_info(certs[i], &info[i])) != 0) {
+	for (size_t i = 0; i < n; i++) {
+		if (certv[i].info) {
+			info[i] = certv[i].info;
+			continue;
+		}
+		if ((rc = sf_x509_get_info(certs[i], &own[n_own])) != 0) {
 			say(reason, reason_len, "certificate %zu: %s", i + 1, sf_strerror(rc));
 			goto out;
 		}
+		info[i] = &own[n_own++];
+	}
 	if (ciinfo->ski_len == 0) {
 		rc = SF_EPKI_UNKNOWN_CI;
 		say(reason, reason_len, "CI '%s' has no subject key identifier to be trusted by",
@@ -205,7 +237,7 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
 	path[depth++] = 0;
 	used[0] = 1;
 	for (;;) {
-		const struct sf_x509_info *cur = &info[path[depth - 1]];
+		const struct sf_x509_info *cur = info[path[depth - 1]];
 		size_t next = n;
 		if (keyid_eq(cur->aki, cur->aki_len, ciinfo->ski, ciinfo->ski_len))
 			break;
@@ -217,7 +249,7 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
 		}
 		for (size_t i = 1; i < n; i++)
 			if (!used[i] &&
-			    keyid_eq(cur->aki, cur->aki_len, info[i].ski, info[i].ski_len)) {
+			    keyid_eq(cur->aki, cur->aki_len, info[i]->ski, info[i]->ski_len)) {
 				next = i;
 				break;
 			}
@@ -262,8 +294,8 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
 		goto out;
 	for (size_t d = 0; d < depth; d++) {
 		const struct sf_x509 *issuer = d + 1 < depth ? certs[path[d + 1]] : ci;
-		const struct sf_x509_info *ii = d + 1 < depth ? &info[path[d + 1]] : ciinfo;
-		const struct sf_x509_info *in = &info[path[d]];
+		const struct sf_x509_info *ii = d + 1 < depth ? info[path[d + 1]] : ciinfo;
+		const struct sf_x509_info *in = info[path[d]];
 		if ((rc = check_link(certs[path[d]], in, issuer, ii, reason, reason_len)) != 0)
 			goto out;
 		if ((rc = check_validity(in, now, reason, reason_len)) != 0)
@@ -278,7 +310,7 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
 
 	/* Issuers: CA with keyCertSign, and the path length below each. */
 	for (size_t d = 1; d <= depth; d++) {
-		const struct sf_x509_info *ii = d < depth ? &info[path[d]] : ciinfo;
+		const struct sf_x509_info *ii = d < depth ? info[path[d]] : ciinfo;
 		long below = (long)d - 1; /* intermediate CAs below this issuer */
 		if (!ii->is_ca || !ii->has_ku || !(ii->ku & SF_X509_KU_KEY_CERT_SIGN)) {
 			rc = SF_EPKI_USAGE;
@@ -294,7 +326,7 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
 			goto out;
 		}
 	}
-	const struct sf_x509_info *leaf = &info[0];
+	const struct sf_x509_info *leaf = info[0];
 	if (leaf->is_ca || !leaf->has_ku || !(leaf->ku & SF_X509_KU_DIGITAL_SIGNATURE)) {
 		rc = SF_EPKI_USAGE;
 		say(reason, reason_len,
@@ -349,7 +381,7 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
 			    leaf->subject);
 			goto out;
 		}
-		eum = &info[path[1]];
+		eum = info[path[1]];
 		if (!has_policy(eum, SF_PKI_OID_EUM)) {
 			rc = SF_EPKI_ROLE;
 			say(reason, reason_len, "issuer '%s' lacks the EUM role policy %s",
@@ -381,8 +413,7 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
 	}
 	rc = 0;
 out:
-	free(info);
-	free(ciinfo);
+	free(own);
 	return rc;
 }
 

@@ -47,10 +47,21 @@ struct sf_rsp_euicc_session;
 void sf__rsp_euicc_session_close(struct sf_rsp_euicc_session *s, int drop_otk);
 
 /* CERT.EUM as received (DER): one of dp's preloaded EUM certificates when
- * it is byte for byte equal (*eum, *parsed = NULL), otherwise parsed into
- * *parsed (caller frees) with *eum = *parsed.  0 or SF_ERSP_FORMAT. */
+ * it is byte for byte equal (eum->cert, with its cached information in
+ * eum->info, possibly NULL; *parsed = NULL), otherwise parsed into *parsed
+ * (caller frees) with eum->cert = *parsed, eum->info = NULL.  0 or
+ * SF_ERSP_FORMAT. */
 struct sf_rsp_smdp;
+struct sf_pki_cert;
 int sf__rsp_smdp_eum(const struct sf_rsp_smdp *dp, const uint8_t *der, size_t len,
-                     struct sf_x509 **parsed, const struct sf_x509 **eum);
+                     struct sf_x509 **parsed, struct sf_pki_cert *eum);
+
+/* CERT.EUICC (and its information) verified under dp's CI with the GSMA
+ * rules (sf_pki_verify_chain_info), with the CI's and a preloaded EUM's
+ * information cached in dp.  euicc_info may be NULL. */
+int sf__rsp_smdp_verify_euicc(const struct sf_rsp_smdp *dp, const struct sf_x509 *euicc,
+                              const struct sf_x509_info *euicc_info,
+                              const struct sf_pki_cert *eum, int64_t now, char *reason,
+                              size_t reason_len);
 
 #endif

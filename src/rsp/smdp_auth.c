@@ -41,9 +41,24 @@ void sf_rsp_smdp_free(struct sf_rsp_smdp *dp)
 	sf_x509_free(dp->dppb_cert);
 	sf_ec_key_free(dp->dpauth_key);
 	sf_ec_key_free(dp->dppb_key);
-	for (size_t i = 0; i < dp->n_eums && i < SF_RSP_EUM_MAX; i++)
+	for (size_t i = 0; i < dp->n_eums && i < SF_RSP_EUM_MAX; i++) {
 		sf_x509_free(dp->eums[i]);
+		free(dp->eum_info[i]);
+	}
+	free(dp->ci_info);
 	memset(dp, 0, sizeof(*dp));
+}
+
+/* sf_x509_get_info of cert on the heap, or NULL (out of memory, or it does
+ * not decode: then the chain check computes it itself and says why). */
+static struct sf_x509_info *info_of(const struct sf_x509 *cert)
+{
+	struct sf_x509_info *in = calloc(1, sizeof(*in));
+	if (in != NULL && sf_x509_get_info(cert, in) != 0) {
+		free(in);
+		in = NULL;
+	}
+	return in;
 }
 
 int sf_rsp_smdp_add_eum(struct sf_rsp_smdp *dp, const char *eum_cert)
@@ -53,27 +68,42 @@ int sf_rsp_smdp_add_eum(struct sf_rsp_smdp *dp, const char *eum_cert)
 	if (dp->n_eums >= SF_RSP_EUM_MAX)
 		return SF_ERANGE;
 	int rc = sf_pki_load_cert_file(eum_cert, &dp->eums[dp->n_eums]);
-	if (rc == 0)
+	if (rc == 0) {
+		dp->eum_info[dp->n_eums] = info_of(dp->eums[dp->n_eums]);
 		dp->n_eums++;
+	}
 	return rc;
 }
 
 int sf__rsp_smdp_eum(const struct sf_rsp_smdp *dp, const uint8_t *der, size_t len,
-                     struct sf_x509 **parsed, const struct sf_x509 **eum)
+                     struct sf_x509 **parsed, struct sf_pki_cert *eum)
 {
 	*parsed = NULL;
 	for (size_t i = 0; i < dp->n_eums && i < SF_RSP_EUM_MAX; i++) {
 		const uint8_t *d;
 		size_t dl;
 		if (sf_x509_der(dp->eums[i], &d, &dl) == 0 && dl == len && memcmp(d, der, len) == 0) {
-			*eum = dp->eums[i];
+			eum->cert = dp->eums[i];
+			eum->info = dp->eum_info[i];
 			return 0;
 		}
 	}
 	if (sf_x509_load(der, len, parsed) != 0)
 		return SF_ERSP_FORMAT;
-	*eum = *parsed;
+	eum->cert = *parsed;
+	eum->info = NULL;
 	return 0;
+}
+
+int sf__rsp_smdp_verify_euicc(const struct sf_rsp_smdp *dp, const struct sf_x509 *euicc,
+                              const struct sf_x509_info *euicc_info,
+                              const struct sf_pki_cert *eum, int64_t now, char *reason,
+                              size_t reason_len)
+{
+	const struct sf_pki_cert ci = {dp->ci, dp->ci_info};
+	const struct sf_pki_cert chain[2] = {{euicc, euicc_info}, *eum};
+	return sf_pki_verify_chain_info(&ci, chain, 2, SF_PKI_ROLE_EUICC, now, NULL, reason,
+	                                reason_len);
 }
 
 int sf_rsp_smdp_load(struct sf_rsp_smdp *dp, const char *address, const char *ci_cert,
@@ -96,6 +126,7 @@ int sf_rsp_smdp_load(struct sf_rsp_smdp *dp, const char *address, const char *ci
 	    (rc = sf_pki_load_key_file(dppb_key, &dp->dppb_key)) != 0 ||
 	    (rc = sf__rsp_ski(dp->ci, dp->ci_pkid, sizeof(dp->ci_pkid), &dp->ci_pkid_len)) != 0)
 		goto out;
+	dp->ci_info = info_of(dp->ci);
 	rc = 0;
 out:
 	if (rc != 0)
@@ -312,8 +343,8 @@ int sf_rsp_smdp_authenticate_client(const struct sf_rsp_smdp *dp, struct sf_rsp_
 {
 	struct auth_ok o;
 	struct sf_x509 *euicc = NULL, *eum = NULL;
-	const struct sf_x509 *eum_c = NULL;
-	struct sf_ec_key *pk = NULL;
+	struct sf_pki_cert eum_c = {NULL, NULL};
+	const struct sf_ec_key *pk = NULL;
 	struct sf_x509_info *info = NULL;
 	struct sf_der_writer w;
 	size_t m, n;
@@ -338,12 +369,20 @@ int sf_rsp_smdp_authenticate_client(const struct sf_rsp_smdp *dp, struct sf_rsp_
 		rc = SF_ERSP_FORMAT;
 		goto out;
 	}
-	const struct sf_x509 *chain[2] = {euicc, eum_c};
-	rc = sf_pki_verify_chain(dp->ci, chain, 2, SF_PKI_ROLE_EUICC, now, NULL, reason,
-	                         reason_len);
+	/* CERT.EUICC's information once: for the chain check and the EID.
+	 * When it does not decode, the chain check computes it and says why. */
+	if ((info = calloc(1, sizeof(*info))) == NULL) {
+		rc = SF_ENOMEM;
+		goto out;
+	}
+	int info_rc = sf_x509_get_info(euicc, info);
+	rc = sf__rsp_smdp_verify_euicc(dp, euicc, info_rc == 0 ? info : NULL, &eum_c, now, reason,
+	                               reason_len);
 	if (rc != 0)
 		goto out;
-	if ((rc = sf_x509_public_key(euicc, &pk)) != 0)
+	if ((rc = info_rc) != 0)
+		goto out;
+	if ((rc = sf_x509_get0_public_key(euicc, &pk)) != 0)
 		goto out;
 	if (sf_ecdsa_verify(pk, o.signed1, o.signed1_len, o.sig, o.sig_len) != 0) {
 		rc = SF_ERSP_SIG;
@@ -363,13 +402,6 @@ int sf_rsp_smdp_authenticate_client(const struct sf_rsp_smdp *dp, struct sf_rsp_
 		rc = SF_ERSP_CHALLENGE;
 		goto out;
 	}
-	if ((info = calloc(1, sizeof(*info))) == NULL) {
-		rc = SF_ENOMEM;
-		goto out;
-	}
-	if ((rc = sf_x509_get_info(euicc, info)) != 0)
-		goto out;
-
 	/* SmdpSigned2 ::= SEQUENCE { transactionId [0], ccRequiredFlag BOOLEAN,
 	 *   bppEuiccOtpk [APPLICATION 73] OPTIONAL } */
 	memset(out, 0, sizeof(*out));
@@ -401,7 +433,6 @@ int sf_rsp_smdp_authenticate_client(const struct sf_rsp_smdp *dp, struct sf_rsp_
 	rc = 0;
 out:
 	free(info);
-	sf_ec_key_free(pk);
 	sf_x509_free(euicc);
 	sf_x509_free(eum);
 	return rc;

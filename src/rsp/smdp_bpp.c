@@ -594,7 +594,7 @@ int sf_rsp_smdp_verify_notification(const struct sf_rsp_smdp *dp,
                                     int64_t now)
 {
 	struct sf_x509 *euicc = NULL, *eum = NULL;
-	const struct sf_x509 *eum_c = NULL;
+	struct sf_pki_cert eum_c = {NULL, NULL};
 	struct sf_ec_key *k = NULL;
 	int rc;
 
@@ -618,9 +618,7 @@ int sf_rsp_smdp_verify_notification(const struct sf_rsp_smdp *dp,
 		rc = SF_ERSP_FORMAT;
 		goto out;
 	}
-	const struct sf_x509 *chain[2] = {euicc, eum_c};
-	if ((rc = sf_pki_verify_chain(dp->ci, chain, 2, SF_PKI_ROLE_EUICC, now, NULL, NULL, 0)) !=
-	    0)
+	if ((rc = sf__rsp_smdp_verify_euicc(dp, euicc, NULL, &eum_c, now, NULL, 0)) != 0)
 		goto out;
 	if ((rc = sf_x509_public_key(euicc, &k)) != 0)
 		goto out;

@@ -82,4 +82,26 @@ fi
 r=$("$SF" euicc apdu --state "$S" 0070000001 01a4040010a0000005591010ffffffff8900000100 81e2910006bf3e035c015a)
 expect_eq "GetEID" "$(tail -n1 <<<"$r")" "bf3e125a10${eid}9000"
 
+# RSP credentials from a test PKI: the EID takes the EUM's prefix, the
+# eUICC lists the CI in EUICCInfo1, the issued key file is not left behind.
+"$SF" pki init --dir "$tmp/pki" --eum-prefix 8904903200 >/dev/null || bad "pki init"
+out=$("$SF" euicc init --state "$tmp/r1" --pki "$tmp/pki")
+expect_eq "init --pki exit" $? 0
+expect_eq "init --pki rsp" "$(field "$out" rsp)" true
+reid=$(field "$out" eid)
+case $reid in 8904903200*) ok ;; *) bad "EID $reid outside the EUM prefix" ;; esac
+ls "$tmp/r1"/*.key 2>/dev/null | grep -v device.key && bad "issued key left in the state dir" || ok
+ski=$("$SF" pki show "$tmp/pki/ci.pem" | jq -r '.ski')
+info1=$("$SF" euicc apdu --state "$tmp/r1" 00a4040410a0000005591010ffffffff8900000100 \
+	80e2910003bf2000 | tail -1 | tr A-F a-f)
+case $info1 in *"$ski"*9000) ok ;; *) bad "EUICCInfo1 $info1 lacks the CI $ski" ;; esac
+# credentials of another eUICC are refused (EID mismatch); half-given ones are a usage error
+"$SF" euicc init --state "$tmp/r2" >/dev/null
+mkdir -p "$tmp/other"
+"$SF" pki issue-euicc --dir "$tmp/pki" --eid "$reid" --out "$tmp/other" >/dev/null || bad "issue-euicc"
+usage_error "--cert" euicc credentials --state "$tmp/r2" --cert "$tmp/pki/eum.pem"
+if "$SF" euicc credentials --state "$tmp/r2" --cert "$tmp/other/euicc-$reid.pem" \
+	--key "$tmp/other/euicc-$reid.key" --eum "$tmp/pki/eum.pem" --ci "$tmp/pki/ci.pem" 2>"$tmp/err"; then
+	bad "credentials for another EID accepted"
+else grep -q "EID" "$tmp/err" && ok || bad "no EID reason: $(cat "$tmp/err")"; fi
 finish

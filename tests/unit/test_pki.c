@@ -12,7 +12,9 @@
  *    refuses the same eUICC chains with X509_V_ERR_PERMITTED_VIOLATION
  *    "permitted subtree violation": RFC 5280 DirName equality, not the GSMA
  *    prefix — see /work/shared/gsma/README.md; not repeated here.)
- *  - sf_x509_load: every truncated prefix of a certificate refused.
+ *  - sf_x509_load: every truncated prefix of a certificate refused;
+ *  - every check again through sf_pki_verify_chain_info with the
+ *    certificates' information computed in advance: same code, same reason.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,6 +99,20 @@ static int verify(const struct sf_x509 *ci, enum sf_pki_role role, int64_t now,
 	int rc = sf_pki_verify_chain(ci, chain, b ? 2 : 1, role, now, NULL, reason, sizeof(reason));
 	if (rc)
 		print_message("  refused: %s (%s)\n", reason, sf_err_name(rc));
+
+	/* The same with the information computed in advance (as the SM-DP+
+	 * caches it for its CI and EUMs): the same code and reason. */
+	struct sf_x509_info *in = calloc(3, sizeof(*in));
+	char reason2[512];
+	assert_non_null(in);
+	struct sf_pki_cert c = {ci, sf_x509_get_info(ci, &in[0]) == 0 ? &in[0] : NULL};
+	struct sf_pki_cert v[2] = {{a, sf_x509_get_info(a, &in[1]) == 0 ? &in[1] : NULL},
+	                           {b, b && sf_x509_get_info(b, &in[2]) == 0 ? &in[2] : NULL}};
+	int rc2 = sf_pki_verify_chain_info(&c, v, b ? 2 : 1, role, now, NULL, reason2,
+	                                   sizeof(reason2));
+	assert_rc(rc, rc2);
+	assert_string_equal(rc ? reason : "", rc ? reason2 : "");
+	free(in);
 	return rc;
 }
 

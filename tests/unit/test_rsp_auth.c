@@ -5,7 +5,8 @@
  * check of the PrepareDownloadResponse, with a generated TEST PKI on P-256
  * and brainpoolP256r1, and with the SGP.26 test PKI when $SF_SHARED/gsma/sgp26
  * exists (read in place).  Each signed field tampered makes the step that
- * checks it fail with its code (and the eUICC's SGP.22 error code).
+ * checks it fail with its code (and the eUICC's SGP.22 error code), on the
+ * generated PKI also with the EUM certificate preloaded in the SM-DP+.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,8 +20,10 @@
 
 #include "simfleet/crypto.h"
 #include "simfleet/der.h"
+#include "simfleet/eid.h"
 #include "simfleet/err.h"
 #include "simfleet/pki.h"
+#include "simfleet/rng.h"
 #include "simfleet/rsp.h"
 
 #define assert_rc(want, got) assert_string_equal(sf_err_name(want), sf_err_name(got))
@@ -282,6 +285,110 @@ static void run_all(struct world *wd)
 	}
 }
 
+/* ---- eUICCs the SM-DP+ must not trust ---- */
+
+/* Mutual authentication with credentials c up to the SM-DP+'s
+ * AuthenticateClient at `now`; returns its code. */
+static int auth_with(struct world *wd, struct sf_rsp_euicc_cred *c, int64_t now)
+{
+	struct sf_rsp_smdp_session ds;
+	struct sf_rsp_euicc_session es;
+	struct sf_rsp_init_auth ia;
+	struct sf_rsp_auth_client ac;
+	uint8_t ch[16], info1[128], req[8192], rsp[8192];
+	size_t info1_len, req_len, rsp_len;
+	int code = -1, err = -1, rc;
+	char reason[256] = "";
+
+	memset(&ds, 0, sizeof(ds));
+	sf_rsp_euicc_session_init(&es);
+	assert_rc(0, sf_rsp_euicc_challenge(&es, NULL, ch));
+	assert_rc(0, sf_rsp_euicc_info1(c, info1, sizeof(info1), &info1_len));
+	assert_rc(0, sf_rsp_smdp_initiate_authentication(&wd->dp, &ds, ch, info1, info1_len, ADDR,
+	                                                 &ia));
+	req_len = build_auth_server(&ia, ia.server_cert, ia.server_cert_len, req, sizeof(req));
+	assert_rc(0, sf_rsp_euicc_authenticate_server(c, &es, req, req_len, INFO2, sizeof(INFO2),
+	                                              wd->now, rsp, sizeof(rsp), &rsp_len, &code));
+	rc = sf_rsp_smdp_authenticate_client(&wd->dp, &ds, ia.tid, ia.tid_len, rsp, rsp_len, 0,
+	                                     NULL, now, &ac, &err, reason, sizeof(reason));
+	if (rc)
+		print_message("AuthenticateClient refused: %s: %s\n", sf_err_name(rc), reason);
+	assert_int_equal(rc == 0 ? 2 : 1, ds.state); /* a refusal changes nothing */
+	sf_rsp_euicc_session_free(&es);
+	return rc;
+}
+
+/* Expired eUICC certificate (the SM-DP+'s clock past notAfter), an EID
+ * outside the EUM's range (a certificate forged with the EUM's own key),
+ * and an eUICC chain under another CI: each refused with its code. */
+static void untrusted(struct world *wd, const char *dir, enum sf_ec_curve curve)
+{
+	char path[SF_PKI_PATH_MAX * 2], eid[SF_EID_DIGITS + 1], other[64] = "/tmp/sf_test_rsp2_XXXXXX",
+	                                                         cp[SF_PKI_PATH_MAX],
+	                                                         kp[SF_PKI_PATH_MAX];
+	struct sf_x509 *eum = NULL, *forged = NULL;
+	struct sf_ec_key *eumkey = NULL, *k = NULL;
+	struct sf_x509_info *ei = calloc(1, sizeof(*ei));
+	struct sf_x509_spec sp;
+	struct sf_rsp_euicc_cred c;
+	struct sf_pki_init_opts o = {.curve = curve, .now = NOW};
+
+	assert_non_null(ei);
+	assert_rc(0, auth_with(wd, &wd->cred, wd->now));
+	assert_rc(SF_EPKI_VALIDITY, auth_with(wd, &wd->cred, wd->now + 60LL * 365 * 86400));
+
+	snprintf(path, sizeof(path), "%s/eum.pem", dir);
+	assert_rc(0, sf_pki_load_cert_file(path, &eum));
+	snprintf(path, sizeof(path), "%s/eum.key", dir);
+	assert_rc(0, sf_pki_load_key_file(path, &eumkey));
+	assert_rc(0, sf_x509_get_info(eum, ei));
+	assert_rc(0, sf_eid_generate(eid, "89049033", sf_rng_system()));
+	memset(&sp, 0, sizeof(sp));
+	sp.o = ei->nc_o, sp.serial_number = eid, sp.cn = "forged eUICC", sp.serial = 77;
+	sp.not_before = NOW, sp.not_after = NOW + 10LL * 365 * 86400;
+	sp.pathlen = -1, sp.ku = SF_X509_KU_DIGITAL_SIGNATURE, sp.policy = SF_PKI_OID_EUICC;
+	assert_rc(0, sf_ec_key_generate(curve, &k));
+	assert_rc(0, sf_x509_issue(&sp, k, eum, eumkey, &forged));
+	c = wd->cred;
+	c.euicc_cert = forged;
+	c.key = k;
+	assert_rc(SF_EPKI_EID, auth_with(wd, &c, wd->now));
+
+	/* another CI's eUICC, claiming ours */
+	struct sf_rsp_euicc_cred oc;
+	assert_non_null(mkdtemp(other));
+	assert_rc(0, sf_pki_init(other, &o));
+	assert_rc(0, sf_pki_issue_euicc(other, EID, NULL, NOW, cp, kp));
+	snprintf(path, sizeof(path), "%s/eum.pem", other);
+	char ci[SF_PKI_PATH_MAX * 2];
+	snprintf(ci, sizeof(ci), "%s/ci.pem", other);
+	assert_rc(0, sf_rsp_euicc_cred_load(&oc, cp, kp, path, ci, wd->now));
+	c = oc;
+	memcpy(c.ci_pkid, wd->cred.ci_pkid, wd->cred.ci_pkid_len);
+	c.ci_pkid_len = wd->cred.ci_pkid_len;
+	c.ci = wd->cred.ci; /* so the eUICC accepts this SM-DP+ */
+	assert_rc(SF_EPKI_UNKNOWN_CI, auth_with(wd, &c, wd->now));
+	/* and the SM-DP+ refuses an eUICC that names no CI it knows */
+	{
+		struct sf_rsp_smdp_session ds;
+		struct sf_rsp_init_auth ia;
+		uint8_t ch[16] = {0}, info1[128];
+		size_t n;
+		memset(&ds, 0, sizeof(ds));
+		assert_rc(0, sf_rsp_euicc_info1(&oc, info1, sizeof(info1), &n));
+		assert_rc(SF_ERSP_CI_UNKNOWN, sf_rsp_smdp_initiate_authentication(
+		                                  &wd->dp, &ds, ch, info1, n, ADDR, &ia));
+	}
+	sf_rsp_euicc_cred_free(&oc);
+	snprintf(path, sizeof(path), "rm -rf '%s'", other);
+	assert_int_equal(0, system(path));
+	sf_x509_free(forged);
+	sf_ec_key_free(k);
+	sf_x509_free(eum);
+	sf_ec_key_free(eumkey);
+	free(ei);
+}
+
 /* ---- generated test PKI ---- */
 
 static void generated(enum sf_ec_curve curve)
@@ -313,6 +420,16 @@ static void generated(enum sf_ec_curve curve)
 	assert_rc(SF_ECRYPTO_KEY, sf_rsp_euicc_cred_load(&bad, cp, c, b, a, wd.now));
 
 	run_all(&wd);
+	untrusted(&wd, dir, curve);
+	/* Again with the EUM certificate preloaded: the SM-DP+ then uses the
+	 * CI's and the EUM's information cached at load for the chain check
+	 * (sf_pki_verify_chain_info); every case must end the same way. */
+	assert_null(wd.dp.eum_info[0]);
+	assert_non_null(wd.dp.ci_info);
+	assert_rc(0, sf_rsp_smdp_add_eum(&wd.dp, b));
+	assert_non_null(wd.dp.eum_info[0]);
+	run_all(&wd);
+	untrusted(&wd, dir, curve); /* and with the EUM preloaded */
 
 	sf_rsp_smdp_free(&wd.dp);
 	sf_rsp_smdp_free(&wd.dp);

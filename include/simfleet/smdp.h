@@ -73,13 +73,13 @@ struct sf_smdp_profile {
 	char spn[SF_SMDP_NAME_MAX + 1];  /* StoreMetadata serviceProviderName */
 	char name[SF_SMDP_NAME_MAX + 1]; /* StoreMetadata profileName */
 	enum sf_smdp_state state;
-	char eid[SF_SMDP_EID_LEN + 1];   /* "" when not bound */
+	char eid[SF_SMDP_EID_LEN + 1];          /* "" when not bound */
 	char matching_id[SF_SMDP_NAME_MAX + 1]; /* "" without an order */
 	int cc_required;
-	uint8_t cc_sha256[32];           /* SHA-256(confirmation code) when cc_required */
-	int attempts, max_attempts;      /* download attempts of this order */
+	uint8_t cc_sha256[32];      /* SHA-256(confirmation code) when cc_required */
+	int attempts, max_attempts; /* download attempts of this order */
 	int cc_failures;
-	int64_t expires;                 /* order expiry, 0 = none */
+	int64_t expires; /* order expiry, 0 = none */
 	int64_t updated;
 };
 
@@ -96,14 +96,24 @@ struct sf_smdp_db;
  * schema to the latest version.  rng (NULL = system) makes matchingIds.
  * Returns 0, SF_EINVAL, SF_ENOMEM, SF_ESMDP_SCHEMA (not an SM-DP+ database,
  * or newer), SF_ESMDP_DB, SF_ESMDP_BUSY. */
-int sf_smdp_db_open(const char *path, const struct sf_smdp_policy *policy,
-                    const struct sf_rng *rng, struct sf_smdp_db **out);
+int sf_smdp_db_open(const char *path, const struct sf_smdp_policy *policy, const struct sf_rng *rng,
+                    struct sf_smdp_db **out);
 /* Closes; NULL accepted. */
 void sf_smdp_db_close(struct sf_smdp_db *db);
 int sf_smdp_schema_version(const struct sf_smdp_db *db);
 int sf_smdp_schema_latest(void);
 /* The last SQLite message (no secret in it). */
 const char *sf_smdp_last_error(const struct sf_smdp_db *db);
+
+/* Groups several calls into one transaction (one fsync): the lifecycle
+ * functions, sf_smdp_euicc_put and sf_smdp_audit called in between commit
+ * together at sf_smdp_txn_end, or not at all.  A refusal inside writes
+ * nothing of its own (except a failed order, which is meant to stay); a
+ * database error inside makes sf_smdp_txn_end roll everything back and
+ * return SF_ESMDP_DB.  Not nestable.  Returns 0, SF_EINVAL, SF_ESMDP_BUSY,
+ * SF_ESMDP_DB. */
+int sf_smdp_txn_begin(struct sf_smdp_db *db);
+int sf_smdp_txn_end(struct sf_smdp_db *db);
 
 /* Adds a package to op's inventory in state available.  spn/name may be
  * NULL (spn = op, name = profile type or ICCID).  Returns 0,
@@ -122,8 +132,7 @@ int sf_smdp_profile_by_matching_id(struct sf_smdp_db *db, const char *matching_i
                                    struct sf_smdp_profile *p);
 /* The package (malloc'd; free()).  Returns 0, SF_ESMDP_UNKNOWN, SF_ENOMEM,
  * SF_ESMDP_DB. */
-int sf_smdp_profile_package(struct sf_smdp_db *db, const char *iccid, uint8_t **pkg,
-                            size_t *len);
+int sf_smdp_profile_package(struct sf_smdp_db *db, const char *iccid, uint8_t **pkg, size_t *len);
 /* Calls cb for each row of op (NULL: all), ordered by ICCID.  A non-zero
  * return of cb stops and is returned. */
 int sf_smdp_profile_list(struct sf_smdp_db *db, const char *op,
@@ -147,19 +156,17 @@ int sf_smdp_download_order(struct sf_smdp_db *db, const char *op, const char *ei
  * confirmed.  The order expires policy.order_ttl seconds from now.  Writes
  * the matchingId.  Returns 0, those, SF_ESMDP_UNKNOWN, SF_ESMDP_STATE,
  * SF_EINVAL, SF_ERNG, SF_ESMDP_DB. */
-int sf_smdp_confirm_order(struct sf_smdp_db *db, const char *op, const char *iccid,
-                          const char *eid, const char *matching_id, const uint8_t *cc,
-                          size_t cc_len, int release, int64_t now,
-                          char mid_out[SF_SMDP_NAME_MAX + 1]);
+int sf_smdp_confirm_order(struct sf_smdp_db *db, const char *op, const char *iccid, const char *eid,
+                          const char *matching_id, const uint8_t *cc, size_t cc_len, int release,
+                          int64_t now, char mid_out[SF_SMDP_NAME_MAX + 1]);
 
 /* CancelOrder (§5.3.3): ends the order of a profile in allocated .. downloaded;
  * eid and matching_id, when given, must be the order's.  The profile becomes
  * available (final_available) or unavailable; EID, matchingId, code and
  * attempts are cleared.  Returns 0, SF_ESMDP_UNKNOWN, SF_ESMDP_STATE,
  * SF_ESMDP_EID, SF_ESMDP_MATCHING_ID, SF_ESMDP_DB. */
-int sf_smdp_cancel_order(struct sf_smdp_db *db, const char *op, const char *iccid,
-                         const char *eid, const char *matching_id, int final_available,
-                         int64_t now);
+int sf_smdp_cancel_order(struct sf_smdp_db *db, const char *op, const char *iccid, const char *eid,
+                         const char *matching_id, int final_available, int64_t now);
 
 /* ReleaseProfile (§5.3.4): confirmed -> released.  Returns 0,
  * SF_ESMDP_UNKNOWN, SF_ESMDP_STATE, SF_ESMDP_DB. */
@@ -189,13 +196,12 @@ void sf_smdp_hash_cc(const uint8_t cc_sha256[32], const uint8_t *tid, size_t tid
 
 /* The BPP of iccid went to eid: released|downloaded -> downloaded.  Returns
  * 0, SF_ESMDP_UNKNOWN, SF_ESMDP_STATE, SF_ESMDP_EID, SF_ESMDP_DB. */
-int sf_smdp_mark_downloaded(struct sf_smdp_db *db, const char *iccid, const char *eid,
-                            int64_t now);
+int sf_smdp_mark_downloaded(struct sf_smdp_db *db, const char *iccid, const char *eid, int64_t now);
 
 /* A verified ProfileInstallationResult: downloaded -> installed (success) or
  * error.  Same returns as sf_smdp_mark_downloaded. */
-int sf_smdp_mark_installed(struct sf_smdp_db *db, const char *iccid, const char *eid,
-                           int success, int64_t now);
+int sf_smdp_mark_installed(struct sf_smdp_db *db, const char *iccid, const char *eid, int success,
+                           int64_t now);
 
 /* ES9+.CancelSession for the order of iccid (SGP.22 §5.6.5): terminate
  * (endUserRejection, pprNotAllowed, metadataMismatch) puts the profile in
@@ -224,9 +230,8 @@ int sf_smdp_metadata_encode(const struct sf_bpp_metadata *md, uint8_t *dst, size
  * action ("downloadOrder", ...), the profile and EID it concerns (may be
  * NULL), result ("ok" or an error name) and a free detail (never a
  * secret).  Returns 0 or SF_ESMDP_DB. */
-int sf_smdp_audit(struct sf_smdp_db *db, const char *actor, const char *action,
-                  const char *iccid, const char *eid, const char *result, const char *detail,
-                  int64_t now);
+int sf_smdp_audit(struct sf_smdp_db *db, const char *actor, const char *action, const char *iccid,
+                  const char *eid, const char *result, const char *detail, int64_t now);
 /* Calls cb for each audit row in order (id, at, actor, action, iccid, eid,
  * result, detail; absent fields ""). */
 int sf_smdp_audit_list(struct sf_smdp_db *db,

@@ -25,7 +25,7 @@
 #define RESPONSE_MAX (1024u * 1024)
 
 struct client {
-	char url[512];   /* https://HOST:PORT */
+	char url[512]; /* https://HOST:PORT */
 	char token[520];
 	char op[72];
 	const char *cacert;
@@ -117,7 +117,8 @@ static json_t *call(struct client *c, const char *fn, json_t *body)
 		               : "-",
 		           json_string_value(json_object_get(cd, "message"))
 		               ? json_string_value(json_object_get(cd, "message"))
-		               : code == 401 ? "the token of --credentials is not accepted" : "");
+		           : code == 401 ? "the token of --credentials is not accepted"
+		                         : "");
 		json_decref(j);
 	}
 out:
@@ -217,22 +218,46 @@ static int parse(int argc, char **argv, struct args *a, const char *usage, const
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
-		case O_SMDP: a->smdp = optarg; break;
-		case O_CRED: a->cred = optarg; break;
-		case O_ICCID: a->iccid = optarg; break;
-		case O_TYPE: a->ptype = optarg; break;
-		case O_EID: a->eid = optarg; break;
-		case O_MID: a->mid = optarg; break;
-		case O_CONFIRM: a->confirm = 1; break;
-		case O_RELEASE: a->release = 1; break;
-		case O_CC: a->cc = optarg; break;
-		case O_CACERT: a->cacert = optarg; break;
-		case O_FINAL: a->final = optarg; break;
+		case O_SMDP:
+			a->smdp = optarg;
+			break;
+		case O_CRED:
+			a->cred = optarg;
+			break;
+		case O_ICCID:
+			a->iccid = optarg;
+			break;
+		case O_TYPE:
+			a->ptype = optarg;
+			break;
+		case O_EID:
+			a->eid = optarg;
+			break;
+		case O_MID:
+			a->mid = optarg;
+			break;
+		case O_CONFIRM:
+			a->confirm = 1;
+			break;
+		case O_RELEASE:
+			a->release = 1;
+			break;
+		case O_CC:
+			a->cc = optarg;
+			break;
+		case O_CACERT:
+			a->cacert = optarg;
+			break;
+		case O_FINAL:
+			a->final = optarg;
+			break;
 		case 'h':
-		case O_HELP: fputs(usage, stdout); return -1;
+		case O_HELP:
+			fputs(usage, stdout);
+			return -1;
 		default:
-			sf_cli_err("operator %s: unknown or incomplete option %s (see --help)", name,
-			           argv[optind - 1]);
+			sf_cli_err("operator %s: unknown or incomplete option %s (see --help)",
+			           name, argv[optind - 1]);
 			return SF_EXIT_USAGE;
 		}
 	}
@@ -241,9 +266,10 @@ static int parse(int argc, char **argv, struct args *a, const char *usage, const
 		return SF_EXIT_USAGE;
 	}
 	if (!a->cred) {
-		sf_cli_err("operator %s: --credentials FILE is required (DATA/operators/NAME.json of "
-		           "the SM-DP+)",
-		           name);
+		sf_cli_err(
+		    "operator %s: --credentials FILE is required (DATA/operators/NAME.json of "
+		    "the SM-DP+)",
+		    name);
 		return SF_EXIT_USAGE;
 	}
 	if (a->eid && (strlen(a->eid) != 32 || strspn(a->eid, "0123456789") != 32)) {
@@ -320,9 +346,10 @@ static int cmd_order(int argc, char **argv)
 		json_object_set_new(q, "releaseFlag", json_boolean(a.release));
 		json_t *r2 = call(&c, "confirmOrder", q);
 		if (!r2) {
-			sf_cli_err("operator order: profile %s stays ordered (not confirmed): `operator "
-			           "cancel --iccid %s` frees it",
-			           iccid, iccid);
+			sf_cli_err(
+			    "operator order: profile %s stays ordered (not confirmed): `operator "
+			    "cancel --iccid %s` frees it",
+			    iccid, iccid);
 			json_decref(out);
 			json_decref(r);
 			goto out;
@@ -335,7 +362,8 @@ static int cmd_order(int argc, char **argv)
 			addr = c.url + 8;
 		}
 		snprintf(ac, sizeof(ac), "1$%s$%s", addr, mid ? mid : "");
-		json_object_set_new(out, "state", json_string(a.release ? "released" : "confirmed"));
+		json_object_set_new(out, "state",
+		                    json_string(a.release ? "released" : "confirmed"));
 		json_object_set_new(out, "matching_id", json_string(mid ? mid : ""));
 		json_object_set_new(out, "smdp_address", json_string(addr));
 		json_object_set_new(out, "activation_code", json_string(ac));
@@ -371,7 +399,8 @@ static int cancel_or_release(int argc, char **argv, int release)
 		return rc < 0 ? SF_EXIT_OK : rc;
 	if (!a.iccid || a.ptype || a.confirm || a.release || a.cc ||
 	    (release && (a.eid || a.mid || a.final))) {
-		sf_cli_err("operator %s: --iccid is required; see --help for the other flags", name);
+		sf_cli_err("operator %s: --iccid is required; see --help for the other flags",
+		           name);
 		return SF_EXIT_USAGE;
 	}
 	const char *fin = "Available";
@@ -405,7 +434,7 @@ static int cancel_or_release(int argc, char **argv, int release)
 		json_t *out = json_object();
 		json_object_set_new(out, "iccid", json_string(a.iccid));
 		json_object_set_new(out, "state",
-		                    json_string(release ? "released"
+		                    json_string(release                         ? "released"
 		                                : strcmp(fin, "Available") == 0 ? "available"
 		                                                                : "unavailable"));
 		rc = sf_cli_print(out);

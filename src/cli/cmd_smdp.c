@@ -46,7 +46,8 @@ static int json_num(json_t *o, const char *key, double min, double max, double *
 	if (!v)
 		return 0;
 	if (!json_is_number(v) || json_number_value(v) < min || json_number_value(v) > max) {
-		sf_cli_err("--config %s: \"%s\" must be a number from %g to %g", file, key, min, max);
+		sf_cli_err("--config %s: \"%s\" must be a number from %g to %g", file, key, min,
+		           max);
 		return -1;
 	}
 	*out = json_number_value(v);
@@ -79,8 +80,10 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 		goto out;
 	}
 	static const char *const known[] = {
-	    "data", "database", "listen", "address", "pki", "order_ttl", "max_attempts",
-	    "max_cc_failures", "session_ttl", "max_body", "rate_limit", "operators", NULL};
+	    "data",        "database",  "listen",       "address",
+	    "pki",         "order_ttl", "max_attempts", "max_cc_failures",
+	    "session_ttl", "max_body",  "rate_limit",   "operators",
+	    "eum_certs",   NULL};
 	const char *k;
 	json_t *v;
 	json_object_foreach(j, k, v)
@@ -89,17 +92,22 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 		for (size_t i = 0; known[i]; i++)
 			ok |= strcmp(k, known[i]) == 0;
 		if (!ok) {
-			sf_cli_err("--config %s: unknown key \"%s\" (docs/smdp.md lists them)", file, k);
+			sf_cli_err("--config %s: unknown key \"%s\" (docs/smdp.md lists them)",
+			           file, k);
 			goto out;
 		}
 	}
-	if ((v = json_object_get(j, "data")) && set_str(c->data, sizeof(c->data), json_string_value(v), file, "data"))
+	if ((v = json_object_get(j, "data")) &&
+	    set_str(c->data, sizeof(c->data), json_string_value(v), file, "data"))
 		goto out;
-	if ((v = json_object_get(j, "database")) && set_str(c->db, sizeof(c->db), json_string_value(v), file, "database"))
+	if ((v = json_object_get(j, "database")) &&
+	    set_str(c->db, sizeof(c->db), json_string_value(v), file, "database"))
 		goto out;
-	if ((v = json_object_get(j, "listen")) && set_str(c->listen, sizeof(c->listen), json_string_value(v), file, "listen"))
+	if ((v = json_object_get(j, "listen")) &&
+	    set_str(c->listen, sizeof(c->listen), json_string_value(v), file, "listen"))
 		goto out;
-	if ((v = json_object_get(j, "address")) && set_str(c->address, sizeof(c->address), json_string_value(v), file, "address"))
+	if ((v = json_object_get(j, "address")) &&
+	    set_str(c->address, sizeof(c->address), json_string_value(v), file, "address"))
 		goto out;
 	json_t *pki = json_object_get(j, "pki");
 	if (pki) {
@@ -120,15 +128,32 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 			json_t *p = json_object_get(pki, f[i].key);
 			if (!p) {
-				sf_cli_err("--config %s: \"pki\" needs \"%s\" (all seven files, or no "
-				           "\"pki\" for the test PKI in DATA/pki)",
-				           file, f[i].key);
+				sf_cli_err(
+				    "--config %s: \"pki\" needs \"%s\" (all seven files, or no "
+				    "\"pki\" for the test PKI in DATA/pki)",
+				    file, f[i].key);
 				goto out;
 			}
 			if (set_str(f[i].dst, SF_SMDP_PATH, json_string_value(p), file, f[i].key))
 				goto out;
 		}
 		c->pki_from_config = 1;
+	}
+	json_t *eums = json_object_get(j, "eum_certs");
+	if (eums) {
+		size_t i;
+		json_t *e2;
+		if (!json_is_array(eums) || json_array_size(eums) > 8) {
+			sf_cli_err("--config %s: \"eum_certs\" must be an array of at most 8 file names",
+			           file);
+			goto out;
+		}
+		json_array_foreach(eums, i, e2)
+		{
+			if (set_str(c->eums[i], SF_SMDP_PATH, json_string_value(e2), file, "eum_certs"))
+				goto out;
+		}
+		c->neums = json_array_size(eums);
 	}
 	double d;
 	d = (double)c->policy.order_ttl;
@@ -153,9 +178,12 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 	c->body_max = (size_t)d;
 	json_t *rl = json_object_get(j, "rate_limit");
 	if (rl) {
-		if (!json_is_object(rl) || json_num(rl, "per_second", 0.1, 1e6, &c->rate_per_s, file) ||
+		if (!json_is_object(rl) ||
+		    json_num(rl, "per_second", 0.1, 1e6, &c->rate_per_s, file) ||
 		    json_num(rl, "burst", 1, 1e6, &c->rate_burst, file)) {
-			sf_cli_err("--config %s: \"rate_limit\" is {\"per_second\": N, \"burst\": N}", file);
+			sf_cli_err(
+			    "--config %s: \"rate_limit\" is {\"per_second\": N, \"burst\": N}",
+			    file);
 			goto out;
 		}
 	}
@@ -189,6 +217,10 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 			if (u && set_str(op->notification_url, sizeof(op->notification_url),
 			                 json_string_value(u), file, "notification_url"))
 				goto out;
+			json_t *ca = json_object_get(o, "notification_cacert");
+			if (ca && set_str(op->notification_cacert, sizeof(op->notification_cacert),
+			                  json_string_value(ca), file, "notification_cacert"))
+				goto out;
 			json_t *t = json_object_get(o, "notification_token");
 			if (t && set_str(op->notification_token, sizeof(op->notification_token),
 			                 json_string_value(t), file, "notification_token"))
@@ -221,7 +253,8 @@ int sf__smdp_config_load(struct sf__smdp_config *c, const char *file, const char
 		snprintf(c->data, sizeof(c->data), "%s", data);
 	if (listen)
 		snprintf(c->listen, sizeof(c->listen), "%s", listen);
-	if (!c->db[0] && (size_t)snprintf(c->db, sizeof(c->db), "%s/smdp.db", c->data) >= sizeof(c->db)) {
+	if (!c->db[0] &&
+	    (size_t)snprintf(c->db, sizeof(c->db), "%s/smdp.db", c->data) >= sizeof(c->db)) {
 		sf_cli_err("--data %s: path too long", c->data);
 		return SF_EXIT_USAGE;
 	}
@@ -229,16 +262,23 @@ int sf__smdp_config_load(struct sf__smdp_config *c, const char *file, const char
 		struct {
 			char *dst;
 			const char *name;
-		} f[] = {{c->ci, "ci.pem"},         {c->dpauth_cert, "dpauth.pem"},
-		         {c->dpauth_key, "dpauth.key"}, {c->dppb_cert, "dppb.pem"},
-		         {c->dppb_key, "dppb.key"},   {c->dptls_cert, "dptls.pem"},
+		} f[] = {{c->ci, "ci.pem"},
+		         {c->dpauth_cert, "dpauth.pem"},
+		         {c->dpauth_key, "dpauth.key"},
+		         {c->dppb_cert, "dppb.pem"},
+		         {c->dppb_key, "dppb.key"},
+		         {c->dptls_cert, "dptls.pem"},
 		         {c->dptls_key, "dptls.key"}};
 		for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-			if ((size_t)snprintf(f[i].dst, SF_SMDP_PATH, "%s/pki/%s", c->data, f[i].name) >=
-			    SF_SMDP_PATH) {
+			if ((size_t)snprintf(f[i].dst, SF_SMDP_PATH, "%s/pki/%s", c->data,
+			                     f[i].name) >= SF_SMDP_PATH) {
 				sf_cli_err("--data %s: path too long", c->data);
 				return SF_EXIT_USAGE;
 			}
+		if (c->neums == 0) {
+			snprintf(c->eums[0], SF_SMDP_PATH, "%.4000s/pki/eum.pem", c->data);
+			c->neums = 1;
+		}
 	}
 	if (c->nops == 0) {
 		snprintf(c->ops[0].name, sizeof(c->ops[0].name), "default");
@@ -256,7 +296,8 @@ int sf__smdp_open_db(const struct sf__smdp_config *c, struct sf_smdp_db **db)
 	int rc = sf_smdp_db_open(c->db, &c->policy, NULL, db);
 	if (rc)
 		sf_cli_err("database %s: %s (%s)%s", c->db, sf_strerror(rc), sf_err_name(rc),
-		           rc == SF_ESMDP_SCHEMA ? ": point --data at an SM-DP+ data directory" : "");
+		           rc == SF_ESMDP_SCHEMA ? ": point --data at an SM-DP+ data directory"
+		                                 : "");
 	return rc;
 }
 
@@ -264,12 +305,21 @@ int sf__smdp_open_db(const struct sf__smdp_config *c, struct sf_smdp_db **db)
 
 static const char import_usage[] =
     "Usage: simfleet smdp import [--data DIR | --config FILE] [--operator NAME]\n"
-    "                            [--profile-type NAME] PACKAGE.der...\n\n"
+    "                            [--profile-type NAME] PACKAGE.der...\n"
+    "       simfleet smdp import [--data DIR | --config FILE] [--operator NAME]\n"
+    "                            [--profile-type NAME] [--spn NAME] --subscribers FILE.csv\n\n"
     "Adds SAIP profile packages (as `simfleet profile build` writes them) to an\n"
     "operator's inventory (default: `default`), in state available.  The ICCID and\n"
     "the profileType come from each package's ProfileHeader; --profile-type names\n"
     "the type of packages whose header has none.  Works while `smdp serve` runs.\n"
-    "All or nothing per package: prints one JSON object per package imported.\n";
+    "All or nothing per package: prints one JSON object per package imported.\n\n"
+    "--subscribers: credentials instead of packages.  FILE.csv has the header\n"
+    "imsi,iccid,alg,k,opc (the format of `auc import`; alg milenage, tuak or xor, opc\n"
+    "the TOPc for tuak, empty for xor); the SM-DP+ personalises its built-in USIM\n"
+    "template (`profile build`) with each row, EF.SPN from --spn, profileType from\n"
+    "--profile-type.  Every row is checked before anything is imported; the import\n"
+    "stops at a row whose ICCID is already in the inventory.  The same file\n"
+    "provisions the operator's AuC, so a downloaded profile authenticates.\n";
 
 static int read_all(const char *path, uint8_t **buf, size_t *len)
 {
@@ -348,35 +398,243 @@ static int package_header(const uint8_t *pkg, size_t len, char iccid[21], char *
 	return 0;
 }
 
+/* One subscriber row personalised into a package (heap, wiped by the
+ * caller). */
+struct built {
+	char iccid[21];
+	uint8_t *pkg;
+	size_t len;
+};
+
+static void built_free(struct built *b, size_t n)
+{
+	for (size_t i = 0; b && i < n; i++)
+		if (b[i].pkg) {
+			sf_wipe(b[i].pkg, b[i].len);
+			free(b[i].pkg);
+		}
+	free(b);
+}
+
+/* Reads FILE.csv (imsi,iccid,alg,k,opc) and builds every package with the
+ * built-in template; nothing is returned unless every row builds.
+ * SF_EXIT_OK, or SF_EXIT_USAGE after naming the line and column. */
+static int build_subscribers(const char *file, const char *spn, struct built **out, size_t *nout)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, n = 0, cap = 0;
+	struct built *b = NULL;
+	int rc = SF_EXIT_USAGE;
+	int r = read_all(file, &buf, &len);
+	if (r) {
+		sf_cli_err("--subscribers %s: %s", file, r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
+		return SF_EXIT_USAGE;
+	}
+	if (memchr(buf, '\0', len)) {
+		sf_cli_err("--subscribers %s: not a CSV text file", file);
+		goto out;
+	}
+	char *text = realloc(buf, len + 1);
+	if (!text)
+		goto out;
+	buf = (uint8_t *)text;
+	text[len] = '\0';
+	unsigned line = 0;
+	int header = 0;
+	for (char *ln = text, *next; ln; ln = next) {
+		next = strchr(ln, '\n');
+		if (next)
+			*next++ = '\0';
+		line++;
+		char *t = sf_cli_trim(ln), *cols[6];
+		if (!*t)
+			continue;
+		size_t nc = sf_cli_csv_split(t, cols, 6);
+		if (!header) {
+			if (!sf_cli_csv_is_subscriber_header(cols, nc)) {
+				sf_cli_err("%s: line %u: the header must be exactly \"imsi,iccid,alg,k,opc\"; "
+				           "nothing was imported",
+				           file, line);
+				goto out;
+			}
+			header = 1;
+			continue;
+		}
+		if (nc != 5) {
+			sf_cli_err("%s: line %u: expected 5 columns imsi,iccid,alg,k,opc, found %zu; "
+			           "nothing was imported",
+			           file, line, nc);
+			goto out;
+		}
+		struct sf_saip_build_params p;
+		struct sf_saip_error e;
+		uint8_t k[32], opc[32];
+		size_t kl = 0, ol = 0;
+		memset(&p, 0, sizeof(p));
+		memset(&e, 0, sizeof(e));
+		p.iccid = cols[1];
+		p.imsi = cols[0];
+		p.spn = spn;
+		const char *col = NULL;
+		if (strcmp(cols[2], "milenage") == 0)
+			p.algorithm = SF_SAIP_ALG_MILENAGE;
+		else if (strcmp(cols[2], "tuak") == 0)
+			p.algorithm = SF_SAIP_ALG_TUAK;
+		else if (strcmp(cols[2], "xor") == 0)
+			p.algorithm = SF_SAIP_ALG_TEST;
+		else
+			col = "alg (milenage, tuak or xor)";
+		if (!col && sf_hex_decode(k, sizeof(k), &kl, cols[3], strlen(cols[3])))
+			col = "k (hex)";
+		if (!col && cols[4][0] && sf_hex_decode(opc, sizeof(opc), &ol, cols[4], strlen(cols[4])))
+			col = "opc (hex)";
+		if (!col) {
+			p.k = k;
+			p.k_len = kl;
+			p.opc = ol ? opc : NULL;
+			p.opc_len = ol;
+			size_t need = 0;
+			r = sf_saip_build(&p, NULL, 0, &need, &e);
+			uint8_t *pkg = r == SF_EBUFSIZE ? malloc(need) : NULL;
+			if (pkg)
+				r = sf_saip_build(&p, pkg, need, &need, &e);
+			if (r == 0 && n == cap) {
+				size_t nc2 = cap ? cap * 2 : 64;
+				struct built *nb = realloc(b, nc2 * sizeof(*nb));
+				if (nb) {
+					b = nb;
+					cap = nc2;
+				} else {
+					r = SF_ENOMEM;
+				}
+			}
+			if (r == 0) {
+				snprintf(b[n].iccid, sizeof(b[n].iccid), "%s", cols[1]);
+				b[n].pkg = pkg;
+				b[n].len = need;
+				n++;
+				pkg = NULL;
+			} else {
+				col = e.field ? e.field : "row";
+			}
+			if (pkg) {
+				sf_wipe(pkg, need);
+				free(pkg);
+			}
+		}
+		sf_wipe(k, sizeof(k));
+		sf_wipe(opc, sizeof(opc));
+		if (col) {
+			sf_cli_err("%s: line %u, column %s: not valid%s%s; nothing was imported", file,
+			           line, col, r ? ": " : "", r ? sf_strerror(r) : "");
+			goto out;
+		}
+	}
+	if (!header || n == 0) {
+		sf_cli_err("%s: no subscriber (header imsi,iccid,alg,k,opc then one row per "
+		           "subscriber)",
+		           file);
+		goto out;
+	}
+	*out = b;
+	*nout = n;
+	b = NULL;
+	rc = SF_EXIT_OK;
+out:
+	built_free(b, n);
+	if (buf) {
+		sf_wipe(buf, len);
+		free(buf);
+	}
+	return rc;
+}
+
+/* Adds one package (label names it in messages); prints its JSON line.
+ * 0 or -1. */
+static int import_one(struct sf_smdp_db *db, const char *op, const char *label,
+                      const uint8_t *pkg, size_t len, const char *ptype_arg, int override)
+{
+	char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
+	int r = package_header(pkg, len, iccid, ptype, sizeof(ptype), why, sizeof(why));
+	if (r) {
+		sf_cli_err("%s: not a SAIP profile package: %s (%s); not imported", label, why,
+		           sf_err_name(r));
+		sf_smdp_audit(db, "admin", "import", NULL, NULL, sf_err_name(r), label,
+		              (int64_t)time(NULL));
+		return -1;
+	}
+	if ((!ptype[0] || override) && ptype_arg)
+		snprintf(ptype, sizeof(ptype), "%s", ptype_arg);
+	r = sf_smdp_profile_add(db, op, iccid, ptype, NULL, NULL, pkg, len, (int64_t)time(NULL));
+	sf_smdp_audit(db, "admin", "import", iccid, NULL, r ? sf_err_name(r) : "ok",
+	              ptype[0] ? ptype : NULL, (int64_t)time(NULL));
+	if (r) {
+		sf_cli_err("%s: ICCID %s: %s (%s)%s%s", label, iccid, sf_strerror(r), sf_err_name(r),
+		           r == SF_ESMDP_DB ? ": " : "", r == SF_ESMDP_DB ? sf_smdp_last_error(db) : "");
+		return -1;
+	}
+	json_t *o = json_object();
+	json_object_set_new(o, "iccid", json_string(iccid));
+	json_object_set_new(o, "operator", json_string(op));
+	json_object_set_new(o, "profile_type", json_string(ptype));
+	json_object_set_new(o, "state", json_string("available"));
+	json_object_set_new(o, "size", json_integer((json_int_t)len));
+	return sf_cli_print(o) == SF_EXIT_OK ? 0 : -1;
+}
+
 static int cmd_import(int argc, char **argv)
 {
-	enum { O_DATA = 1000, O_CONFIG, O_OP, O_TYPE, O_HELP };
+	enum { O_DATA = 1000, O_CONFIG, O_OP, O_TYPE, O_SUBS, O_SPN, O_HELP };
 	static const struct option lo[] = {{"data", required_argument, 0, O_DATA},
 	                                   {"config", required_argument, 0, O_CONFIG},
 	                                   {"operator", required_argument, 0, O_OP},
 	                                   {"profile-type", required_argument, 0, O_TYPE},
+	                                   {"subscribers", required_argument, 0, O_SUBS},
+	                                   {"spn", required_argument, 0, O_SPN},
 	                                   {"help", no_argument, 0, O_HELP},
 	                                   {0, 0, 0, 0}};
 	const char *data = NULL, *config = NULL, *op = "default", *ptype_arg = NULL;
+	const char *subs = NULL, *spn = NULL;
 	int ch;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
-		case O_DATA: data = optarg; break;
-		case O_CONFIG: config = optarg; break;
-		case O_OP: op = optarg; break;
-		case O_TYPE: ptype_arg = optarg; break;
+		case O_DATA:
+			data = optarg;
+			break;
+		case O_CONFIG:
+			config = optarg;
+			break;
+		case O_OP:
+			op = optarg;
+			break;
+		case O_TYPE:
+			ptype_arg = optarg;
+			break;
+		case O_SUBS:
+			subs = optarg;
+			break;
+		case O_SPN:
+			spn = optarg;
+			break;
 		case 'h':
-		case O_HELP: fputs(import_usage, stdout); return SF_EXIT_OK;
+		case O_HELP:
+			fputs(import_usage, stdout);
+			return SF_EXIT_OK;
 		default:
 			sf_cli_err("smdp import: unknown or incomplete option %s (see --help)",
 			           argv[optind - 1]);
 			return SF_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		sf_cli_err("smdp import: name at least one PACKAGE.der (see --help)");
+	if ((optind >= argc) == !subs) {
+		sf_cli_err("smdp import: name PACKAGE.der files or --subscribers FILE.csv (one of "
+		           "them; see --help)");
+		return SF_EXIT_USAGE;
+	}
+	if (spn && !subs) {
+		sf_cli_err("smdp import: --spn goes with --subscribers");
 		return SF_EXIT_USAGE;
 	}
 	if (!name_ok(op)) {
@@ -403,49 +661,32 @@ static int cmd_import(int argc, char **argv)
 	if (sf__smdp_open_db(&c, &db))
 		return SF_EXIT_FAIL;
 	int rc = SF_EXIT_OK;
+	if (subs) {
+		struct built *b = NULL;
+		size_t n = 0;
+		rc = build_subscribers(subs, spn, &b, &n);
+		for (size_t i = 0; rc == SF_EXIT_OK && i < n; i++) {
+			char label[600];
+			snprintf(label, sizeof(label), "%s: ICCID %s", subs, b[i].iccid);
+			if (import_one(db, op, label, b[i].pkg, b[i].len, ptype_arg, 1))
+				rc = SF_EXIT_FAIL;
+		}
+		built_free(b, n);
+	}
 	for (int i = optind; i < argc; i++) {
 		uint8_t *pkg = NULL;
 		size_t len = 0;
-		char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
 		int r = read_all(argv[i], &pkg, &len);
 		if (r) {
-			sf_cli_err("%s: %s", argv[i], r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
+			sf_cli_err("%s: %s", argv[i],
+			           r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
 			rc = SF_EXIT_FAIL;
 			continue;
 		}
-		r = package_header(pkg, len, iccid, ptype, sizeof(ptype), why, sizeof(why));
-		if (r) {
-			sf_cli_err("%s: not a SAIP profile package: %s (%s); not imported", argv[i], why,
-			           sf_err_name(r));
-			sf_smdp_audit(db, "admin", "import", NULL, NULL, sf_err_name(r), argv[i],
-			              (int64_t)time(NULL));
-			free(pkg);
+		if (import_one(db, op, argv[i], pkg, len, ptype_arg, 0))
 			rc = SF_EXIT_FAIL;
-			continue;
-		}
-		if (!ptype[0] && ptype_arg)
-			snprintf(ptype, sizeof(ptype), "%s", ptype_arg);
-		r = sf_smdp_profile_add(db, op, iccid, ptype, NULL, NULL, pkg, len,
-		                        (int64_t)time(NULL));
 		sf_wipe(pkg, len); /* it holds K/OPc */
 		free(pkg);
-		sf_smdp_audit(db, "admin", "import", iccid, NULL, r ? sf_err_name(r) : "ok",
-		              ptype[0] ? ptype : NULL, (int64_t)time(NULL));
-		if (r) {
-			sf_cli_err("%s: ICCID %s: %s (%s)%s%s", argv[i], iccid, sf_strerror(r),
-			           sf_err_name(r), r == SF_ESMDP_DB ? ": " : "",
-			           r == SF_ESMDP_DB ? sf_smdp_last_error(db) : "");
-			rc = SF_EXIT_FAIL;
-			continue;
-		}
-		json_t *o = json_object();
-		json_object_set_new(o, "iccid", json_string(iccid));
-		json_object_set_new(o, "operator", json_string(op));
-		json_object_set_new(o, "profile_type", json_string(ptype));
-		json_object_set_new(o, "state", json_string("available"));
-		json_object_set_new(o, "size", json_integer((json_int_t)len));
-		if (sf_cli_print(o) != SF_EXIT_OK)
-			rc = SF_EXIT_FAIL;
 	}
 	sf_smdp_db_close(db);
 	return rc;
@@ -509,15 +750,21 @@ static int list_or_audit(int argc, char **argv, int audit)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
-		case O_DATA: data = optarg; break;
-		case O_CONFIG: config = optarg; break;
+		case O_DATA:
+			data = optarg;
+			break;
+		case O_CONFIG:
+			config = optarg;
+			break;
 		case O_OP:
 			if (audit)
 				goto bad;
 			op = optarg;
 			break;
 		case 'h':
-		case O_HELP: fputs(audit ? audit_usage : list_usage, stdout); return SF_EXIT_OK;
+		case O_HELP:
+			fputs(audit ? audit_usage : list_usage, stdout);
+			return SF_EXIT_OK;
 		default:
 		bad:
 			sf_cli_err("smdp %s: unknown or incomplete option %s (see --help)",
@@ -536,7 +783,8 @@ static int list_or_audit(int argc, char **argv, int audit)
 	if (sf__smdp_open_db(&c, &db))
 		return SF_EXIT_FAIL;
 	json_t *arr = json_array();
-	int rc = audit ? sf_smdp_audit_list(db, audit_cb, arr) : sf_smdp_profile_list(db, op, list_cb, arr);
+	int rc = audit ? sf_smdp_audit_list(db, audit_cb, arr)
+	               : sf_smdp_profile_list(db, op, list_cb, arr);
 	if (rc) {
 		sf_cli_err("%s: %s", c.db, sf_smdp_last_error(db));
 		json_decref(arr);
@@ -567,8 +815,9 @@ static const struct sf_cli_cmd smdp_cmds[] = {
 
 int sf_cmd_smdp(int argc, char **argv)
 {
-	return sf_cli_dispatch("smdp", smdp_cmds, argc, argv,
-	                       "Usage: simfleet smdp COMMAND [ARGS...]\n\n"
-	                       "The SM-DP+ of GSMA SGP.22: profile inventory, operator orders "
-	                       "(ES2+)\nand profile download to eUICCs (ES9+).  See docs/smdp.md.\n");
+	return sf_cli_dispatch(
+	    "smdp", smdp_cmds, argc, argv,
+	    "Usage: simfleet smdp COMMAND [ARGS...]\n\n"
+	    "The SM-DP+ of GSMA SGP.22: profile inventory, operator orders "
+	    "(ES2+)\nand profile download to eUICCs (ES9+).  See docs/smdp.md.\n");
 }

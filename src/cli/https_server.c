@@ -63,7 +63,8 @@ int sf__https_tls(struct sf__https *h, const char *cert, const char *key, const 
 	SSL_CTX_set_options(h->ssl, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
 	                                SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (SSL_CTX_use_certificate_chain_file(h->ssl, cert) != 1) {
-		sf_cli_err("%s %s: not a PEM certificate (chain) OpenSSL can load", cert_flag, cert);
+		sf_cli_err("%s %s: not a PEM certificate (chain) OpenSSL can load", cert_flag,
+		           cert);
 		return SF_ENET_TLS;
 	}
 	if (SSL_CTX_use_PrivateKey_file(h->ssl, key, SSL_FILETYPE_PEM) != 1 ||
@@ -85,8 +86,8 @@ static struct bufferevent *bev_tls(struct event_base *base, void *arg)
 	                                      BEV_OPT_CLOSE_ON_FREE);
 }
 
-int sf__https_listen(struct sf__https *h, struct event_base *base, const char *host,
-                     uint16_t port, const struct sf__https_limits *lim,
+int sf__https_listen(struct sf__https *h, struct event_base *base, const char *host, uint16_t port,
+                     const struct sf__https_limits *lim,
                      void (*cb)(struct evhttp_request *, void *), void *arg,
                      const char *listen_flag)
 {

@@ -40,8 +40,8 @@ int sf__https_tls(struct sf__https *h, const char *cert, const char *key, const 
 /* Creates the evhttp on base over h->ssl, routes every request to cb, binds
  * host:port and records the real port.  GET and POST only.  Prints the
  * error naming listen_flag.  Returns 0, SF_ENET_LISTEN or SF_ENOMEM. */
-int sf__https_listen(struct sf__https *h, struct event_base *base, const char *host,
-                     uint16_t port, const struct sf__https_limits *lim,
+int sf__https_listen(struct sf__https *h, struct event_base *base, const char *host, uint16_t port,
+                     const struct sf__https_limits *lim,
                      void (*cb)(struct evhttp_request *, void *), void *arg,
                      const char *listen_flag);
 

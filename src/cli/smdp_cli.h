@@ -14,8 +14,9 @@
 
 struct sf__smdp_operator {
 	char name[SF_SMDP_NAME_MAX + 1];
-	char notification_url[512]; /* "" = none */
+	char notification_url[512];   /* "" = none */
 	char notification_token[256]; /* bearer for notification_url, "" = none */
+	char notification_cacert[SF_SMDP_PATH]; /* CA file for an https URL, "" = system */
 	uint8_t token_sha256[32];
 };
 
@@ -31,10 +32,14 @@ struct sf__smdp_config {
 	char dppb_cert[SF_SMDP_PATH], dppb_key[SF_SMDP_PATH];
 	char dptls_cert[SF_SMDP_PATH], dptls_key[SF_SMDP_PATH];
 	int pki_from_config; /* certificates named by the config: no test PKI */
+	/* EUM certificates parsed once at start (sf_rsp_smdp_add_eum): default
+	 * DATA/pki/eum.pem of the test PKI */
+	char eums[8][SF_SMDP_PATH];
+	size_t neums;
 	struct sf_smdp_policy policy;
-	int session_ttl;     /* seconds */
-	size_t body_max;     /* octets */
-	double rate_per_s;   /* per client IP */
+	int session_ttl;   /* seconds */
+	size_t body_max;   /* octets */
+	double rate_per_s; /* per client IP */
 	double rate_burst;
 	struct sf__smdp_operator ops[SF_SMDP_OPERATORS_MAX];
 	size_t nops;

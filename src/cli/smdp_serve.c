@@ -94,7 +94,7 @@ struct bucket {
 /* One handleDownloadProgressInfo to deliver. */
 struct notice {
 	struct notice *next;
-	char *url, *token, *body;
+	char *url, *token, *body, *cacert;
 };
 
 struct server {
@@ -147,6 +147,7 @@ static void notice_free(struct notice *n)
 	if (!n)
 		return;
 	free(n->url);
+	free(n->cacert);
 	if (n->token) {
 		sf_wipe(n->token, strlen(n->token));
 		free(n->token);
@@ -180,6 +181,8 @@ static int post_once(const struct notice *n, long *code, char *err, size_t err_l
 	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (n->cacert)
+		curl_easy_setopt(cu, CURLOPT_CAINFO, n->cacert);
 	CURLcode r = curl_easy_perform(cu);
 	*code = 0;
 	if (r == CURLE_OK) {
@@ -224,12 +227,14 @@ static void *notifier(void *arg)
 				pthread_mutex_unlock(&s->mu);
 			}
 			ok = post_once(n, &code, err, sizeof(err)) == 0;
-			fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: try %d: %s\n",
+			fprintf(stderr,
+			        "smdp serve: handleDownloadProgressInfo to %s: try %d: %s\n",
 			        n->url, i + 1, err);
 		}
 		if (!ok)
-			fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: given up after "
-			                "%d tries\n",
+			fprintf(stderr,
+			        "smdp serve: handleDownloadProgressInfo to %s: given up after "
+			        "%d tries\n",
 			        n->url, NOTIFY_TRIES);
 		notice_free(n);
 		pthread_mutex_lock(&s->mu);
@@ -286,11 +291,14 @@ static void notify_operator(struct server *s, const char *op, const char *eid, c
 		n->body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		n->url = strdup(o->notification_url);
 		n->token = o->notification_token[0] ? strdup(o->notification_token) : NULL;
+		n->cacert = o->notification_cacert[0] ? strdup(o->notification_cacert) : NULL;
 	}
 	json_decref(j);
-	if (!n || !n->body || !n->url || (o->notification_token[0] && !n->token)) {
+	if (!n || !n->body || !n->url || (o->notification_token[0] && !n->token) ||
+	    (o->notification_cacert[0] && !n->cacert)) {
 		notice_free(n);
-		fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: out of memory\n", op);
+		fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: out of memory\n",
+		        op);
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
@@ -335,7 +343,8 @@ static struct session *session_find(struct server *s, const uint8_t *tid, size_t
 {
 	int64_t now = now_s();
 	for (struct session *x = s->sessions; x; x = x->next)
-		if (x->expires > now && x->rs.tid_len == tid_len && memcmp(x->rs.tid, tid, tid_len) == 0)
+		if (x->expires > now && x->rs.tid_len == tid_len &&
+		    memcmp(x->rs.tid, tid, tid_len) == 0)
 			return x;
 	return NULL;
 }
@@ -446,7 +455,10 @@ static json_t *request_json(struct evhttp_request *req)
 	json_error_t e;
 	json_t *j = b ? json_loadb((const char *)b, len, JSON_REJECT_DUPLICATES, &e) : NULL;
 	if (!j || !json_is_object(j)) {
-		BAD(req, "body: not a JSON object%s%s", j ? "" : ": ", j ? "" : b ? e.text : "empty");
+		BAD(req, "body: not a JSON object%s%s", j ? "" : ": ",
+		    j   ? ""
+		    : b ? e.text
+		        : "empty");
 		json_decref(j);
 		return NULL;
 	}
@@ -489,7 +501,8 @@ static int need_tid(struct evhttp_request *req, json_t *j, uint8_t tid[SF_RSP_TI
 {
 	const char *v = json_string_value(json_object_get(j, "transactionId"));
 	size_t n = v ? strlen(v) : 0;
-	if (!v || n == 0 || n > 2 * SF_RSP_TID_LEN || sf_hex_decode(tid, SF_RSP_TID_LEN, tid_len, v, n)) {
+	if (!v || n == 0 || n > 2 * SF_RSP_TID_LEN ||
+	    sf_hex_decode(tid, SF_RSP_TID_LEN, tid_len, v, n)) {
 		BAD(req, "transactionId: expected 2 to 32 hex digits");
 		return -1;
 	}
@@ -525,13 +538,13 @@ static void set_sig(json_t *o, const char *key, const uint8_t sig[SF_ECDSA_SIG_L
 }
 
 static void audit(struct server *s, struct evhttp_request *req, const char *actor_kind,
-                  const char *who, const char *action, const char *iccid, const char *eid,
-                  int rc, const char *detail)
+                  const char *who, const char *action, const char *iccid, const char *eid, int rc,
+                  const char *detail)
 {
 	char actor[128];
 	snprintf(actor, sizeof(actor), "%s:%s", actor_kind, who ? who : sf__https_peer(req));
-	int r = sf_smdp_audit(s->db, actor, action, iccid, eid, rc ? sf_err_name(rc) : "ok",
-	                      detail, now_s());
+	int r = sf_smdp_audit(s->db, actor, action, iccid, eid, rc ? sf_err_name(rc) : "ok", detail,
+	                      now_s());
 	if (r)
 		fprintf(stderr, "smdp serve: audit log: %s\n", sf_smdp_last_error(s->db));
 }
@@ -545,13 +558,28 @@ static void es9_fail(struct evhttp_request *req, int rc, const char *fn, const c
 	int http = 200;
 	switch (rc) {
 	case SF_ERSP_TRANSACTION:
-	case SF_ERSP_NO_SESSION: sc = "8.10.1"; rs = "3.9"; break; /* unknown transactionId */
-	case SF_ERSP_ADDRESS: sc = "8.8.1"; rs = "3.8"; break;     /* invalid SM-DP+ address */
-	case SF_ERSP_CI_UNKNOWN: sc = "8.8.2"; rs = "3.1"; break;  /* no supported CI PKID */
+	case SF_ERSP_NO_SESSION:
+		sc = "8.10.1";
+		rs = "3.9";
+		break; /* unknown transactionId */
+	case SF_ERSP_ADDRESS:
+		sc = "8.8.1";
+		rs = "3.8";
+		break; /* invalid SM-DP+ address */
+	case SF_ERSP_CI_UNKNOWN:
+		sc = "8.8.2";
+		rs = "3.1";
+		break; /* no supported CI PKID */
 	case SF_ERSP_SIG:
 	case SF_ERSP_CHALLENGE:
-	case SF_ECRYPTO_SIG: sc = "8.1"; rs = "6.1"; break;        /* eUICC signature */
-	case SF_EPKI_EID: sc = "8.1.4"; rs = "6.1"; break;         /* EID outside the EUM range */
+	case SF_ECRYPTO_SIG:
+		sc = "8.1";
+		rs = "6.1";
+		break; /* eUICC signature */
+	case SF_EPKI_EID:
+		sc = "8.1.4";
+		rs = "6.1";
+		break; /* EID outside the EUM range */
 	case SF_ERSP_CERT:
 	case SF_EPKI_FORMAT:
 	case SF_EPKI_UNKNOWN_CI:
@@ -559,19 +587,50 @@ static void es9_fail(struct evhttp_request *req, int rc, const char *fn, const c
 	case SF_EPKI_SIG:
 	case SF_EPKI_VALIDITY:
 	case SF_EPKI_USAGE:
-	case SF_EPKI_ROLE: sc = "8.1.3"; rs = "6.1"; break;        /* eUICC certificate chain */
-	case SF_ERSP_EUICC_ERROR: sc = "8.1"; rs = "3.8"; break;   /* the eUICC refused */
-	case SF_ESMDP_MATCHING_ID: sc = "8.2.6"; rs = "3.8"; break; /* matchingId refused */
-	case SF_ESMDP_EID: sc = "8.1.1"; rs = "3.8"; break;        /* EID refused */
-	case SF_ESMDP_EXPIRED: sc = "8.8.5"; rs = "4.10"; break;   /* download order expired */
-	case SF_ESMDP_ATTEMPTS: sc = "8.8.5"; rs = "6.4"; break;   /* max retries exceeded */
-	case SF_ESMDP_CC: sc = "8.2.7"; rs = "3.8"; break;         /* confirmation code refused */
-	case SF_ERSP_CC: sc = "8.2.7"; rs = "2.2"; break;          /* code missing */
-	case SF_ERSP_FORMAT: sc = "1.2.1"; rs = "2.1"; http = 400; break;
-	default: sc = "8.8"; rs = "3.8"; break;                    /* simfleet: internal */
+	case SF_EPKI_ROLE:
+		sc = "8.1.3";
+		rs = "6.1";
+		break; /* eUICC certificate chain */
+	case SF_ERSP_EUICC_ERROR:
+		sc = "8.1";
+		rs = "3.8";
+		break; /* the eUICC refused */
+	case SF_ESMDP_MATCHING_ID:
+		sc = "8.2.6";
+		rs = "3.8";
+		break; /* matchingId refused */
+	case SF_ESMDP_EID:
+		sc = "8.1.1";
+		rs = "3.8";
+		break; /* EID refused */
+	case SF_ESMDP_EXPIRED:
+		sc = "8.8.5";
+		rs = "4.10";
+		break; /* download order expired */
+	case SF_ESMDP_ATTEMPTS:
+		sc = "8.8.5";
+		rs = "6.4";
+		break; /* max retries exceeded */
+	case SF_ESMDP_CC:
+		sc = "8.2.7";
+		rs = "3.8";
+		break; /* confirmation code refused */
+	case SF_ERSP_CC:
+		sc = "8.2.7";
+		rs = "2.2";
+		break; /* code missing */
+	case SF_ERSP_FORMAT:
+		sc = "1.2.1";
+		rs = "2.1";
+		http = 400;
+		break;
+	default:
+		sc = "8.8";
+		rs = "3.8";
+		break; /* simfleet: internal */
 	}
-	reply(req, http, NULL, sc, rs, "%s: %s%s%s", fn, sf_strerror(rc), detail && *detail ? ": " : "",
-	      detail ? detail : "");
+	reply(req, http, NULL, sc, rs, "%s: %s%s%s", fn, sf_strerror(rc),
+	      detail && *detail ? ": " : "", detail ? detail : "");
 }
 
 static void es9_initiate(struct server *s, struct evhttp_request *req, json_t *j)
@@ -593,8 +652,9 @@ static void es9_initiate(struct server *s, struct evhttp_request *req, json_t *j
 	}
 	sessions_expire(s, now_s(), 0);
 	if (s->nsessions >= SESSIONS_MAX) {
-		reply(req, 200, NULL, "8.8", "4.2", "too many download sessions in progress: retry "
-		                                    "later");
+		reply(req, 200, NULL, "8.8", "4.2",
+		      "too many download sessions in progress: retry "
+		      "later");
 		goto out;
 	}
 	x = calloc(1, sizeof(*x));
@@ -603,8 +663,8 @@ static void es9_initiate(struct server *s, struct evhttp_request *req, json_t *j
 		es9_fail(req, SF_ENOMEM, "initiateAuthentication", NULL);
 		goto out;
 	}
-	int rc = sf_rsp_smdp_initiate_authentication(&s->dp, &x->rs, chal, info1, info1_len, addr,
-	                                             &ia);
+	int rc =
+	    sf_rsp_smdp_initiate_authentication(&s->dp, &x->rs, chal, info1, info1_len, addr, &ia);
 	if (rc) {
 		audit(s, req, "device", NULL, "initiateAuthentication", NULL, NULL, rc, addr);
 		es9_fail(req, rc, "initiateAuthentication", rc == SF_ERSP_ADDRESS ? addr : NULL);
@@ -654,8 +714,7 @@ static void peek_matching_id(const uint8_t *der, size_t len, char *mid, size_t c
 	int present = 0;
 	p = w;
 	end = w + wl;
-	if (sf_der_get_optional(&p, end, SF_DER_CTX(0), &v, &vl, &present) || !present ||
-	    vl >= cap)
+	if (sf_der_get_optional(&p, end, SF_DER_CTX(0), &v, &vl, &present) || !present || vl >= cap)
 		return;
 	memcpy(mid, v, vl);
 	mid[vl] = '\0';
@@ -682,9 +741,9 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		cc_required = p.cc_required;
 	struct sf_rsp_auth_client ac;
 	int eerr = 0;
-	int rc = sf_rsp_smdp_authenticate_client(&s->dp, &x->rs, tid, tid_len, asr, asr_len,
-	                                         cc_required, NULL, now_s(), &ac, &eerr, reason,
-	                                         sizeof(reason));
+	int rc =
+	    sf_rsp_smdp_authenticate_client(&s->dp, &x->rs, tid, tid_len, asr, asr_len, cc_required,
+	                                    NULL, now_s(), &ac, &eerr, reason, sizeof(reason));
 	if (rc) {
 		char d[300];
 		if (rc == SF_ERSP_EUICC_ERROR)
@@ -696,6 +755,9 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		session_drop(s, x);
 		goto out;
 	}
+	/* One commit (one fsync) for the attempt, PK.EUICC and the audit record;
+	 * without it each would be its own transaction. */
+	int grouped = sf_smdp_txn_begin(s->db) == 0;
 	if (!mid[0]) {
 		/* No matchingId: the default-SM-DP+ / SM-DS cases of §3.1.2 are not
 		 * served; every simfleet order has a matchingId. */
@@ -707,20 +769,24 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 			rc = SF_ESMDP_MATCHING_ID; /* the order changed under us: start again */
 	}
 	if (rc) {
-		audit(s, req, "device", NULL, "authenticateClient", rc == SF_ESMDP_MATCHING_ID ? NULL : p.iccid,
-		      x->rs.eid, rc, mid[0] ? mid : "no matchingId");
+		audit(s, req, "device", NULL, "authenticateClient",
+		      rc == SF_ESMDP_MATCHING_ID ? NULL : p.iccid, x->rs.eid, rc,
+		      mid[0] ? mid : "no matchingId");
+		if (grouped && sf_smdp_txn_end(s->db))
+			fprintf(stderr, "smdp serve: committing a refused attempt: %s\n",
+			        sf_smdp_last_error(s->db));
 		if (rc != SF_ESMDP_MATCHING_ID && p.op[0])
 			notify_operator(s, p.op, x->rs.eid, p.iccid, p.profile_type, 1, 0,
 			                rc == SF_ESMDP_EID ? "8.1.1" : "8.8.5",
-			                rc == SF_ESMDP_EID ? "3.8" : rc == SF_ESMDP_EXPIRED ? "4.10" : "6.4",
+			                rc == SF_ESMDP_EID       ? "3.8"
+			                : rc == SF_ESMDP_EXPIRED ? "4.10"
+			                                         : "6.4",
 			                sf_strerror(rc));
-		es9_fail(req, rc, "authenticateClient", mid[0] ? mid : "no matchingId in ctxParams1");
+		es9_fail(req, rc, "authenticateClient",
+		         mid[0] ? mid : "no matchingId in ctxParams1");
 		session_drop(s, x);
 		goto out;
 	}
-	if (sf_smdp_euicc_put(s->db, x->rs.eid, x->rs.euicc_curve, x->rs.euicc_pk, now_s()))
-		fprintf(stderr, "smdp serve: storing PK.EUICC of %s: %s\n", x->rs.eid,
-		        sf_smdp_last_error(s->db));
 	snprintf(x->iccid, sizeof(x->iccid), "%s", p.iccid);
 	snprintf(x->op, sizeof(x->op), "%s", p.op);
 	snprintf(x->profile_type, sizeof(x->profile_type), "%s", p.profile_type);
@@ -735,12 +801,24 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 	x->expires = now_s() + s->c->session_ttl;
 	uint8_t smr[512];
 	size_t smr_len = 0;
-	if ((rc = sf_smdp_metadata_encode(&x->md, smr, sizeof(smr), &smr_len)) != 0) {
-		es9_fail(req, rc, "authenticateClient", "profile metadata not encodable");
+	rc = sf_smdp_metadata_encode(&x->md, smr, sizeof(smr), &smr_len);
+	if (rc == 0 && sf_smdp_euicc_put(s->db, x->rs.eid, x->rs.euicc_curve, x->rs.euicc_pk,
+	                                 now_s()) != 0)
+		fprintf(stderr, "smdp serve: storing PK.EUICC of %s: %s\n", x->rs.eid,
+		        sf_smdp_last_error(s->db));
+	audit(s, req, "device", NULL, "authenticateClient", p.iccid, x->rs.eid, rc,
+	      rc ? "profile metadata not encodable" : NULL);
+	if (grouped) {
+		int trc = sf_smdp_txn_end(s->db);
+		if (trc && rc == 0)
+			rc = trc;
+	}
+	if (rc) {
+		es9_fail(req, rc, "authenticateClient",
+		         rc == SF_EINVAL ? "profile metadata not encodable" : "database");
 		session_drop(s, x);
 		goto out;
 	}
-	audit(s, req, "device", NULL, "authenticateClient", p.iccid, x->rs.eid, 0, NULL);
 	notify_operator(s, p.op, x->rs.eid, p.iccid, p.profile_type, 1, 1, NULL, NULL, NULL);
 	json_t *o = json_object();
 	set_tid(o, tid, tid_len);
@@ -756,8 +834,7 @@ out:
 /* The one place the profile is bound (sf_rsp_smdp_bind, bpp.h): ECKA with a
  * one-time key, the session keys, and the BSP over the package. */
 static int bind_profile_package(struct server *s, struct session *x,
-                                const uint8_t otpk[SF_EC_POINT_LEN], uint8_t **bpp,
-                                size_t *bpp_len)
+                                const uint8_t otpk[SF_EC_POINT_LEN], uint8_t **bpp, size_t *bpp_len)
 {
 	uint8_t *pkg = NULL;
 	size_t pkg_len = 0;
@@ -802,9 +879,15 @@ static void es9_get_bpp(struct server *s, struct evhttp_request *req, json_t *j)
 		goto out;
 	}
 	rc = bind_profile_package(s, x, otpk, &bpp, &bpp_len);
+	int grouped = sf_smdp_txn_begin(s->db) == 0; /* state and audit: one commit */
 	if (rc == 0)
 		rc = sf_smdp_mark_downloaded(s->db, x->iccid, x->rs.eid, now_s());
 	audit(s, req, "device", NULL, "getBoundProfilePackage", x->iccid, x->rs.eid, rc, NULL);
+	if (grouped) {
+		int trc = sf_smdp_txn_end(s->db);
+		if (trc && rc == 0)
+			rc = trc;
+	}
 	notify_operator(s, x->op, x->rs.eid, x->iccid, x->profile_type, 3, rc == 0, "8.8", "3.8",
 	                rc ? sf_strerror(rc) : NULL);
 	if (rc) {
@@ -814,6 +897,7 @@ static void es9_get_bpp(struct server *s, struct evhttp_request *req, json_t *j)
 		session_drop(s, x);
 		goto out;
 	}
+	x->expires = now_s() + s->c->session_ttl; /* the PIR may follow */
 	json_t *o = json_object();
 	set_tid(o, tid, tid_len);
 	set_b64(o, "boundProfilePackage", bpp, bpp_len);
@@ -873,8 +957,9 @@ static void es9_notification(struct server *s, struct evhttp_request *req, json_
 			}
 		}
 		if (rc == 0)
-			rc = sf_rsp_smdp_verify_notification(&s->dp, &n, pk, (enum sf_ec_curve)curve,
-			                                     now_s());
+			rc = sf_rsp_smdp_verify_notification(&s->dp, &n, pk,
+			                                     (enum sf_ec_curve)curve, now_s());
+		int grouped = sf_smdp_txn_begin(s->db) == 0; /* state and audit: one commit */
 		if (rc == 0)
 			rc = sf_smdp_mark_installed(s->db, p.iccid, p.eid, n.success, now_s());
 		char d[96];
@@ -884,6 +969,11 @@ static void es9_notification(struct server *s, struct evhttp_request *req, json_
 			snprintf(d, sizeof(d), "PIR seq %u: error bppCommandId %d errorReason %d",
 			         (unsigned)n.seq, n.bpp_command_id, n.error_reason);
 		audit(s, req, "device", NULL, "handleNotification", iccid, eid, rc, d);
+		if (grouped) {
+			int trc = sf_smdp_txn_end(s->db);
+			if (trc && rc == 0)
+				rc = trc;
+		}
 		if (rc == 0)
 			notify_operator(s, p.op, eid, p.iccid, p.profile_type, 4, n.success, "8.8",
 			                "3.8", n.success ? NULL : d);
@@ -901,7 +991,8 @@ static void es9_notification(struct server *s, struct evhttp_request *req, json_
 		audit(s, req, "device", NULL, "handleNotification", n.iccid[0] ? n.iccid : NULL,
 		      have ? p.eid : NULL, rc, d);
 		if (rc == 0 && have)
-			notify_operator(s, p.op, p.eid, p.iccid, p.profile_type, 5, 1, NULL, NULL, NULL);
+			notify_operator(s, p.op, p.eid, p.iccid, p.profile_type, 5, 1, NULL, NULL,
+			                NULL);
 	}
 	reply_204(req);
 out:
@@ -954,13 +1045,35 @@ static void es2_fail(struct evhttp_request *req, int rc, const char *fn)
 	const char *sc = "8.2.1", *rs = "3.8";
 	int http = 200;
 	switch (rc) {
-	case SF_ESMDP_UNKNOWN: sc = "8.2.1"; rs = "3.9"; break;        /* ICCID unknown */
-	case SF_ESMDP_STATE: sc = "8.2.1"; rs = "3.5"; break;          /* not in the right state */
-	case SF_ESMDP_NONE_AVAILABLE: sc = "8.2.5"; rs = "3.7"; break; /* profile type unavailable */
-	case SF_ESMDP_EID: sc = "8.1.1"; rs = "3.10"; break;           /* another EID */
-	case SF_ESMDP_MATCHING_ID: sc = "8.2.6"; rs = "3.3"; break;    /* matchingId in use / wrong */
-	case SF_EINVAL: sc = "1.2.1"; rs = "2.1"; http = 400; break;
-	default: sc = "8.8"; rs = "3.8"; break;
+	case SF_ESMDP_UNKNOWN:
+		sc = "8.2.1";
+		rs = "3.9";
+		break; /* ICCID unknown */
+	case SF_ESMDP_STATE:
+		sc = "8.2.1";
+		rs = "3.5";
+		break; /* not in the right state */
+	case SF_ESMDP_NONE_AVAILABLE:
+		sc = "8.2.5";
+		rs = "3.7";
+		break; /* profile type unavailable */
+	case SF_ESMDP_EID:
+		sc = "8.1.1";
+		rs = "3.10";
+		break; /* another EID */
+	case SF_ESMDP_MATCHING_ID:
+		sc = "8.2.6";
+		rs = "3.3";
+		break; /* matchingId in use / wrong */
+	case SF_EINVAL:
+		sc = "1.2.1";
+		rs = "2.1";
+		http = 400;
+		break;
+	default:
+		sc = "8.8";
+		rs = "3.8";
+		break;
 	}
 	reply(req, http, NULL, sc, rs, "%s: %s", fn, sf_strerror(rc));
 }
@@ -1016,22 +1129,25 @@ static void es2(struct server *s, struct evhttp_request *req, const char *fn, js
 		o = json_object();
 		json_object_set_new(o, "iccid", json_string(out));
 	} else if (strcmp(fn, "confirmOrder") == 0) {
-		static const char *const f[] = {"iccid",       "eid",         "matchingId",
-		                                "confirmationCode", "smdsAddress", "releaseFlag",
-		                                NULL};
+		static const char *const f[] = {
+		    "iccid",       "eid",         "matchingId", "confirmationCode",
+		    "smdsAddress", "releaseFlag", NULL};
 		const char *cc = jstr(j, "confirmationCode");
 		json_t *rf = json_object_get(j, "releaseFlag");
 		char out[SF_SMDP_NAME_MAX + 1];
 		if (es2_fields(req, j, f))
 			return;
 		if (!iccid || !json_is_boolean(rf)) {
-			BAD(req, "confirmOrder: iccid (string) and releaseFlag (boolean) are required");
+			BAD(req,
+			    "confirmOrder: iccid (string) and releaseFlag (boolean) are required");
 			return;
 		}
 		rc = sf_smdp_confirm_order(s->db, op, iccid, eid, mid, (const uint8_t *)cc,
 		                           cc ? strlen(cc) : 0, json_is_true(rf), now, out);
 		audit(s, req, "operator", op, fn, iccid, eid, rc,
-		      rc ? NULL : json_is_true(rf) ? "released" : "confirmed");
+		      rc                 ? NULL
+		      : json_is_true(rf) ? "released"
+		                         : "confirmed");
 		if (rc)
 			return es2_fail(req, rc, fn);
 		o = json_object();
@@ -1046,8 +1162,9 @@ static void es2(struct server *s, struct evhttp_request *req, const char *fn, js
 		if (es2_fields(req, j, f))
 			return;
 		if (!iccid || !fin || (strcmp(fin, "Available") && strcmp(fin, "Unavailable"))) {
-			BAD(req, "cancelOrder: iccid and finalProfileStatusIndicator (\"Available\" or "
-			         "\"Unavailable\") are required");
+			BAD(req,
+			    "cancelOrder: iccid and finalProfileStatusIndicator (\"Available\" or "
+			    "\"Unavailable\") are required");
 			return;
 		}
 		rc = sf_smdp_cancel_order(s->db, op, iccid, eid, mid, strcmp(fin, "Available") == 0,
@@ -1088,7 +1205,8 @@ static void route(struct evhttp_request *req, void *arg)
 	}
 	if (!rate_ok(s, sf__https_peer(req))) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
-		reply(req, 429, NULL, "8.8", "4.2", "too many requests from %s", sf__https_peer(req));
+		reply(req, 429, NULL, "8.8", "4.2", "too many requests from %s",
+		      sf__https_peer(req));
 		return;
 	}
 	if (strcmp(path, "/health") == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
@@ -1124,7 +1242,8 @@ static void route(struct evhttp_request *req, void *arg)
 		uint8_t digests[SF_SMDP_OPERATORS_MAX][32];
 		for (size_t i = 0; i < s->c->nops; i++)
 			memcpy(digests[i], s->c->ops[i].token_sha256, 32);
-		int who = sf__https_bearer(req, (const uint8_t(*)[32])digests, s->c->nops, TOKEN_LEN_MAX);
+		int who =
+		    sf__https_bearer(req, (const uint8_t(*)[32])digests, s->c->nops, TOKEN_LEN_MAX);
 		if (who < 0) {
 			sf_smdp_audit(s->db, "operator:?", path + sizeof(es2p) - 1, NULL, NULL,
 			              "unauthorized", sf__https_peer(req), now_s());
@@ -1164,8 +1283,9 @@ static int operator_credentials(const struct sf__smdp_config *c, struct sf__smdp
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
 		if (!sf_file_is_private(fd)) {
-			sf_cli_err("%s: must be a regular file of mode 0600 owned by you (chmod 600 %s)",
-			           path, path);
+			sf_cli_err(
+			    "%s: must be a regular file of mode 0600 owned by you (chmod 600 %s)",
+			    path, path);
 			close(fd);
 			return SF_ESMDP_CONFIG;
 		}
@@ -1174,8 +1294,9 @@ static int operator_credentials(const struct sf__smdp_config *c, struct sf__smdp
 		close(fd);
 		const char *t = j ? json_string_value(json_object_get(j, "token")) : NULL;
 		if (!t || strlen(t) < 16 || strlen(t) > TOKEN_LEN_MAX) {
-			sf_cli_err("%s: expected {\"operator\",\"token\" (16..%d characters),\"url\"}",
-			           path, TOKEN_LEN_MAX);
+			sf_cli_err(
+			    "%s: expected {\"operator\",\"token\" (16..%d characters),\"url\"}",
+			    path, TOKEN_LEN_MAX);
 			json_decref(j);
 			return SF_ESMDP_CONFIG;
 		}
@@ -1201,7 +1322,8 @@ static int operator_credentials(const struct sf__smdp_config *c, struct sf__smdp
 	fd = txt ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
 	if (fd >= 0) {
 		size_t n = strlen(txt);
-		int ok = write(fd, txt, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+		int ok =
+		    write(fd, txt, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
 		ok &= close(fd) == 0;
 		if (ok && rename(tmp, path) == 0)
 			rc = 0;
@@ -1209,7 +1331,8 @@ static int operator_credentials(const struct sf__smdp_config *c, struct sf__smdp
 			unlink(tmp);
 	}
 	if (rc)
-		sf_cli_err("%s: cannot write the operator's credentials: %s", path, strerror(errno));
+		sf_cli_err("%s: cannot write the operator's credentials: %s", path,
+		           strerror(errno));
 	if (txt) {
 		sf_wipe(txt, strlen(txt));
 		free(txt);
@@ -1300,11 +1423,19 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
 		switch (ch) {
-		case O_CONFIG: config = optarg; break;
-		case O_DATA: data = optarg; break;
-		case O_LISTEN: listen = optarg; break;
+		case O_CONFIG:
+			config = optarg;
+			break;
+		case O_DATA:
+			data = optarg;
+			break;
+		case O_LISTEN:
+			listen = optarg;
+			break;
 		case 'h':
-		case O_HELP: fputs(serve_usage, stdout); return SF_EXIT_OK;
+		case O_HELP:
+			fputs(serve_usage, stdout);
+			return SF_EXIT_OK;
 		default:
 			sf_cli_err("smdp serve: unknown or incomplete option %s (see --help)",
 			           argv[optind - 1]);
@@ -1333,8 +1464,8 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 		sf_cli_err("--data %s: cannot create the directory: %s", c.data, strerror(errno));
 		return SF_EXIT_FAIL;
 	}
-	if (ensure_test_pki(&c) || sf__https_tls(&s.h, c.dptls_cert, c.dptls_key, "DPtls certificate",
-	                                         "DPtls key"))
+	if (ensure_test_pki(&c) ||
+	    sf__https_tls(&s.h, c.dptls_cert, c.dptls_key, "DPtls certificate", "DPtls key"))
 		goto out;
 	if (sf__smdp_open_db(&c, &s.db))
 		goto out;
@@ -1372,6 +1503,15 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 		goto out;
 	}
 	s.dp_loaded = 1;
+	/* The EUM certificates eUICCs will present, parsed once (rsp.h). */
+	for (size_t i = 0; i < c.neums; i++) {
+		int erc = sf_rsp_smdp_add_eum(&s.dp, c.eums[i]);
+		if (erc)
+			fprintf(stderr,
+			        "smdp serve: EUM certificate %s not preloaded: %s (eUICCs presenting "
+			        "it are still served)\n",
+			        c.eums[i], sf_strerror(erc));
+	}
 	for (size_t i = 0; i < c.nops; i++)
 		if (operator_credentials(&c, &c.ops[i], url))
 			goto out;
@@ -1382,8 +1522,9 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 		s.thread_up = 1;
 	else
 		fprintf(stderr, "smdp serve: no notifier thread: operators will not be notified\n");
-	fprintf(stderr, "smdp serve: listening on https://%s%s%s:%u (SM-DP+ address %s, %zu "
-	                "operator%s)\n",
+	fprintf(stderr,
+	        "smdp serve: listening on https://%s%s%s:%u (SM-DP+ address %s, %zu "
+	        "operator%s)\n",
 	        v6 ? "[" : "", c.host, v6 ? "]" : "", (unsigned)s.h.port, s.address, c.nops,
 	        c.nops == 1 ? "" : "s");
 	fflush(stderr);

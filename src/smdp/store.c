@@ -49,10 +49,10 @@ enum stmt {
 	S_PROFILE_LIST,
 	S_PROFILE_LIST_OP,
 	S_PROFILE_FIRST_OF_TYPE,
-	S_PROFILE_SET_ORDER,    /* state, eid, matching_id, cc_hash, attempts, cc_failures, expires */
+	S_PROFILE_SET_ORDER, /* state, eid, matching_id, cc_hash, attempts, cc_failures, expires */
 	S_PROFILE_SET_STATE,
-	S_PROFILE_SET_ATTEMPT,  /* attempts, state, eid */
-	S_PROFILE_SET_CC_FAIL,  /* cc_failures, state */
+	S_PROFILE_SET_ATTEMPT, /* attempts, state, eid */
+	S_PROFILE_SET_CC_FAIL, /* cc_failures, state */
 	S_MID_IN_USE,
 	S_EUICC_PUT,
 	S_EUICC_GET,
@@ -61,8 +61,8 @@ enum stmt {
 	S_COUNT
 };
 
-#define PROFILE_COLS                                                                       \
-	"iccid, operator, profile_type, spn, name, state, eid, matching_id, cc_hash, attempts," \
+#define PROFILE_COLS                                                                               \
+	"iccid, operator, profile_type, spn, name, state, eid, matching_id, cc_hash, attempts,"    \
 	" max_attempts, cc_failures, expires, updated"
 
 static const char *const sql[S_COUNT] = {
@@ -89,11 +89,13 @@ static const char *const sql[S_COUNT] = {
     [S_PROFILE_SET_CC_FAIL] =
         "UPDATE profile SET cc_failures = ?2, state = ?3, updated = ?4 WHERE iccid = ?1",
     [S_MID_IN_USE] = "SELECT count(*) FROM profile WHERE matching_id = ?1",
-    [S_EUICC_PUT] = "INSERT OR REPLACE INTO euicc (eid, curve, pk, updated) VALUES (?1, ?2, ?3, ?4)",
+    [S_EUICC_PUT] =
+        "INSERT OR REPLACE INTO euicc (eid, curve, pk, updated) VALUES (?1, ?2, ?3, ?4)",
     [S_EUICC_GET] = "SELECT curve, pk FROM euicc WHERE eid = ?1",
     [S_AUDIT_PUT] = "INSERT INTO audit (at, actor, action, iccid, eid, result, detail)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    [S_AUDIT_LIST] = "SELECT id, at, actor, action, iccid, eid, result, detail FROM audit ORDER BY id",
+    [S_AUDIT_LIST] =
+        "SELECT id, at, actor, action, iccid, eid, result, detail FROM audit ORDER BY id",
 };
 
 /* The schema history.  migrations[i]: version i -> i + 1. */
@@ -137,12 +139,13 @@ struct sf_smdp_db {
 	const struct sf_rng *rng;
 	struct sf_smdp_policy pol;
 	int version;
+	int outer, outer_failed; /* a caller's transaction is open (sf_smdp_txn_begin) */
 	char errmsg[256];
 };
 
 static const char *const state_names[SF_SMDP_STATE_COUNT] = {
-    "available", "allocated", "linked",    "confirmed",  "released",
-    "downloaded", "installed", "error", "unavailable"};
+    "available",  "allocated", "linked", "confirmed",  "released",
+    "downloaded", "installed", "error",  "unavailable"};
 
 const char *sf_smdp_state_name(enum sf_smdp_state st)
 {
@@ -200,14 +203,24 @@ static int run(struct sf_smdp_db *db, enum stmt i)
 	return rc;
 }
 
+/* Inside a caller's transaction (sf_smdp_txn_begin) a lifecycle function
+ * neither begins nor ends one: its changes commit with the caller's.  Its
+ * refusals write nothing (every function checks before it writes), except
+ * the ones meant to persist (a failed order), which the caller commits too;
+ * a database error makes the caller's transaction roll back. */
 static int begin(struct sf_smdp_db *db)
 {
-	return run(db, S_BEGIN);
+	return db->outer ? 0 : run(db, S_BEGIN);
 }
 
 /* Commits when rc is 0, rolls back otherwise; returns the final status. */
 static int end(struct sf_smdp_db *db, int rc)
 {
+	if (db->outer) {
+		if (rc == SF_ESMDP_DB || rc == SF_ESMDP_BUSY)
+			db->outer_failed = 1;
+		return rc;
+	}
 	if (rc == 0) {
 		rc = run(db, S_COMMIT);
 		if (rc == 0)
@@ -379,8 +392,8 @@ fail:
 
 int sf__smdp_db_open_version(const char *path, int version, struct sf_smdp_db **out);
 
-static int open_at(const char *path, const struct sf_smdp_policy *policy,
-                   const struct sf_rng *rng, int version, struct sf_smdp_db **out)
+static int open_at(const char *path, const struct sf_smdp_policy *policy, const struct sf_rng *rng,
+                   int version, struct sf_smdp_db **out)
 {
 	if (!path || !out || version < 1 || version > LATEST)
 		return SF_EINVAL;
@@ -436,8 +449,8 @@ fail:
 	return rc;
 }
 
-int sf_smdp_db_open(const char *path, const struct sf_smdp_policy *policy,
-                    const struct sf_rng *rng, struct sf_smdp_db **out)
+int sf_smdp_db_open(const char *path, const struct sf_smdp_policy *policy, const struct sf_rng *rng,
+                    struct sf_smdp_db **out)
 {
 	return open_at(path, policy, rng, LATEST, out);
 }
@@ -459,20 +472,44 @@ void sf_smdp_db_close(struct sf_smdp_db *db)
 	free(db);
 }
 
+int sf_smdp_txn_begin(struct sf_smdp_db *db)
+{
+	if (!db || db->outer)
+		return SF_EINVAL;
+	int rc = run(db, S_BEGIN);
+	if (rc == 0) {
+		db->outer = 1;
+		db->outer_failed = 0;
+	}
+	return rc;
+}
+
+int sf_smdp_txn_end(struct sf_smdp_db *db)
+{
+	if (!db || !db->outer)
+		return SF_EINVAL;
+	db->outer = 0;
+	int rc = db->outer_failed ? SF_ESMDP_DB : run(db, S_COMMIT);
+	if (rc)
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
 /* ---- inventory ---- */
 
 int sf_smdp_profile_add(struct sf_smdp_db *db, const char *op, const char *iccid,
                         const char *profile_type, const char *spn, const char *name,
                         const uint8_t *pkg, size_t pkg_len, int64_t now)
 {
-	if (!db || !op || !*op || !iccid || !*iccid || strlen(iccid) > SF_SMDP_ICCID_MAX ||
-	    !pkg || !pkg_len || strlen(op) > SF_SMDP_NAME_MAX ||
+	if (!db || !op || !*op || !iccid || !*iccid || strlen(iccid) > SF_SMDP_ICCID_MAX || !pkg ||
+	    !pkg_len || strlen(op) > SF_SMDP_NAME_MAX ||
 	    (profile_type && strlen(profile_type) > SF_SMDP_NAME_MAX))
 		return SF_EINVAL;
 	char nm[SF_SMDP_NAME_MAX + 1];
-	snprintf(nm, sizeof(nm), "%s", name && *name ? name
-	                              : profile_type && *profile_type ? profile_type
-	                                                              : iccid);
+	snprintf(nm, sizeof(nm), "%s",
+	         name && *name                   ? name
+	         : profile_type && *profile_type ? profile_type
+	                                         : iccid);
 	int rc = begin(db);
 	if (rc)
 		return rc;
@@ -511,8 +548,7 @@ int sf_smdp_profile_by_matching_id(struct sf_smdp_db *db, const char *matching_i
 	return get_row(db, S_PROFILE_BY_MID, matching_id, p);
 }
 
-int sf_smdp_profile_package(struct sf_smdp_db *db, const char *iccid, uint8_t **pkg,
-                            size_t *len)
+int sf_smdp_profile_package(struct sf_smdp_db *db, const char *iccid, uint8_t **pkg, size_t *len)
 {
 	if (!db || !iccid || !pkg || !len)
 		return SF_EINVAL;
@@ -563,7 +599,8 @@ int sf_smdp_profile_list(struct sf_smdp_db *db, const char *op,
 
 static int eid_ok(const char *eid)
 {
-	return eid && strlen(eid) == SF_SMDP_EID_LEN && strspn(eid, "0123456789") == SF_SMDP_EID_LEN;
+	return eid && strlen(eid) == SF_SMDP_EID_LEN &&
+	       strspn(eid, "0123456789") == SF_SMDP_EID_LEN;
 }
 
 int sf_smdp_download_order(struct sf_smdp_db *db, const char *op, const char *eid,
@@ -660,10 +697,9 @@ static int mid_in_use(struct sf_smdp_db *db, const char *mid, int *used)
 	return rc;
 }
 
-int sf_smdp_confirm_order(struct sf_smdp_db *db, const char *op, const char *iccid,
-                          const char *eid, const char *matching_id, const uint8_t *cc,
-                          size_t cc_len, int release, int64_t now,
-                          char mid_out[SF_SMDP_NAME_MAX + 1])
+int sf_smdp_confirm_order(struct sf_smdp_db *db, const char *op, const char *iccid, const char *eid,
+                          const char *matching_id, const uint8_t *cc, size_t cc_len, int release,
+                          int64_t now, char mid_out[SF_SMDP_NAME_MAX + 1])
 {
 	if (!db || !op || !iccid || !mid_out || (eid && *eid && !eid_ok(eid)) ||
 	    (matching_id && *matching_id && !mid_ok(matching_id)) || (cc && !cc_len))
@@ -714,9 +750,8 @@ out:
 	return end(db, rc);
 }
 
-int sf_smdp_cancel_order(struct sf_smdp_db *db, const char *op, const char *iccid,
-                         const char *eid, const char *matching_id, int final_available,
-                         int64_t now)
+int sf_smdp_cancel_order(struct sf_smdp_db *db, const char *op, const char *iccid, const char *eid,
+                         const char *matching_id, int final_available, int64_t now)
 {
 	if (!db || !op || !iccid)
 		return SF_EINVAL;
@@ -880,15 +915,14 @@ out:
 	return end(db, rc);
 }
 
-int sf_smdp_mark_downloaded(struct sf_smdp_db *db, const char *iccid, const char *eid,
-                            int64_t now)
+int sf_smdp_mark_downloaded(struct sf_smdp_db *db, const char *iccid, const char *eid, int64_t now)
 {
 	return mark(db, iccid, eid, (1 << SF_SMDP_RELEASED) | (1 << SF_SMDP_DOWNLOADED),
 	            SF_SMDP_DOWNLOADED, now);
 }
 
-int sf_smdp_mark_installed(struct sf_smdp_db *db, const char *iccid, const char *eid,
-                           int success, int64_t now)
+int sf_smdp_mark_installed(struct sf_smdp_db *db, const char *iccid, const char *eid, int success,
+                           int64_t now)
 {
 	/* released too: the PIR may overtake a lost BPP response's bookkeeping. */
 	return mark(db, iccid, eid, (1 << SF_SMDP_DOWNLOADED) | (1 << SF_SMDP_RELEASED),
@@ -936,9 +970,8 @@ int sf_smdp_euicc_get(struct sf_smdp_db *db, const char *eid, int *curve, uint8_
 
 /* ---- audit ---- */
 
-int sf_smdp_audit(struct sf_smdp_db *db, const char *actor, const char *action,
-                  const char *iccid, const char *eid, const char *result, const char *detail,
-                  int64_t now)
+int sf_smdp_audit(struct sf_smdp_db *db, const char *actor, const char *action, const char *iccid,
+                  const char *eid, const char *result, const char *detail, int64_t now)
 {
 	if (!db || !actor || !action || !result)
 		return SF_EINVAL;
@@ -969,8 +1002,8 @@ int sf_smdp_audit_list(struct sf_smdp_db *db,
 			const unsigned char *t = sqlite3_column_text(s, 2 + i);
 			f[i] = t ? (const char *)t : "";
 		}
-		if ((rc = cb(user, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), f[0], f[1],
-		             f[2], f[3], f[4], f[5])) != 0)
+		if ((rc = cb(user, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), f[0],
+		             f[1], f[2], f[3], f[4], f[5])) != 0)
 			break;
 	}
 	if (rc == 0 && r != SQLITE_DONE)

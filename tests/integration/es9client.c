@@ -11,7 +11,8 @@
  * Usage: sf_es9client --url https://H:P --cacert CI.pem --pki DIR --eid EID
  *                     [--matching-id ID] [--cc CODE] [--cancel REASON]
  *                     [--keys DIR] [--address ADDR] [--no-notification]
- *                     [--stop-after authenticateClient]
+ *                     [--stop-after authenticateClient|getBoundProfilePackage]
+ *                     [--pause SECONDS (before authenticateClient)]
  * Prints one JSON object: {"result":"installed"|"failed"|"cancelled",
  * "step","subjectCode","reasonCode","iccid","pir_success"}.  Exit 0 when the
  * profile was installed (or the session cancelled), 3 when the SM-DP+
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -103,7 +105,8 @@ static json_t *es9(const char *fn, json_t *body, long *http)
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, http);
 		j = b.p && b.n ? json_loads(b.p, 0, NULL) : json_object();
-		json_t *fes = json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
+		json_t *fes =
+		    json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
 		const char *st = json_string_value(json_object_get(fes, "status"));
 		if (*http != 204 && (!st || strcmp(st, "Executed-Success") != 0)) {
 			json_t *cd = json_object_get(fes, "statusCodeData");
@@ -259,27 +262,57 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-	    {"url", 1, 0, 'u'},         {"cacert", 1, 0, 'c'},  {"pki", 1, 0, 'p'},
-	    {"eid", 1, 0, 'e'},         {"matching-id", 1, 0, 'm'}, {"cc", 1, 0, 'C'},
-	    {"cancel", 1, 0, 'x'},      {"keys", 1, 0, 'k'},    {"address", 1, 0, 'a'},
-	    {"no-notification", 0, 0, 'N'}, {"stop-after", 1, 0, 'S'}, {0, 0, 0, 0}};
+	    {"url", 1, 0, 'u'},         {"cacert", 1, 0, 'c'},
+	    {"pki", 1, 0, 'p'},         {"eid", 1, 0, 'e'},
+	    {"matching-id", 1, 0, 'm'}, {"cc", 1, 0, 'C'},
+	    {"cancel", 1, 0, 'x'},      {"keys", 1, 0, 'k'},
+	    {"address", 1, 0, 'a'},     {"no-notification", 0, 0, 'N'},
+	    {"stop-after", 1, 0, 'S'},  {"pause", 1, 0, 'P'},      {0, 0, 0, 0}};
 	const char *pki = NULL, *eid = NULL, *mid = NULL, *cc = NULL, *keys = NULL, *addr = NULL;
 	int cancel = -1, notify = 1, ch;
 	const char *stop_after = "";
+	int pause_s = 0;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'u': url = optarg; break;
-		case 'c': cacert = optarg; break;
-		case 'p': pki = optarg; break;
-		case 'e': eid = optarg; break;
-		case 'm': mid = optarg; break;
-		case 'C': cc = optarg; break;
-		case 'x': cancel = atoi(optarg); break;
-		case 'k': keys = optarg; break;
-		case 'a': addr = optarg; break;
-		case 'N': notify = 0; break;
-		case 'S': stop_after = optarg; break;
-		default: fprintf(stderr, "es9client: bad option\n"); return 1;
+		case 'u':
+			url = optarg;
+			break;
+		case 'c':
+			cacert = optarg;
+			break;
+		case 'p':
+			pki = optarg;
+			break;
+		case 'e':
+			eid = optarg;
+			break;
+		case 'm':
+			mid = optarg;
+			break;
+		case 'C':
+			cc = optarg;
+			break;
+		case 'x':
+			cancel = atoi(optarg);
+			break;
+		case 'k':
+			keys = optarg;
+			break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'N':
+			notify = 0;
+			break;
+		case 'P':
+			pause_s = atoi(optarg);
+			break;
+		case 'S':
+			stop_after = optarg;
+			break;
+		default:
+			fprintf(stderr, "es9client: bad option\n");
+			return 1;
 		}
 	}
 	if (!url || !cacert || !pki || !eid) {
@@ -299,7 +332,8 @@ int main(int argc, char **argv)
 	if (stat(cert, &st) != 0) {
 		int r = sf_pki_issue_euicc(pki, eid, keys, now - 60, cert, key);
 		if (r) {
-			fprintf(stderr, "es9client: issuing the eUICC certificate: %s\n", sf_strerror(r));
+			fprintf(stderr, "es9client: issuing the eUICC certificate: %s\n",
+			        sf_strerror(r));
 			return 1;
 		}
 	}
@@ -339,7 +373,7 @@ int main(int argc, char **argv)
 	b3 = get_b64(j, "euiccCiPKIdToBeUsed", &l3);
 	b4 = get_b64(j, "serverCertificate", &l4);
 	json_decref(j);
-	if (!tid[0] || !b1 || !b2 || !b3 || !b4)
+	if (!tidhex[0] || !b1 || !b2 || !b3 || !b4)
 		goto bad;
 	/* AuthenticateServerRequest: the fields as received, then ctxParams1 {
 	 * matchingId, deviceInfo { tac, deviceCapabilities {} } }. */
@@ -372,6 +406,8 @@ int main(int argc, char **argv)
 			goto bad;
 		}
 	}
+	if (pause_s > 0)
+		sleep((unsigned)pause_s); /* --pause: let the SM-DP+ session expire */
 	q = json_object();
 	json_object_set_new(q, "transactionId", json_string(tidhex));
 	put_b64(q, "authenticateServerResponse", rsp, rsp_len);
@@ -468,6 +504,12 @@ int main(int argc, char **argv)
 	json_decref(j);
 	if (!bpp)
 		goto bad;
+	if (strcmp(stop_after, "getBoundProfilePackage") == 0) {
+		/* As if the BPP were lost on the way to the eUICC. */
+		out("stopped", iccid, -1);
+		exit_code = 0;
+		goto done;
+	}
 	uint8_t pir[SF_BPP_PIR_MAX];
 	size_t pir_len = 0;
 	step = "LoadBoundProfilePackage";
@@ -483,7 +525,8 @@ int main(int argc, char **argv)
 		j = es9("handleNotification", q, &http);
 		json_decref(j);
 		if (http != 204) {
-			fprintf(stderr, "es9client: handleNotification: HTTP %ld (want 204)\n", http);
+			fprintf(stderr, "es9client: handleNotification: HTTP %ld (want 204)\n",
+			        http);
 			goto bad;
 		}
 	}

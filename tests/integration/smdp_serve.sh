@@ -109,7 +109,7 @@ expect_eq "credentials operator" "$(jq -r .operator "$OCRED")" other
 TOKEN=$(jq -r .token "$CRED")
 CURL=(curl -sS --max-time 20 --cacert "$D/pki/ci.pem")
 OP=("$SF" operator order --credentials "$CRED" --cacert "$D/pki/ci.pem")
-OPC=("$SF" operator cancel --credentials "$CRED" --cacert "$D/pki/ci.pem")
+OPX=("$SF" operator cancel --credentials "$CRED" --cacert "$D/pki/ci.pem")
 state() { "$SF" smdp list --data "$D" | jq -r ".[] | select(.iccid == \"$1\") | .$2"; }
 
 # Health.
@@ -166,13 +166,13 @@ expect_eq "release twice" $? 1
 expect_eq "order twice" $? 1
 grep -q "8.2.1/3.5" "$tmp/err" && ok || bad "order twice: $(cat "$tmp/err")"
 # Cancel: back to available, or unavailable.
-out=$("${OPC[@]}" --iccid "${ICC[3]}")
+out=$("${OPX[@]}" --iccid "${ICC[3]}")
 expect_eq "cancel" "$(field "$out" state)" available
 expect_eq "cancel in db" "$(state "${ICC[3]}" state)" available
 "${OP[@]}" --iccid "${ICC[5]}" >/dev/null
-"${OPC[@]}" --iccid "${ICC[5]}" --final unavailable >/dev/null
+"${OPX[@]}" --iccid "${ICC[5]}" --final unavailable >/dev/null
 expect_eq "cancel unavailable" "$(state "${ICC[5]}" state)" unavailable
-"${OPC[@]}" --iccid "${ICC[5]}" >/dev/null 2>&1
+"${OPX[@]}" --iccid "${ICC[5]}" >/dev/null 2>&1
 expect_eq "cancel without order" $? 1
 # Operators see only their own profiles.
 "$SF" operator order --credentials "$OCRED" --cacert "$D/pki/ci.pem" --iccid "${ICC[4]}" >/dev/null 2>"$tmp/err"
@@ -233,7 +233,9 @@ expect_eq "unknown function" "$CODE" 404
 code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$URL/gsma/rsp2/es9plus/initiateAuthentication" "${AP[@]}")
 expect_eq "GET refused" "$code" 405
 head -c 70000 /dev/zero | tr '\0' ' ' >"$tmp/big"
-es9 initiateAuthentication @"$tmp/big" "${AP[@]}"
+# Expect: 100-continue: the SM-DP+ refuses on Content-Length before the body
+# is sent (otherwise curl may see the connection closed mid-upload).
+es9 initiateAuthentication @"$tmp/big" "${AP[@]}" -H "Expect: 100-continue"
 expect_eq "oversized body" "$CODE" 413
 expect_eq "still healthy" "$("${CURL[@]}" "$URL/health" | jq -r .status)" ok
 
@@ -288,8 +290,18 @@ expect_eq "postponed keeps the order" "$(state "${ICC[2]}" state)" released
 out=$(dl --eid "$EID2" --matching-id MY-ORDER-1)
 expect_eq "download after restart and cancel" "$(field "$out" result)" installed
 expect_eq "attempts counted" "$(state "${ICC[2]}" attempts)" 3
+# The BPP lost after getBoundProfilePackage: downloaded, and a retry installs.
+"${OPX[@]}" --iccid "${ICC[4]}" >/dev/null
+out=$("${OP[@]}" --iccid "${ICC[4]}" --release)
+MID6=$(field "$out" matching_id)
+out=$(dl --eid "$EID1" --matching-id "$MID6" --stop-after getBoundProfilePackage)
+expect_eq "BPP lost" "$(field "$out" result)" stopped
+expect_eq "downloaded" "$(state "${ICC[4]}" state)" downloaded
+out=$(dl --eid "$EID1" --matching-id "$MID6")
+expect_eq "retry of a downloaded order" "$(field "$out" result)" installed
+expect_eq "retried order installed" "$(state "${ICC[4]}" state)" installed
 # Too many attempts (max_attempts 3): the order fails.
-"${OPC[@]}" --iccid "${ICC[3]}" >/dev/null
+"${OPX[@]}" --iccid "${ICC[3]}" >/dev/null
 out=$("${OP[@]}" --iccid "${ICC[3]}" --release)
 expect_eq "order for attempts" "$(field "$out" state)" released
 MID3=$(field "$out" matching_id)
@@ -297,7 +309,7 @@ for i in 1 2 3; do dl --eid "$EID1" --matching-id "$MID3" --stop-after authentic
 out=$(dl --eid "$EID1" --matching-id "$MID3")
 expect_eq "too many attempts" "$(jq -r '.subjectCode + "/" + .reasonCode' <<<"$out")" "8.8.5/6.4"
 expect_eq "order failed" "$(state "${ICC[3]}" state)" error
-out=$("${OPC[@]}" --iccid "${ICC[3]}")
+out=$("${OPX[@]}" --iccid "${ICC[3]}")
 expect_eq "failed order cancelled: available" "$(state "${ICC[3]}" state)" available
 # cancelSession endUserRejection (0) ends the order.
 out=$("${OP[@]}" --iccid "${ICC[3]}" --release)
@@ -305,11 +317,24 @@ MID4=$(field "$out" matching_id)
 dl --eid "$EID1" --matching-id "$MID4" --cancel 0 >/dev/null
 expect_eq "rejected by the user" "$(state "${ICC[3]}" state)" error
 
+# Credentials instead of packages: the SM-DP+ personalises its template.
+printf 'imsi,iccid,alg,k,opc\n001010000000031,%s,milenage,%s,%s\n001010000000032,%s,xor,%s,\n' \
+	"$(luhn 8900012345678903001)" $K $OPC "$(luhn 8900012345678903002)" $K >"$tmp/subs.csv"
+out=$("$SF" smdp import --config "$tmp/smdp.json" --subscribers "$tmp/subs.csv" --profile-type iot-eu --spn Acme)
+expect_eq "subscribers import" "$(jq -rs 'map(.profile_type) | join(",")' <<<"$out")" "iot-eu,iot-eu"
+printf 'imsi,iccid,alg,k,opc\n001010000000033,%s,milenage,00,%s\n' "$(luhn 8900012345678903003)" $OPC >"$tmp/bad.csv"
+"$SF" smdp import --config "$tmp/smdp.json" --subscribers "$tmp/bad.csv" >/dev/null 2>"$tmp/err"
+expect_eq "bad subscriber row" $? 2
+grep -q "line 2, column k" "$tmp/err" && ok || bad "bad row message: $(cat "$tmp/err")"
+out=$("${OP[@]}" --profile-type iot-eu --eid "$EID2" --release)
+MID7=$(field "$out" matching_id)
+out=$(dl --eid "$EID2" --matching-id "$MID7")
+expect_eq "personalised profile downloaded" "$(jq -r '.result + " " + .iccid' <<<"$out")" "installed $(luhn 8900012345678903001)"
 # The audit log: every action, no secret.
 "$SF" smdp audit --data "$D" >"$tmp/audit"
 expect_eq "audit: downloadOrder by operator" "$(jq -r '[.[] | select(.action == "downloadOrder" and .actor == "operator:default")] | length > 3' "$tmp/audit")" true
 expect_eq "audit: refused token" "$(jq -r '[.[] | select(.result == "unauthorized")] | length > 0' "$tmp/audit")" true
-expect_eq "audit: install" "$(jq -r '[.[] | select(.action == "handleNotification" and .result == "ok")] | length' "$tmp/audit")" 2
+expect_eq "audit: install" "$(jq -r '[.[] | select(.action == "handleNotification" and .result == "ok")] | length' "$tmp/audit")" 4
 expect_eq "audit: CC failure" "$(jq -r '[.[] | select(.result == "ESMDP_CC")] | length > 0' "$tmp/audit")" true
 for secret in "$TOKEN" "$CC" "$K" "$OPC"; do
 	if grep -q -- "$secret" "$LOG" "$tmp/audit" "$D/smdp.db"; then bad "secret $secret in the log, audit or database"; else ok; fi
@@ -322,15 +347,18 @@ expect_eq "SIGTERM exit" $? 0
 # A second SM-DP+: expired orders and the rate limit.
 D2="$tmp/d2"
 cat >"$tmp/short.json" <<EOF
-{"data": "$D2", "order_ttl": 1, "rate_limit": {"per_second": 1, "burst": 20}}
+{"data": "$D2", "order_ttl": 1, "session_ttl": 2, "rate_limit": {"per_second": 1, "burst": 20}}
 EOF
 start "$tmp/short.json" "$tmp/short.log"
 "$SF" smdp import --config "$tmp/short.json" "$tmp/p1.der" >/dev/null
 out=$("$SF" operator order --credentials "$D2/operators/default.json" --cacert "$D2/pki/ci.pem" --iccid "${ICC[0]}" --release)
 MID5=$(field "$out" matching_id)
 sleep 2
-out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" 2>/dev/null)
+out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" 2>>"$tmp/es9.log")
 expect_eq "expired order" "$(jq -r '.subjectCode + "/" + .reasonCode' <<<"$out")" "8.8.5/4.10"
+# An ES9+ session expires (session_ttl 2; time is counted in whole seconds).
+out=$("$ES9" --url "$URL" --cacert "$D2/pki/ci.pem" --pki "$D2/pki" --eid "$EID1" --matching-id "$MID5" --pause 4 2>>"$tmp/es9.log")
+expect_eq "expired session" "$(jq -r '.step + " " + .subjectCode + "/" + .reasonCode' <<<"$out")" "authenticateClient 8.10.1/3.9"
 codes=$(for i in $(seq 30); do "${CURL[@]}" --cacert "$D2/pki/ci.pem" -o /dev/null -w '%{http_code}\n' "$URL/health"; done | sort | uniq -c | tr -s ' ')
 grep -q " 429" <<<"$codes" && ok || bad "rate limit: $codes"
 stop

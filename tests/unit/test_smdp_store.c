@@ -31,12 +31,12 @@
 
 int sf__smdp_db_open_version(const char *path, int version, struct sf_smdp_db **out);
 
-#define assert_rc(want, got)                                                                  \
-	do {                                                                                  \
-		int got_ = (got), want_ = (want);                                                 \
-		if (got_ != want_)                                                                \
-			fail_msg("%s: got %d (%s) want %d (%s)", #got, got_, sf_err_name(got_), want_, \
-			         sf_err_name(want_));                                                 \
+#define assert_rc(want, got)                                                                       \
+	do {                                                                                       \
+		int got_ = (got), want_ = (want);                                                  \
+		if (got_ != want_)                                                                 \
+			fail_msg("%s: got %d (%s) want %d (%s)", #got, got_, sf_err_name(got_),    \
+			         want_, sf_err_name(want_));                                       \
 	} while (0)
 
 static char dir[64], dbp[96];
@@ -75,9 +75,12 @@ static struct sf_smdp_db *fresh(const struct sf_smdp_policy *pol)
 	snprintf(p, sizeof(p), "%s-shm", dbp);
 	unlink(p);
 	assert_rc(0, sf_smdp_db_open(dbp, pol, NULL, &db));
-	assert_rc(0, sf_smdp_profile_add(db, "op1", I1, "typeA", NULL, NULL, PKG, sizeof(PKG), 100));
-	assert_rc(0, sf_smdp_profile_add(db, "op1", I2, "typeA", "SPN", "Name", PKG, sizeof(PKG), 100));
-	assert_rc(0, sf_smdp_profile_add(db, "op2", I3, "typeA", NULL, NULL, PKG, sizeof(PKG), 100));
+	assert_rc(0,
+	          sf_smdp_profile_add(db, "op1", I1, "typeA", NULL, NULL, PKG, sizeof(PKG), 100));
+	assert_rc(
+	    0, sf_smdp_profile_add(db, "op1", I2, "typeA", "SPN", "Name", PKG, sizeof(PKG), 100));
+	assert_rc(0,
+	          sf_smdp_profile_add(db, "op2", I3, "typeA", NULL, NULL, PKG, sizeof(PKG), 100));
 	return db;
 }
 
@@ -110,7 +113,7 @@ static void test_inventory(void **state)
 	assert_rc(SF_ESMDP_DUPLICATE,
 	          sf_smdp_profile_add(db, "op2", I1, "t", NULL, NULL, PKG, sizeof(PKG), 1));
 	assert_rc(0, sf_smdp_profile_get(db, "op1", I1, &p));
-	assert_string_equal(p.spn, "op1");   /* default SPN: the operator */
+	assert_string_equal(p.spn, "op1");    /* default SPN: the operator */
 	assert_string_equal(p.name, "typeA"); /* default name: the type */
 	assert_int_equal(p.state, SF_SMDP_AVAILABLE);
 	assert_int_equal(p.max_attempts, SF_SMDP_DEFAULT_ATTEMPTS);
@@ -142,7 +145,8 @@ static void test_lifecycle(void **state)
 	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, NULL, "typeA", 200, iccid));
 	assert_string_equal(iccid, I2);
 	assert_int_equal(st(db, I2), SF_SMDP_ALLOCATED);
-	assert_rc(SF_ESMDP_NONE_AVAILABLE, sf_smdp_download_order(db, "op1", NULL, NULL, "typeA", 200, iccid));
+	assert_rc(SF_ESMDP_NONE_AVAILABLE,
+	          sf_smdp_download_order(db, "op1", NULL, NULL, "typeA", 200, iccid));
 	assert_rc(SF_ESMDP_STATE, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 200, iccid));
 	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_download_order(db, "op1", NULL, I3, NULL, 200, iccid));
 	assert_rc(SF_EINVAL, sf_smdp_download_order(db, "op1", "123", I3, NULL, 200, iccid));
@@ -151,13 +155,17 @@ static void test_lifecycle(void **state)
 	/* releaseProfile before confirm is refused */
 	assert_rc(SF_ESMDP_STATE, sf_smdp_release(db, "op1", I1, 210));
 	/* confirmOrder with another EID than the linked one is refused */
-	assert_rc(SF_ESMDP_EID, sf_smdp_confirm_order(db, "op1", I1, EID2, NULL, NULL, 0, 0, 210, mid));
-	assert_rc(0, sf_smdp_confirm_order(db, "op1", I1, NULL, "ORDER-1", (const uint8_t *)"1234", 4, 0, 210, mid));
+	assert_rc(SF_ESMDP_EID,
+	          sf_smdp_confirm_order(db, "op1", I1, EID2, NULL, NULL, 0, 0, 210, mid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I1, NULL, "ORDER-1", (const uint8_t *)"1234",
+	                                   4, 0, 210, mid));
 	assert_string_equal(mid, "ORDER-1");
 	assert_int_equal(st(db, I1), SF_SMDP_CONFIRMED);
 	/* a matchingId is unique; an unsafe one refused */
-	assert_rc(SF_ESMDP_MATCHING_ID, sf_smdp_confirm_order(db, "op1", I2, NULL, "ORDER-1", NULL, 0, 1, 210, mid));
-	assert_rc(SF_EINVAL, sf_smdp_confirm_order(db, "op1", I2, NULL, "A$B", NULL, 0, 1, 210, mid));
+	assert_rc(SF_ESMDP_MATCHING_ID,
+	          sf_smdp_confirm_order(db, "op1", I2, NULL, "ORDER-1", NULL, 0, 1, 210, mid));
+	assert_rc(SF_EINVAL,
+	          sf_smdp_confirm_order(db, "op1", I2, NULL, "A$B", NULL, 0, 1, 210, mid));
 	assert_int_equal(st(db, I2), SF_SMDP_ALLOCATED);
 	/* confirmed, not released: not downloadable */
 	assert_rc(SF_ESMDP_MATCHING_ID, sf_smdp_begin_download(db, "ORDER-1", EID1, 220, &p));
@@ -241,7 +249,8 @@ static void test_attempts_expiry(void **state)
 
 	/* confirmation code failures */
 	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I2, NULL, 1000, iccid));
-	assert_rc(0, sf_smdp_confirm_order(db, "op1", I2, NULL, "M2", (const uint8_t *)"9", 1, 1, 1000, mid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I2, NULL, "M2", (const uint8_t *)"9", 1, 1,
+	                                   1000, mid));
 	assert_rc(SF_ESMDP_CC, sf_smdp_cc_failed(db, I2, 1001));
 	assert_int_equal(st(db, I2), SF_SMDP_RELEASED);
 	assert_rc(SF_ESMDP_ATTEMPTS, sf_smdp_cc_failed(db, I2, 1002));
@@ -312,9 +321,9 @@ static void test_metadata(void **state)
 	struct sf_bpp_metadata md;
 	uint8_t b[256];
 	size_t n;
-	static const uint8_t want[] = {0xBF, 0x25, 0x14, 0x5A, 0x0A, 0x98, 0x00, 0x10, 0x32,
-	                               0x54, 0x76, 0x98, 0x10, 0x32, 0x14, 0x91, 0x02, 'o',
-	                               'p', 0x92, 0x02, 'P', '1'};
+	static const uint8_t want[] = {0xBF, 0x25, 0x14, 0x5A, 0x0A, 0x98, 0x00, 0x10,
+	                               0x32, 0x54, 0x76, 0x98, 0x10, 0x32, 0x14, 0x91,
+	                               0x02, 'o',  'p',  0x92, 0x02, 'P',  '1'};
 	memset(&md, 0, sizeof(md));
 	snprintf(md.iccid, sizeof(md.iccid), "89000123456789012341");
 	snprintf(md.spn, sizeof(md.spn), "op");
@@ -349,11 +358,12 @@ static void test_migrations(void **state)
 	sf_smdp_db_close(db);
 	sqlite3 *raw;
 	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(raw,
-	                              "INSERT INTO profile (iccid, operator, package, state, created,"
-	                              " updated) VALUES ('" I1 "', 'op1', x'00', 'available', 1, 1)",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(raw,
+	                 "INSERT INTO profile (iccid, operator, package, state, created,"
+	                 " updated) VALUES ('" I1 "', 'op1', x'00', 'available', 1, 1)",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(raw);
 	/* opening upgrades it to the latest, keeping the row */
 	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &db));
@@ -380,6 +390,53 @@ static void test_migrations(void **state)
 	fputs("this is not a database, just text long enough to have a header ........", f);
 	fclose(f);
 	assert_rc(SF_ESMDP_SCHEMA, sf_smdp_db_open(other, NULL, NULL, &db));
+}
+
+static int count_rows(void *user, int64_t id, int64_t at, const char *actor, const char *action,
+                      const char *iccid, const char *eid, const char *result, const char *detail)
+{
+	(void)id, (void)at, (void)actor, (void)action, (void)iccid, (void)eid, (void)result;
+	(void)detail;
+	(*(int *)user)++;
+	return 0;
+}
+
+/* Grouped calls commit together; a refusal inside writes nothing of its own
+ * but the rest commits; a second begin is refused. */
+static void test_txn(void **state)
+{
+	(void)state;
+	struct sf_smdp_db *db = fresh(NULL), *other = NULL;
+	char iccid[21];
+	int n = 0;
+	assert_rc(0, sf_smdp_txn_begin(db));
+	assert_rc(SF_EINVAL, sf_smdp_txn_begin(db));
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_rc(SF_ESMDP_STATE, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_rc(0, sf_smdp_audit(db, "operator:op1", "downloadOrder", I1, NULL, "ok", NULL, 1));
+	/* not visible to another connection before the commit */
+	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &other));
+	assert_int_equal(st(other, I1), SF_SMDP_AVAILABLE);
+	assert_rc(0, sf_smdp_txn_end(db));
+	assert_rc(SF_EINVAL, sf_smdp_txn_end(db));
+	assert_int_equal(st(other, I1), SF_SMDP_ALLOCATED);
+	assert_rc(0, sf_smdp_audit_list(other, count_rows, &n));
+	assert_int_equal(n, 1);
+	sf_smdp_db_close(other);
+	/* a failed order inside a group stays failed after the commit */
+	struct sf_smdp_policy pol = {.max_attempts = 1};
+	sf_smdp_db_close(db);
+	db = fresh(&pol);
+	char mid[SF_SMDP_NAME_MAX + 1];
+	struct sf_smdp_profile p;
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I1, NULL, "G1", NULL, 0, 1, 1, mid));
+	assert_rc(0, sf_smdp_begin_download(db, "G1", EID1, 2, &p));
+	assert_rc(0, sf_smdp_txn_begin(db));
+	assert_rc(SF_ESMDP_ATTEMPTS, sf_smdp_begin_download(db, "G1", EID1, 3, &p));
+	assert_rc(0, sf_smdp_txn_end(db));
+	assert_int_equal(st(db, I1), SF_SMDP_ERROR);
+	sf_smdp_db_close(db);
 }
 
 /* Two handles on one file (the server and `smdp import`): WAL lets both
@@ -419,7 +476,8 @@ static void test_crash(void **state)
 			for (int i = 0;; i++) {
 				const char *x = (i & 1) ? I2 : I1;
 				sf_smdp_download_order(c, "op1", NULL, x, NULL, i, ic);
-				sf_smdp_confirm_order(c, "op1", x, NULL, NULL, (const uint8_t *)"1", 1, 1, i, mid);
+				sf_smdp_confirm_order(c, "op1", x, NULL, NULL, (const uint8_t *)"1",
+				                      1, 1, i, mid);
 				sf_smdp_begin_download(c, mid, EID1, i, &p);
 				sf_smdp_cancel_order(c, "op1", x, NULL, NULL, 1, i);
 			}
@@ -452,7 +510,8 @@ static void test_crash(void **state)
 			}
 			/* it can always be brought back to available */
 			if (p.state != SF_SMDP_AVAILABLE)
-				assert_rc(0, sf_smdp_cancel_order(db, "op1", p.iccid, NULL, NULL, 1, 1));
+				assert_rc(
+				    0, sf_smdp_cancel_order(db, "op1", p.iccid, NULL, NULL, 1, 1));
 		}
 		sf_smdp_db_close(db);
 	}
@@ -461,14 +520,11 @@ static void test_crash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_inventory),
-	    cmocka_unit_test(test_lifecycle),
-	    cmocka_unit_test(test_attempts_expiry),
-	    cmocka_unit_test(test_euicc_audit),
-	    cmocka_unit_test(test_metadata),
-	    cmocka_unit_test(test_migrations),
-	    cmocka_unit_test(test_two_connections),
+	    cmocka_unit_test(test_names),       cmocka_unit_test(test_inventory),
+	    cmocka_unit_test(test_lifecycle),   cmocka_unit_test(test_attempts_expiry),
+	    cmocka_unit_test(test_euicc_audit), cmocka_unit_test(test_metadata),
+	    cmocka_unit_test(test_migrations),  cmocka_unit_test(test_two_connections),
+	    cmocka_unit_test(test_txn),
 	    cmocka_unit_test(test_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,19 +1,22 @@
 #!/bin/bash
 # The whole story of a subscription, from the command line, on loopback
-# (issues 5 and 6): an operator orders a profile for a device's EID and
-# releases it (ES2+), the device's agent downloads it over HTTPS (ES9+) into
-# a software eUICC whose certificate comes from the SM-DP+'s PKI, installs
-# and enables it, delivers the notifications (removed from the eUICC once
-# delivered), the operator hears handleDownloadProgressInfo, and the
-# subscription attaches with vectors from simfleet's AuC, which holds the
-# credentials of the order.  The same through the eUICC daemon's socket for
-# a second device.  A device that is not the ordered EID is refused and the
-# order stays downloadable by the right one.
+# (issues 5 and 6).  The operator issues credentials once (TR 33.812): the
+# same CSV goes into its AuC, suspended, and into the SM-DP+, which
+# personalises profile packages from it.  It orders a profile for a
+# device's EID and releases it (ES2+); the device's agent downloads it over
+# HTTPS (ES9+) into a software eUICC whose certificate comes from the
+# SM-DP+'s PKI, installs and enables it, and delivers the notifications
+# (removed from the eUICC once delivered).  The SM-DP+'s
+# handleDownloadProgressInfo goes to the AuC, which activates the
+# subscription, and the device attaches with its vectors; before that the
+# AuC issues none.  The same through the eUICC daemon's socket for a second
+# device.  A device that is not the ordered EID is refused and the order
+# stays downloadable by the right one.
 # Servers bind port 0; only the processes started here are stopped, by PID.
 # Usage: story.sh PATH/TO/simfleet
 set -u
 SF=${1:?usage: story.sh SIMFLEET}
-for t in jq curl python3; do
+for t in jq curl; do
 	command -v $t >/dev/null || { echo "SKIP: $t not installed (scripts/bootstrap)"; exit 77; }
 done
 . "$(dirname "$0")/../cli/lib.bash"
@@ -44,30 +47,27 @@ wait_line() {
 	echo "$v"
 }
 
-# ---- the operator: a listener for handleDownloadProgressInfo ----
-cat >"$tmp/listen.py" <<'EOF'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        n = int(self.headers.get('Content-Length', 0))
-        with open(sys.argv[1], 'ab') as f:
-            f.write(self.rfile.read(n) + b'\n')
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(('127.0.0.1', 0), H)
-open(sys.argv[2], 'w').write(str(s.server_port))
-s.serve_forever()
-EOF
-python3 "$tmp/listen.py" "$tmp/notices" "$tmp/nport" &
+# ---- the operator's AuC, with its own TLS certificate ----
+"$SF" pki init --dir "$tmp/aucpki" >/dev/null || bad "pki init (AuC)"
+"$SF" auc init --db "$tmp/auc.db" --master-key "$tmp/master.key" >/dev/null || bad "auc init"
+printf '%s\n' "$(rnd 24)" >"$tmp/tokens"
+chmod 600 "$tmp/tokens"
+"$SF" auc serve --db "$tmp/auc.db" --master-key "$tmp/master.key" --listen 127.0.0.1:0 \
+	--cert "$tmp/aucpki/dptls.pem" --key "$tmp/aucpki/dptls.key" --tokens "$tmp/tokens" \
+	2>"$tmp/auc.log" &
 PIDS+=($!)
-for _ in $(seq 50); do [ -s "$tmp/nport" ] && break; sleep 0.1; done
-NPORT=$(cat "$tmp/nport")
+APORT=$(wait_line "$tmp/auc.log" 's|^auc serve: listening on https://127\.0\.0\.1:\([0-9]*\)$|\1|p' $!)
+[ -n "$APORT" ] || { echo "FAIL: auc serve not ready: $(cat "$tmp/auc.log")"; exit 1; }
+AUC="https://127.0.0.1:$APORT" ACA="$tmp/aucpki/ci.pem"
 
-# ---- the SM-DP+ (embedded defaults, test PKI generated on first start) ----
+# ---- the SM-DP+ (test PKI generated on first start); the operator's ES2+
+#      notifications go to its AuC ----
 D="$tmp/smdp"
-cat >"$tmp/smdp.json" <<EOF
-{"data": "$D", "operators": [{"name": "default", "notification_url": "http://127.0.0.1:$NPORT/notify"}]}
-EOF
+jq -n --arg d "$D" --arg u "$AUC/gsma/rsp2/es2plus/handleDownloadProgressInfo" \
+	--arg t "$(cat "$tmp/tokens")" --arg c "$ACA" \
+	'{data: $d, operators: [{name: "default", notification_url: $u,
+	  notification_token: $t, notification_cacert: $c}]}' >"$tmp/smdp.json"
+chmod 600 "$tmp/smdp.json"
 "$SF" smdp serve --config "$tmp/smdp.json" --listen 127.0.0.1:0 2>"$tmp/smdp.log" &
 PIDS+=($!)
 PORT=$(wait_line "$tmp/smdp.log" 's|^smdp serve: listening on https://127\.0\.0\.1:\([0-9]*\) .*|\1|p' $!)
@@ -75,31 +75,21 @@ PORT=$(wait_line "$tmp/smdp.log" 's|^smdp serve: listening on https://127\.0\.0\
 ok
 CRED="$D/operators/default.json" CA="$D/pki/ci.pem"
 
-# ---- the operator's AuC, on the same test PKI's TLS certificate ----
-"$SF" auc init --db "$tmp/auc.db" --master-key "$tmp/master.key" >/dev/null || bad "auc init"
-printf '%s\n' "$(rnd 24)" >"$tmp/tokens"
-chmod 600 "$tmp/tokens"
-"$SF" auc serve --db "$tmp/auc.db" --master-key "$tmp/master.key" --listen 127.0.0.1:0 \
-	--cert "$D/pki/dptls.pem" --key "$D/pki/dptls.key" --tokens "$tmp/tokens" 2>"$tmp/auc.log" &
-PIDS+=($!)
-APORT=$(wait_line "$tmp/auc.log" 's|^auc serve: listening on https://127\.0\.0\.1:\([0-9]*\)$|\1|p' $!)
-[ -n "$APORT" ] || { echo "FAIL: auc serve not ready: $(cat "$tmp/auc.log")"; exit 1; }
-
-# ---- two profiles, their credentials in the AuC ----
+# ---- credentials issued once: into the AuC, suspended, and as personalised
+#      packages into the SM-DP+ ----
 declare -A IMSI K OPC ICCID
 rows="imsi,iccid,alg,k,opc"
 for n in 1 2; do
 	IMSI[$n]=00101000000070$n K[$n]=$(rnd 16) OPC[$n]=$(rnd 16)
 	ICCID[$n]=$(luhn 89000123456700000$n)
-	"$SF" profile build --iccid "${ICCID[$n]}" --imsi "${IMSI[$n]}" --alg milenage \
-		--k "${K[$n]}" --opc "${OPC[$n]}" -o "$tmp/p$n.der" >/dev/null || bad "profile build $n"
 	rows+=$'\n'"${IMSI[$n]},${ICCID[$n]},milenage,${K[$n]},${OPC[$n]}"
 done
 printf '%s\n' "$rows" >"$tmp/subs.csv"
-"$SF" auc import --db "$tmp/auc.db" --master-key "$tmp/master.key" "$tmp/subs.csv" >/dev/null ||
-	bad "auc import"
-out=$("$SF" smdp import --data "$D" "$tmp/p1.der" "$tmp/p2.der") || bad "smdp import"
+"$SF" auc import --db "$tmp/auc.db" --master-key "$tmp/master.key" --status suspended \
+	"$tmp/subs.csv" >/dev/null || bad "auc import"
+out=$("$SF" smdp import --config "$tmp/smdp.json" --subscribers "$tmp/subs.csv") || bad "smdp import"
 expect_eq "imported" "$(jq -s 'map(select(.state == "available")) | length' <<<"$out")" 2
+rm -f "$tmp/subs.csv"
 
 # ---- device 1: in-process eUICC, certificate from the SM-DP+'s PKI ----
 out=$("$SF" euicc init --state "$tmp/dev1" --pki "$D/pki") || bad "euicc init --pki"
@@ -142,37 +132,42 @@ expect_eq "enable delivered" "$(jq -r '.notifications[0].delivered' <<<"$out")" 
 expect_eq "none left" \
 	"$("$SF" device notifications --state "$tmp/dev1" | jq '.notifications | length')" 0
 
-# The SM-DP+ knows the profile is installed; the operator heard it.
+# The SM-DP+ knows the profile is installed, and told the operator's AuC,
+# which activated the subscription.
 state=$("$SF" smdp list --data "$D" | jq -r --arg i "${ICCID[1]}" '.[] | select(.iccid == $i) | .state')
 expect_eq "smdp state" "$state" installed
-for _ in $(seq 50); do grep -q '"notificationPointId":4' "$tmp/notices" 2>/dev/null && break; sleep 0.1; done
-n4=$(grep '"notificationPointId":4' "$tmp/notices" | head -1)
-expect_eq "operator notified" \
-	"$(jq -r '.iccid + " " + .eid + " " + .notificationPointStatus.status' <<<"$n4")" \
-	"${ICCID[1]} $EID1 Executed-Success"
+for _ in $(seq 50); do grep -q "profile ${ICCID[1]} installed" "$tmp/auc.log" && break; sleep 0.1; done
+grep -q "profile ${ICCID[1]} installed: subscriber ${IMSI[1]} active" "$tmp/auc.log" && ok ||
+	bad "the AuC was not told: $(cat "$tmp/auc.log")"
 
-# The subscription attaches against the AuC that holds the ordered credentials.
-out=$("$SF" attach --state "$tmp/dev1" --auc "https://127.0.0.1:$APORT" --auc-token "$tmp/tokens" \
-	--cacert "$CA" 2>"$tmp/err") || bad "attach: $out $(cat "$tmp/err")"
+# The subscription attaches against the operator's AuC.
+out=$("$SF" attach --state "$tmp/dev1" --auc "$AUC" --auc-token "$tmp/tokens" \
+	--cacert "$ACA" 2>"$tmp/err") || bad "attach: $out $(cat "$tmp/err")"
 expect_eq "attach" "$(field "$out" result)" ok
 expect_eq "attach imsi" "$(field "$out" imsi)" "${IMSI[1]}"
 
 # ---- device 2 through the eUICC daemon's socket, no EID in the order ----
+# Before its profile is on a device the subscription is suspended: the AuC
+# issues no vectors for it.
+code=$(curl -sS --max-time 20 --cacert "$ACA" -o "$tmp/body" -w '%{http_code}' \
+	-H "Authorization: Bearer $(cat "$tmp/tokens")" -H 'Content-Type: application/json' \
+	--data-binary "{\"imsi\":\"${IMSI[2]}\"}" "$AUC/v1/vectors")
+expect_eq "vectors before install" "$code $(jq -r .error "$tmp/body")" "409 suspended"
 "$SF" euicc serve --state "$tmp/dev2" --socket "$tmp/dev2.sock" 2>"$tmp/serve2.log" &
 PIDS+=($!)
 for _ in $(seq 50); do [ -S "$tmp/dev2.sock" ] && break; sleep 0.1; done
 order=$("$SF" operator order --smdp "https://127.0.0.1:$PORT" --credentials "$CRED" \
 	--iccid "${ICCID[2]}" --confirm --release --cacert "$CA") || bad "order 2"
 out=$("$SF" device download --socket "$tmp/dev2.sock" --activation-code "$(field "$order" activation_code)" \
-	--cacert "$CA" 2>"$tmp/err") || bad "download over the socket: $(cat "$tmp/err")"
+	--cacert "$CA" --enable 2>"$tmp/err") || bad "download over the socket: $(cat "$tmp/err")"
 expect_eq "socket download" "$(field "$out" iccid)" "${ICCID[2]}"
-"$SF" device enable --socket "$tmp/dev2.sock" "${ICCID[2]}" >/dev/null || bad "enable over the socket"
-out=$("$SF" attach --socket "$tmp/dev2.sock" --auc "https://127.0.0.1:$APORT" \
-	--auc-token "$tmp/tokens" --cacert "$CA" 2>"$tmp/err") || bad "attach 2: $out $(cat "$tmp/err")"
+for _ in $(seq 50); do grep -q "profile ${ICCID[2]} installed" "$tmp/auc.log" && break; sleep 0.1; done
+out=$("$SF" attach --socket "$tmp/dev2.sock" --auc "$AUC" --auc-token "$tmp/tokens" \
+	--cacert "$ACA" 2>"$tmp/err") || bad "attach 2: $out $(cat "$tmp/err")"
 expect_eq "attach over the socket" "$(field "$out" result)" ok
 
 # Nothing secret in any log or output.
 for k in "${K[1]}" "${K[2]}" "${OPC[1]}" "$(jq -r .token "$CRED")"; do
-	grep -rq "$k" "$tmp"/*.log "$tmp/notices" "$tmp/err" && bad "a secret reached a log" || ok
+	grep -rq "$k" "$tmp"/*.log "$tmp/err" && bad "a secret reached a log" || ok
 done
 finish

@@ -400,7 +400,7 @@ static void der_tlv(struct der *d, const char *tag, const struct der *v)
 static void file_field(struct der *pe, unsigned k, int dnc, const char *fcp, const char *content)
 {
 	struct der f = {.n = 0}, x = {.n = 0};
-	char tag[5];
+	char tag[12];
 	if (dnc)
 		der_hex(&f, "8000");
 	if (fcp != NULL) {

@@ -18,10 +18,14 @@
  * ADF_USIM .4, optional USIM .5, DF_PHONEBOOK under ADF_USIM .6,
  * DF_GSM-ACCESS .7, ADF_ISIM .8, optional ISIM .9, ADF_CSIM .10 and the
  * optional CSIM template .11 (root only: no public transcription of the
- * CSIM annex was found, its files must carry fileID, fileDescriptor and,
- * where the profile needs a size, efFileSize or content), DF_EAP .12,
- * DF_5GS .13, DF_SAIP .14, DF_SNPN .15, DF_5G_ProSe .16.  The IoT templates
- * (.17, .18) have no table: no public transcription of them was found.
+ * CSIM annex was found, its files must carry fileID, fileDescriptor,
+ * securityAttributesReferenced and, where the profile needs a size,
+ * efFileSize or content), DF_EAP .12, DF_5GS .13, DF_SAIP .14, DF_SNPN .15,
+ * DF_5G_ProSe .16, and the versions {2 23 143 1 2 n v} pySim transcribes
+ * from SAIP v3.3.1: .3.2, .4.2, .5.2, .5.3, .9.2, .13.2 .. .13.4 (and
+ * .10.2, .11.2, root only).  The IoT Minimal Profile templates (.17 iot,
+ * .18 opt-iot) have no table: no public transcription of them was found
+ * (pySim's oid.py names their OIDs only), sf__saip_template_why says so.
  * Where a secondary source and the 3GPP/ETSI spec disagree on an FID
  * (EF_ICCID 2FE2, DF_TELECOM 7F10, DF_5GS 5FC0, DF_SAIP 5FD0) the spec wins.
  */

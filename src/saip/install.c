@@ -603,8 +603,9 @@ static int template_cb(void *user, const struct sf_saip_file_item *it)
 		if (c->tpl == NULL) {
 			c->tpl = sf__saip_template_find(it->template_oid, it->template_oid_len);
 			if (c->tpl == NULL)
-				return fail(c, SF_ESAIP_UNSUPPORTED, "templateID",
-				            "no template table for this OID");
+				return fail(
+				    c, SF_ESAIP_UNSUPPORTED, "templateID",
+				    sf__saip_template_why(it->template_oid, it->template_oid_len));
 			c->first_field = 1;
 			if (c->tpl->nfiles == 0 || c->tpl->files[0].type == SF__SAIP_T_TR ||
 			    c->tpl->files[0].type == SF__SAIP_T_LF ||

@@ -59,6 +59,7 @@ struct sf__saip_tdefault {
 
 struct sf__saip_template {
 	uint8_t oid_last; /* {2 23 143 1 2 oid_last} */
+	uint8_t version;  /* 1: no version arc; v: {2 23 143 1 2 oid_last v} */
 	const char *name;
 	uint8_t parent;     /* enum sf__saip_tparent */
 	uint8_t by_default; /* "Created by Default" template */
@@ -68,8 +69,10 @@ struct sf__saip_template {
 	size_t ndefaults;
 };
 
-/* The template with OID content octets oid, or NULL. */
+/* The template (and version) with OID content octets oid, or NULL. */
 const struct sf__saip_template *sf__saip_template_find(const uint8_t *oid, size_t len);
+/* Why sf__saip_template_find(oid, len) found nothing: an error detail. */
+const char *sf__saip_template_why(const uint8_t *oid, size_t len);
 /* The default content (Annex A notation) of the file of t named name, or
  * NULL when the template gives none. */
 const char *sf__saip_template_default(const struct sf__saip_template *t, const char *name);

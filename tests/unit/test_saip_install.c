@@ -400,7 +400,7 @@ static void der_tlv(struct der *d, const char *tag, const struct der *v)
 static void file_field(struct der *pe, unsigned k, int dnc, const char *fcp, const char *content)
 {
 	struct der f = {.n = 0}, x = {.n = 0};
-	char tag[3];
+	char tag[12];
 	if (dnc)
 		der_hex(&f, "8000");
 	if (fcp != NULL) {
@@ -412,23 +412,35 @@ static void file_field(struct der *pe, unsigned k, int dnc, const char *fcp, con
 		der_hex(&x, content);
 		der_tlv(&f, "83", &x);
 	}
-	snprintf(tag, sizeof tag, "%02X", 0xA0 + k);
+	if (k < 31)
+		snprintf(tag, sizeof tag, "%02X", 0xA0 + k);
+	else
+		snprintf(tag, sizeof tag, "BF%02X", k);
 	der_tlv(pe, tag, &f);
 }
 
 /* The PE: choice tag (hex, "BB"), identification, template OID last arc,
  * and its File fields in body. */
-static void template_pe(struct der *out, const char *tag, unsigned id, unsigned oid_last,
-                        const struct der *body)
+static void template_pe_v(struct der *out, const char *tag, unsigned id, unsigned oid_last,
+                          unsigned version, const struct der *body)
 {
 	struct der v = {.n = 0};
 	char h[64];
 	snprintf(h, sizeof h, "A005800081%02X%02X", 1, id);
 	der_hex(&v, h);
-	snprintf(h, sizeof h, "810667810F0102%02X", oid_last);
+	if (version == 0)
+		snprintf(h, sizeof h, "810667810F0102%02X", oid_last);
+	else /* a versioned template OID {2 23 143 1 2 n v} */
+		snprintf(h, sizeof h, "810767810F0102%02X%02X", oid_last, version);
 	der_hex(&v, h);
 	der_raw(&v, body->b, body->n);
 	der_tlv(out, tag, &v);
+}
+
+static void template_pe(struct der *out, const char *tag, unsigned id, unsigned oid_last,
+                        const struct der *body)
+{
+	template_pe_v(out, tag, id, oid_last, 0, body);
 }
 
 /* The built package with pe inserted before its end element; installed. */
@@ -650,6 +662,180 @@ static void test_created_by_default_isim(void **state)
 	}
 }
 
+/* Versioned template OIDs {2 23 143 1 2 n v}: version 2 of ADF_USIM
+ * ({.. 4 2}) makes EF_UST 17 octets where version 1 has 14.  A second USIM
+ * (its own AID and temporary FID) lists only the PE-USIM mandatory files;
+ * EF_UST is given by its content alone. */
+static void test_template_version_usim(void **state)
+{
+	(void)state;
+	static const uint8_t aid[] = {0xA0, 0x00, 0x00, 0x00, 0x87, 0x10, 0x02, 0xFF, 0xAA};
+	for (unsigned ver = 0; ver <= 2; ver += 2) {
+		struct der body = {.n = 0}, pe = {.n = 0};
+		file_field(&body, 2, 0, "83027FE08409A0000000871002FFAA", NULL); /* adf-usim */
+		file_field(&body, 3, 0, NULL, "080910101032547698");             /* ef-imsi */
+		file_field(&body, 4, 0, "820442210010800120", "8001019000");     /* ef-arr */
+		file_field(&body, 8, 0, NULL, "01");                             /* ef-ust */
+		file_field(&body, 13, 0, NULL, "00");                            /* ef-spn */
+		file_field(&body, 14, 0, NULL, "00");                            /* ef-est */
+		file_field(&body, 18, 0, NULL, "0001");                          /* ef-acc */
+		file_field(&body, 22, 0, NULL, "FFFFFFFF");                      /* ef-ecc */
+		template_pe_v(&pe, "B3", 40, 4, ver, &body);
+		struct inst in;
+		install_with(&in, &pe, 0);
+		uint32_t adf;
+		assert_int_equal(sf_fs_find_adf(&in.fs, aid, sizeof aid, &adf), 0);
+		check_ef(&in, adf, 0x6F38, ver == 2 ? 17 : 14, 4, "01FF");
+		check_ef(&in, adf, 0x6F08, 33, 8, "07FF"); /* created by default, both versions */
+		inst_free(&in);
+	}
+}
+
+/* DF_5GS version 4 {.. 13 4}: EF_CAG 4F0D and EF_TN3GPPSNN 4F0C come from the
+ * version 2+/4 tables, the NSC files have 2 records of 62 octets (version
+ * 3+).  The same element under the version 1 OID cannot name them; an
+ * unknown version is refused, not replaced by another. */
+static void test_template_version_5gs(void **state)
+{
+	(void)state;
+	struct der body = {.n = 0}, pe = {.n = 0};
+	file_field(&body, 2, 0, "", NULL);    /* df-df-5gs */
+	file_field(&body, 5, 0, "", NULL);    /* ef-5gs3gppnsc */
+	file_field(&body, 14, 0, NULL, "01"); /* ef-tn3gppsnn */
+	file_field(&body, 15, 0, NULL, "01"); /* ef-cag */
+	template_pe_v(&pe, "BC", 40, 13, 4, &body);
+	struct inst in;
+	install_with(&in, &pe, 0);
+	uint32_t df, h;
+	struct sf_fs_info info;
+	assert_int_equal(sf_fs_find(&in.fs, usim_adf(&in), 0x5FC0, &df), 0);
+	check_ef(&in, df, 0x4F0C, 1, 0x0C, "01");
+	check_ef(&in, df, 0x4F0D, 2, 0x0D, "01FF");
+	assert_int_equal(sf_fs_find(&in.fs, df, 0x4F03, &h), 0);
+	assert_int_equal(sf_fs_info(&in.fs, h, &info), 0);
+	assert_int_equal(info.type, SF_FS_EF_LINEAR_FIXED);
+	assert_int_equal(info.rec_len, 62);
+	assert_int_equal(info.nrec, 2);
+	inst_free(&in);
+
+	pe.n = 0;
+	template_pe_v(&pe, "BC", 40, 13, 0, &body);
+	install_with(&in, &pe, SF_ESAIP_UNSUPPORTED);
+	assert_string_equal(in.err.field, "ef-tn3gppsnn");
+	inst_free(&in);
+
+	pe.n = 0;
+	template_pe_v(&pe, "BC", 40, 13, 9, &body);
+	install_with(&in, &pe, SF_ESAIP_UNSUPPORTED);
+	assert_string_equal(in.err.field, "templateID");
+	assert_non_null(strstr(in.err.detail, "version"));
+	inst_free(&in);
+}
+
+/* Optional USIM version 3 {.. 5 3}: EF_eAKA 6F01 (1 octet); under version 2
+ * it is unknown. */
+static void test_template_version_opt_usim(void **state)
+{
+	(void)state;
+	struct der body = {.n = 0}, pe = {.n = 0};
+	file_field(&body, 87, 0, NULL, "01"); /* ef-eaka */
+	template_pe_v(&pe, "B4", 40, 5, 3, &body);
+	struct inst in;
+	install_with(&in, &pe, 0);
+	check_ef(&in, usim_adf(&in), 0x6F01, 1, 0, "01");
+	inst_free(&in);
+	pe.n = 0;
+	template_pe_v(&pe, "B4", 40, 5, 2, &body);
+	install_with(&in, &pe, SF_ESAIP_UNSUPPORTED);
+	assert_string_equal(in.err.field, "ef-eaka");
+	inst_free(&in);
+}
+
+/* The IoT Minimal Profile templates {.. 17} (iot, created by default) and
+ * {.. 18} (opt-iot): no public transcription of their tables, refused with
+ * a message that says so. */
+static void test_template_iot(void **state)
+{
+	(void)state;
+	struct der body = {.n = 0}, pe = {.n = 0};
+	file_field(&body, 9, 0, NULL, "080910101032547698"); /* ef-imsi */
+	file_field(&body, 18, 0, NULL, "0001");              /* ef-acc */
+	template_pe(&pe, "BF20", 40, 17, &body);
+	struct inst in;
+	install_with(&in, &pe, SF_ESAIP_UNSUPPORTED);
+	assert_string_equal(in.err.element, "iot");
+	assert_string_equal(in.err.field, "templateID");
+	assert_non_null(strstr(in.err.detail, "IoT"));
+	inst_free(&in);
+
+	body.n = pe.n = 0;
+	file_field(&body, 6, 0, NULL, "00"); /* ef-spn */
+	template_pe(&pe, "BF21", 40, 18, &body);
+	install_with(&in, &pe, SF_ESAIP_UNSUPPORTED);
+	assert_string_equal(in.err.field, "templateID");
+	assert_non_null(strstr(in.err.detail, "IoT"));
+	inst_free(&in);
+}
+
+/* ADF_CSIM {.. 10}: every File of PE-CSIM is mandatory in the module, so the
+ * "created by default" rule never adds a file: here each EF is listed with
+ * doNotCreate except EF_ARR and EF_IMSI_M, which carry their Fcp (the CSIM
+ * annex is not transcribed: no template FIDs or sizes).  An opt-csim
+ * {.. 11} element then adds EF_SPN under the CSIM ADF.  A CSIM file
+ * without fileID/fileDescriptor, and a PE-CSIM missing a mandatory File,
+ * are refused. */
+static void csim_body(struct der *body, int imsi_m_fcp, unsigned skip)
+{
+	file_field(body, 2, 0, "83027FC08410A0000003431002F310FFFF89020000FF", NULL);
+	file_field(body, 3, 0, "82044221001083026F068B0101800120", "8001019000"); /* ef-arr */
+	for (unsigned k = 4; k <= 36; k++) {
+		if (k == skip)
+			continue;
+		if (k == 5) /* ef-imsi-m, 10 octets */
+			file_field(body, 5, 0, imsi_m_fcp ? "8202412183026F228B0101" : NULL,
+			           "008D03CB11033480DE03");
+		else
+			file_field(body, k, 1, NULL, NULL);
+	}
+}
+
+static void test_template_csim(void **state)
+{
+	(void)state;
+	static const uint8_t aid[] = {0xA0, 0x00, 0x00, 0x03, 0x43, 0x10, 0x02, 0xF3,
+	                              0x10, 0xFF, 0xFF, 0x89, 0x02, 0x00, 0x00, 0xFF};
+	struct der body = {.n = 0}, pe = {.n = 0}, opt = {.n = 0};
+	csim_body(&body, 1, 0);
+	template_pe(&pe, "B9", 40, 10, &body);
+	body.n = 0;
+	file_field(&body, 8, 0, "8202412183026F418B0101800123", "01"); /* ef-spn, 35 octets */
+	template_pe(&opt, "BA", 41, 11, &body);
+	der_raw(&pe, opt.b, opt.n);
+	struct inst in;
+	install_with(&in, &pe, 0);
+	uint32_t adf, h;
+	assert_int_equal(sf_fs_find_adf(&in.fs, aid, sizeof aid, &adf), 0);
+	check_ef(&in, adf, 0x6F22, 10, 0, "008D03CB11033480DE03");
+	check_ef(&in, adf, 0x6F41, 35, 0, "01FF");
+	assert_int_equal(sf_fs_find(&in.fs, adf, 0x6F06, &h), 0);
+	assert_int_equal(sf_fs_find(&in.fs, adf, 0x6F21, &h), SF_ENOENT); /* doNotCreate */
+	assert_int_equal(sf_fs_find(&in.fs, adf, 0x6F23, &h), SF_ENOENT);
+	inst_free(&in);
+
+	body.n = pe.n = 0;
+	csim_body(&body, 0, 0);
+	template_pe(&pe, "B9", 40, 10, &body);
+	install_with(&in, &pe, SF_ESAIP_UNSUPPORTED);
+	assert_string_equal(in.err.field, "ef-imsi-m");
+	inst_free(&in);
+
+	body.n = pe.n = 0;
+	csim_body(&body, 1, 7); /* no ef-tmsi */
+	template_pe(&pe, "B9", 40, 10, &body);
+	install_with(&in, &pe, SF_ESAIP_FORMAT);
+	inst_free(&in);
+}
+
 /* ---- errors ---- */
 
 static void test_truncated(void **state)
@@ -728,6 +914,11 @@ int main(void)
 	    cmocka_unit_test(test_template_df_5gprose),
 	    cmocka_unit_test(test_created_by_default),
 	    cmocka_unit_test(test_created_by_default_isim),
+	    cmocka_unit_test(test_template_version_usim),
+	    cmocka_unit_test(test_template_version_5gs),
+	    cmocka_unit_test(test_template_version_opt_usim),
+	    cmocka_unit_test(test_template_iot),
+	    cmocka_unit_test(test_template_csim),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

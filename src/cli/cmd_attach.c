@@ -793,7 +793,7 @@ static int parse_hlr(const char *s, char *host, size_t cap, unsigned *port)
 }
 
 static const char attach_usage[] =
-    "Usage: simfleet attach (--state DIR | --socket PATH)\n"
+    "Usage: simfleet attach (--state DIR | --socket PATH | --pcsc [READER])\n"
     "                       (--auc URL --auc-token FILE [--cacert FILE] | --hlr gsup://HOST:PORT)\n"
     "\n"
     "Simulates a network attach: reads the IMSI from the enabled profile's USIM, gets\n"
@@ -807,7 +807,9 @@ static const char attach_usage[] =
     "                    the system's)\n"
     "  --hlr gsup://HOST:PORT  an HLR speaking GSUP SendAuthInfo (osmo-hlr: 4222)\n"
     "--state opens the eUICC in-process; --socket talks to a running\n"
-    "`simfleet euicc serve --socket PATH`.  Prints one JSON object:\n"
+    "`simfleet euicc serve --socket PATH`; --pcsc uses a card in a PC/SC reader (the\n"
+    "first with a card when none is named), e.g. a real eUICC or UICC in a modem's\n"
+    "reader, or the software eUICC behind pcscd + vpcd.  Prints one JSON object:\n"
     "{\"result\": ok|mac_failure|sync_failure|unknown_subscriber|suspended|no_usim|\n"
     "res_mismatch|key_mismatch|hlr_unreachable|hlr_timeout|hlr_error|auc_unauthorized|\n"
     "auc_unreachable|auc_error|card_error, \"imsi\", \"steps\"}.\n"
@@ -816,9 +818,10 @@ static const char attach_usage[] =
 
 int sf_cmd_attach(int argc, char **argv)
 {
-	enum { O_STATE = 1, O_SOCKET, O_HLR, O_AUC, O_TOKEN, O_CACERT, O_HELP };
+	enum { O_STATE = 1, O_SOCKET, O_PCSC, O_HLR, O_AUC, O_TOKEN, O_CACERT, O_HELP };
 	static const struct option opts[] = {{"state", required_argument, 0, O_STATE},
 	                                     {"socket", required_argument, 0, O_SOCKET},
+	                                     {"pcsc", optional_argument, 0, O_PCSC},
 	                                     {"hlr", required_argument, 0, O_HLR},
 	                                     {"auc", required_argument, 0, O_AUC},
 	                                     {"auc-token", required_argument, 0, O_TOKEN},
@@ -826,7 +829,8 @@ int sf_cmd_attach(int argc, char **argv)
 	                                     {"help", no_argument, 0, O_HELP},
 	                                     {0, 0, 0, 0}};
 	const char *state = NULL, *sock = NULL, *hlr = NULL, *auc = NULL, *token = NULL,
-	           *cacert = NULL;
+	           *cacert = NULL, *reader = NULL;
+	int pcsc = 0;
 	char host[256];
 	unsigned port = 0;
 	int o;
@@ -839,6 +843,13 @@ int sf_cmd_attach(int argc, char **argv)
 			break;
 		case O_SOCKET:
 			sock = optarg;
+			break;
+		case O_PCSC:
+			/* "--pcsc READER": the next word unless it is an option */
+			pcsc = 1;
+			reader = optarg;
+			if (!optarg && optind < argc && argv[optind][0] != '-')
+				reader = argv[optind++];
 			break;
 		case O_HLR:
 			hlr = optarg;
@@ -866,8 +877,8 @@ int sf_cmd_attach(int argc, char **argv)
 		sf_cli_err("attach: unexpected argument %s (see --help)", argv[optind]);
 		return SF_EXIT_USAGE;
 	}
-	if (!state == !sock) {
-		sf_cli_err("attach: give exactly one of --state DIR or --socket PATH");
+	if ((state != NULL) + (sock != NULL) + pcsc != 1) {
+		sf_cli_err("attach: give exactly one of --state DIR, --socket PATH or --pcsc [READER]");
 		return SF_EXIT_USAGE;
 	}
 	if (!hlr == !auc) {
@@ -915,7 +926,7 @@ int sf_cmd_attach(int argc, char **argv)
 #endif
 	struct attach a = {.result = "card_error"};
 	struct sf_euicc *e = NULL;
-	int rc = sf_cli_card_open(state, sock, NULL, 0, &a.card, &e);
+	int rc = sf_cli_card_open(state, sock, reader, pcsc, &a.card, &e);
 	if (rc) {
 		sf_wipe(ac.auth, sizeof(ac.auth));
 		return rc;

@@ -107,6 +107,11 @@ int sf_auc_import(struct sf_auc *auc, const struct sf_auc_sub *subs, size_t n, s
  * SF_EAUC_DB. */
 int sf_auc_get(struct sf_auc *auc, const char *imsi, struct sf_auc_sub *sub);
 
+/* Calls cb with each subscriber's IMSI, in order, until cb returns non-zero
+ * (that value is returned).  cb may call sf_auc_get but must not write.
+ * Returns 0, cb's value, SF_EINVAL, SF_EAUC_DB, SF_EAUC_BUSY. */
+int sf_auc_each(struct sf_auc *auc, int (*cb)(void *user, const char *imsi), void *user);
+
 /* The number of subscribers. */
 int sf_auc_count(struct sf_auc *auc, uint64_t *count);
 

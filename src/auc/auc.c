@@ -390,6 +390,30 @@ int sf_auc_set_status(struct sf_auc *auc, const char *imsi, enum sf_auc_status s
 	return rc;
 }
 
+int sf_auc_each(struct sf_auc *auc, int (*cb)(void *user, const char *imsi), void *user)
+{
+	if (!auc || !cb)
+		return SF_EINVAL;
+	sqlite3_stmt *s = auc->st[SF__AUC_SUB_ALL_IMSI];
+	int r, rc = 0;
+	while (rc == 0 && (r = sqlite3_step(s)) == SQLITE_ROW) {
+		char imsi[SF_AUC_IMSI_MAX + 1];
+		const unsigned char *t = sqlite3_column_text(s, 0);
+		int n = sqlite3_column_bytes(s, 0);
+		if (!t || n <= 0 || n > SF_AUC_IMSI_MAX) {
+			rc = SF_EAUC_INVALID;
+			break;
+		}
+		memcpy(imsi, t, (size_t)n);
+		imsi[n] = '\0';
+		rc = cb(user, imsi);
+	}
+	if (rc == 0 && r != SQLITE_DONE)
+		rc = sf__auc_dberr(auc, "SELECT imsi FROM subscriber");
+	sqlite3_reset(s);
+	return rc;
+}
+
 int sf_auc_imsi_by_iccid(struct sf_auc *auc, const char *iccid, char imsi[SF_AUC_IMSI_MAX + 1])
 {
 	if (!auc || !iccid || !imsi || !iccid[0])

@@ -43,6 +43,7 @@ static const char *const sf__auc_sql[SF__AUC_STMT_COUNT] = {
     [SF__AUC_SUB_SET_SEQ] = "UPDATE subscriber SET seq_he = ?2 WHERE imsi = ?1",
     [SF__AUC_SUB_SET_STATUS] = "UPDATE subscriber SET status = ?2 WHERE imsi = ?1",
     [SF__AUC_SUB_IMSI_BY_ICCID] = "SELECT imsi FROM subscriber WHERE iccid = ?1",
+    [SF__AUC_SUB_ALL_IMSI] = "SELECT imsi FROM subscriber ORDER BY imsi",
     [SF__AUC_SUB_SET_SEALED] = "UPDATE subscriber SET sealed = ?2 WHERE imsi = ?1",
     [SF__AUC_SUB_ALL_SEALED] = "SELECT imsi, alg, k_len, opc_len, sealed FROM subscriber",
     [SF__AUC_SUB_COUNT] = "SELECT count(*) FROM subscriber",

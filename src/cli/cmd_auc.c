@@ -35,6 +35,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "simfleet/aka.h"
+#include "simfleet/auc.h"
 #include "simfleet/err.h"
 #include "simfleet/saip.h"
 #include "simfleet/util.h"
@@ -459,12 +461,87 @@ out:
 	return rc ? SF_EXIT_FAIL : SF_EXIT_OK;
 }
 
+/* The AuC database as export rows (Milenage subscribers; any other is an
+ * error naming it, and nothing is exported). */
+int sf__cmd_auc_open(const char *db, const char *key, struct sf_auc **auc);
+
+struct db_rows {
+	struct sf_auc *auc;
+	struct sub_row *v;
+	size_t n, cap;
+	int bad;
+};
+
+static int db_row(void *user, const char *imsi)
+{
+	struct db_rows *d = user;
+	struct sf_auc_sub sub;
+	memset(&sub, 0, sizeof(sub));
+	int rc = sf_auc_get(d->auc, imsi, &sub);
+	if (rc == 0 && (sub.params.alg != SF_AKA_ALG_MILENAGE || sub.params.k_len != 16 ||
+	                sub.params.opc_len != 16)) {
+		sf_cli_err("subscriber %s: not Milenage with a 16-octet K and OPc, which osmo-hlr's "
+		           "CTRL cannot take; nothing was exported",
+		           imsi);
+		d->bad = 1;
+		rc = SF_ENOTSUP;
+	}
+	if (rc == 0 && d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 64;
+		struct sub_row *nv = calloc(nc, sizeof(*nv));
+		if (!nv) {
+			rc = SF_ENOMEM;
+		} else {
+			if (d->v) {
+				memcpy(nv, d->v, d->n * sizeof(*nv));
+				sf_wipe(d->v, d->n * sizeof(*nv));
+				free(d->v);
+			}
+			d->v = nv;
+			d->cap = nc;
+		}
+	}
+	if (rc == 0) {
+		struct sub_row *r = &d->v[d->n++];
+		snprintf(r->imsi, sizeof(r->imsi), "%s", imsi);
+		snprintf(r->iccid, sizeof(r->iccid), "%s", sub.iccid);
+		sf_hex_encode(r->k, sizeof(r->k), sub.params.k, 16);
+		sf_hex_encode(r->opc, sizeof(r->opc), sub.params.opc, 16);
+	}
+	sf_aka_params_wipe(&sub.params);
+	return rc;
+}
+
+static int db_load(const char *db, const char *key, struct sub_row **rows, size_t *n)
+{
+	struct db_rows d;
+	memset(&d, 0, sizeof(d));
+	int rc = sf__cmd_auc_open(db, key, &d.auc);
+	if (rc)
+		return rc;
+	int lrc = sf_auc_each(d.auc, db_row, &d);
+	sf_auc_close(d.auc);
+	if (lrc) {
+		if (!d.bad)
+			sf_cli_err("--db %s: %s", db, sf_strerror(lrc));
+		sf_wipe(d.v, d.cap * sizeof(*d.v));
+		free(d.v);
+		return d.bad ? SF_EXIT_USAGE : SF_EXIT_FAIL;
+	}
+	*rows = d.v;
+	*n = d.n;
+	return SF_EXIT_OK;
+}
+
 static const char export_usage[] =
-    "Usage: simfleet auc export --to osmo-hlr --ctrl HOST:PORT --input FILE.csv\n"
+    "Usage: simfleet auc export --to osmo-hlr --ctrl HOST:PORT\n"
+    "                           (--input FILE.csv | --db FILE --master-key FILE)\n"
     "\n"
     "Provisions subscribers into a running osmo-hlr through its CTRL interface\n"
-    "(osmo-hlr's CTRL port is 4259).  FILE.csv has the header imsi,iccid,alg,k,opc and\n"
-    "one subscriber per row; alg must be milenage, K and OPc 32 hex digits.\n"
+    "(osmo-hlr's CTRL port is 4259): from FILE.csv, with the header imsi,iccid,alg,k,opc\n"
+    "and one subscriber per row (alg milenage, K and OPc 32 hex digits), or every\n"
+    "subscriber of simfleet's AuC database (Milenage ones only: osmo-hlr's CTRL takes\n"
+    "no other algorithm).\n"
     "Every row is checked first: a bad row (exit 2, naming row and column) or an IMSI\n"
     "already in the HLR (exit 1) changes nothing, and if the HLR refuses a write the\n"
     "subscribers created by the run are deleted again.  K and OPc are never printed.\n"
@@ -472,13 +549,15 @@ static const char export_usage[] =
 
 static int cmd_export(int argc, char **argv)
 {
-	enum { O_TO = 1, O_CTRL, O_INPUT, O_HELP };
+	enum { O_TO = 1, O_CTRL, O_INPUT, O_DB, O_KEY, O_HELP };
 	static const struct option opts[] = {{"to", required_argument, 0, O_TO},
 	                                     {"ctrl", required_argument, 0, O_CTRL},
 	                                     {"input", required_argument, 0, O_INPUT},
+	                                     {"db", required_argument, 0, O_DB},
+	                                     {"master-key", required_argument, 0, O_KEY},
 	                                     {"help", no_argument, 0, O_HELP},
 	                                     {0, 0, 0, 0}};
-	const char *to = NULL, *ctrl = NULL, *input = NULL;
+	const char *to = NULL, *ctrl = NULL, *input = NULL, *db = NULL, *key = NULL;
 	int o;
 	optind = 1;
 	opterr = 0;
@@ -492,6 +571,12 @@ static int cmd_export(int argc, char **argv)
 			break;
 		case O_INPUT:
 			input = optarg;
+			break;
+		case O_DB:
+			db = optarg;
+			break;
+		case O_KEY:
+			key = optarg;
 			break;
 		case 'h':
 		case O_HELP:
@@ -515,14 +600,13 @@ static int cmd_export(int argc, char **argv)
 		sf_cli_err("--ctrl HOST:PORT is required (osmo-hlr's CTRL interface, port 4259)");
 		return SF_EXIT_USAGE;
 	}
-	if (!input) {
-		sf_cli_err("--input FILE.csv is required (simfleet's own AuC database is not an "
-		           "export source yet)");
+	if (!input == !db || !db != !key) {
+		sf_cli_err("give --input FILE.csv, or --db FILE with --master-key FILE");
 		return SF_EXIT_USAGE;
 	}
 	struct sub_row *rows = NULL;
 	size_t n = 0;
-	int rc = csv_load(input, &rows, &n);
+	int rc = input ? csv_load(input, &rows, &n) : db_load(db, key, &rows, &n);
 	if (rc != SF_EXIT_OK)
 		return rc;
 	rc = export_osmo_hlr(ctrl, rows, n);

@@ -99,6 +99,9 @@ static int parse(const char *cmd, int argc, char **argv, unsigned allowed, const
 	return SF_EXIT_OK;
 }
 
+/* open_db for other auc subcommands (auc export): --db and --master-key. */
+int sf__cmd_auc_open(const char *db, const char *key, struct sf_auc **auc);
+
 static int need(const struct opts *o, int i, const char *what)
 {
 	if (o->v[i])
@@ -853,4 +856,13 @@ out:
 	sf_wipe(nk, sizeof(nk));
 	sf_auc_close(auc);
 	return rc;
+}
+
+int sf__cmd_auc_open(const char *db, const char *key, struct sf_auc **auc)
+{
+	struct opts o;
+	memset(&o, 0, sizeof(o));
+	o.v[O_DB] = db;
+	o.v[O_KEY] = key;
+	return open_db(&o, auc);
 }

@@ -155,10 +155,16 @@ expect_eq "A via socket exit" $? 0
 expect_eq "A via socket" "$(field "$out" result)" ok
 kill "$SERVE_PID" && wait "$SERVE_PID" 2>/dev/null
 
-# E, now exported alone, attaches: the refused runs left nothing behind.
+# E, now exported alone from simfleet's AuC database, attaches: the refused
+# runs left nothing behind.
 { echo imsi,iccid,alg,k,opc; row E; } >"$tmp/e.csv"
-out=$("$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/e.csv" 2>"$tmp/err")
-expect_eq "E export" "$(field "$out" exported)" 1
+"$SF" auc init --db "$tmp/auc.db" --master-key "$tmp/auc.key" >/dev/null || bad "auc init"
+"$SF" auc import --db "$tmp/auc.db" --master-key "$tmp/auc.key" "$tmp/e.csv" >/dev/null ||
+	bad "auc import"
+out=$("$SF" auc export --to osmo-hlr --ctrl $CTRL --db "$tmp/auc.db" --master-key "$tmp/auc.key" \
+	2>"$tmp/err")
+expect_eq "E export from the AuC database ($(cat "$tmp/err"))" "$(field "$out" exported)" 1
+grep -qi -e "${K[E]}" -e "${OPC[E]}" <<<"$out$(cat "$tmp/err")" && bad "export printed a key" || ok
 attach_expect "E attach" E ok
 
 # Usage errors.
@@ -166,6 +172,9 @@ attach_expect "E attach" E ok
 expect_eq "bad --hlr exit" $? 2
 "$SF" auc export --to osmo-hlr --input "$tmp/e.csv" >/dev/null 2>"$tmp/err"
 expect_eq "missing --ctrl exit" $? 2
+"$SF" auc export --to osmo-hlr --ctrl $CTRL --input "$tmp/e.csv" --db "$tmp/auc.db" \
+	>/dev/null 2>"$tmp/err"
+expect_eq "--input and --db exit" $? 2
 
 # The HLR gone: unreachable, exit 1.
 kill "$HLR_PID" && wait "$HLR_PID" 2>/dev/null

@@ -82,6 +82,15 @@ struct sf_bpp_metadata {
  * SM-DP+ side (src/rsp/smdp_bpp.c)
  * ==================================================================== */
 
+/* StoreMetadataRequest (BF25 {5A iccid, 91 SPN, 92 name, 95 class}), as the
+ * BPP's A1 carries it and ES9+ authenticateClient's profileMetadata shows
+ * it (class operational(2), the DEFAULT, is left out as DER requires).
+ * Producer contract (SF_EBUFSIZE: *n = size needed).  Returns 0,
+ * SF_EINVAL, SF_ERSP_FORMAT (ICCID not 1..20 digits, SPN over 32 or name
+ * over 64 octets, class out of range, not UTF-8), SF_EBUFSIZE. */
+int sf_bpp_metadata_encode(const struct sf_bpp_metadata *md, uint8_t *dst, size_t cap,
+                           size_t *n);
+
 /* Options of a binding.  All-zero (or NULL) means: no ReplaceSessionKeys
  * (profile segments under the session keys), hostId "simfleet" (8
  * octets), no dpProprietaryData. */

@@ -138,12 +138,14 @@ static int iccid_from_bcd(const uint8_t in[10], char out[21])
  *   ..., profileClass [21] ProfileClass DEFAULT operational, ... }
  * DER (X.690 §11.5) leaves a DEFAULT value out: class operational(2) is not
  * encoded.  Producer contract. */
-static int encode_metadata(const struct sf_bpp_metadata *md, uint8_t *dst, size_t cap, size_t *n)
+int sf_bpp_metadata_encode(const struct sf_bpp_metadata *md, uint8_t *dst, size_t cap, size_t *n)
 {
 	struct sf_der_writer w;
 	uint8_t bcd[10];
 	size_t m, spn = strnlen(md->spn, sizeof(md->spn)), name = strnlen(md->name, sizeof(md->name));
 
+	if (!md || !n)
+		return SF_EINVAL;
 	if (spn > 32 || name > 64 || md->pclass < -1 || md->pclass > 2 ||
 	    iccid_to_bcd(md->iccid, bcd) != 0)
 		return SF_ERSP_FORMAT;
@@ -223,7 +225,7 @@ int sf__bpp_build_segments(const struct sf_bsp_keys *keys, const struct sf_bpp_m
 	 * not a profile either (and would need 5 length octets). */
 	if (upp_len == 0 || upp_len > 0xFFFFFF / 2)
 		return SF_EINVAL;
-	if ((rc = encode_metadata(md, smr, sizeof(smr), &smr_len)) != 0)
+	if ((rc = sf_bpp_metadata_encode(md, smr, sizeof(smr), &smr_len)) != 0)
 		return rc;
 	need = tlv_size(segs_size(1, CISDP_LEN, CHUNK_ENC)) +
 	       tlv_size(segs_size(0, smr_len, CHUNK_MAC)) +

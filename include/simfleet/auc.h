@@ -118,7 +118,8 @@ int sf_auc_count(struct sf_auc *auc, uint64_t *count);
 /* Sets the status.  Returns 0, SF_EAUC_UNKNOWN, SF_EAUC_DB, SF_EAUC_BUSY. */
 int sf_auc_set_status(struct sf_auc *auc, const char *imsi, enum sf_auc_status status);
 /* The IMSI of the subscriber whose profile has this ICCID (imsi: 16 octets).
- * Returns 0, SF_EAUC_UNKNOWN (none), SF_EINVAL, SF_EAUC_DB, SF_EAUC_BUSY. */
+ * Returns 0, SF_EAUC_UNKNOWN (none), SF_EAUC_DUPLICATE (two subscribers
+ * share the ICCID), SF_EINVAL, SF_EAUC_DB, SF_EAUC_BUSY. */
 int sf_auc_imsi_by_iccid(struct sf_auc *auc, const char *iccid, char imsi[SF_AUC_IMSI_MAX + 1]);
 
 /* ---- vectors (group commit) --------------------------------------------- */

@@ -428,6 +428,10 @@ int sf_auc_imsi_by_iccid(struct sf_auc *auc, const char *iccid, char imsi[SF_AUC
 		if (rc == 0) {
 			memcpy(imsi, t, (size_t)n);
 			imsi[n] = '\0';
+			/* An ICCID names one subscription: two rows are an error,
+			 * never an arbitrary pick. */
+			if (sqlite3_step(s) == SQLITE_ROW)
+				rc = SF_EAUC_DUPLICATE;
 		}
 	} else if (r != SQLITE_DONE) {
 		rc = sf__auc_dberr(auc, "SELECT imsi FROM subscriber WHERE iccid = ?1");

@@ -468,7 +468,7 @@ int sf__cmd_auc_open(const char *db, const char *key, struct sf_auc **auc);
 struct db_rows {
 	struct sf_auc *auc;
 	struct sub_row *v;
-	size_t n, cap;
+	size_t n, cap, suspended;
 	int bad;
 };
 
@@ -478,6 +478,13 @@ static int db_row(void *user, const char *imsi)
 	struct sf_auc_sub sub;
 	memset(&sub, 0, sizeof(sub));
 	int rc = sf_auc_get(d->auc, imsi, &sub);
+	if (rc == 0 && sub.status == SF_AUC_SUSPENDED) {
+		/* osmo-hlr has no suspended state: exporting it would let the
+		 * subscription authenticate there.  Left out, and counted. */
+		d->suspended++;
+		sf_aka_params_wipe(&sub.params);
+		return 0;
+	}
 	if (rc == 0 && (sub.params.alg != SF_AKA_ALG_MILENAGE || sub.params.k_len != 16 ||
 	                sub.params.opc_len != 16)) {
 		sf_cli_err("subscriber %s: not Milenage with a 16-octet K and OPc, which osmo-hlr's "
@@ -512,7 +519,8 @@ static int db_row(void *user, const char *imsi)
 	return rc;
 }
 
-static int db_load(const char *db, const char *key, struct sub_row **rows, size_t *n)
+static int db_load(const char *db, const char *key, struct sub_row **rows, size_t *n,
+                   size_t *suspended)
 {
 	struct db_rows d;
 	memset(&d, 0, sizeof(d));
@@ -530,6 +538,7 @@ static int db_load(const char *db, const char *key, struct sub_row **rows, size_
 	}
 	*rows = d.v;
 	*n = d.n;
+	*suspended = d.suspended;
 	return SF_EXIT_OK;
 }
 
@@ -541,7 +550,8 @@ static const char export_usage[] =
     "(osmo-hlr's CTRL port is 4259): from FILE.csv, with the header imsi,iccid,alg,k,opc\n"
     "and one subscriber per row (alg milenage, K and OPc 32 hex digits), or every\n"
     "subscriber of simfleet's AuC database (Milenage ones only: osmo-hlr's CTRL takes\n"
-    "no other algorithm).\n"
+    "no other algorithm; suspended ones are left out, since osmo-hlr would let them\n"
+    "authenticate, and counted as skipped_suspended).\n"
     "Every row is checked first: a bad row (exit 2, naming row and column) or an IMSI\n"
     "already in the HLR (exit 1) changes nothing, and if the HLR refuses a write the\n"
     "subscribers created by the run are deleted again.  K and OPc are never printed.\n"
@@ -605,8 +615,8 @@ static int cmd_export(int argc, char **argv)
 		return SF_EXIT_USAGE;
 	}
 	struct sub_row *rows = NULL;
-	size_t n = 0;
-	int rc = input ? csv_load(input, &rows, &n) : db_load(db, key, &rows, &n);
+	size_t n = 0, suspended = 0;
+	int rc = input ? csv_load(input, &rows, &n) : db_load(db, key, &rows, &n, &suspended);
 	if (rc != SF_EXIT_OK)
 		return rc;
 	rc = export_osmo_hlr(ctrl, rows, n);
@@ -616,6 +626,8 @@ static int cmd_export(int argc, char **argv)
 		return rc;
 	json_t *out = json_object();
 	json_object_set_new(out, "exported", json_integer((json_int_t)n));
+	if (db)
+		json_object_set_new(out, "skipped_suspended", json_integer((json_int_t)suspended));
 	return sf_cli_print(out);
 }
 

@@ -542,8 +542,11 @@ static void h_progress(struct server *s, struct evhttp_request *req)
 		int rc = sf_auc_imsi_by_iccid(s->auc, iccid, imsi);
 		if (rc == 0)
 			rc = sf_auc_set_status(s->auc, imsi, SF_AUC_ACTIVE);
+		/* ES2+ (SGP.22 §6.5): a function error is HTTP 200 with status Failed. */
 		if (rc == SF_EAUC_UNKNOWN) {
-			es2_answer(req, 404, "Failed", "no subscriber with this ICCID in this AuC");
+			es2_answer(req, 200, "Failed", "no subscriber with this ICCID in this AuC");
+		} else if (rc == SF_EAUC_DUPLICATE) {
+			es2_answer(req, 200, "Failed", "two subscribers share this ICCID: none activated");
 		} else if (rc) {
 			send_lib_err(s, req, rc, "activate", iccid);
 		} else {

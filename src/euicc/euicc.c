@@ -781,6 +781,10 @@ static void app_reset(void *user, struct sf_card *card, enum sf_card_reset_kind 
 	struct sf_euicc *e = user;
 	e->isdr_sel = 0;
 	sf_isdr_reset(&e->isdr);
+	/* A reset ends a LoadBoundProfilePackage in progress: its partly
+	 * decrypted package goes (nothing of it was installed). */
+	sf_rsp_euicc_load_free(e->ld);
+	e->ld = NULL;
 	if (e->rt.idx >= 0)
 		sf_fs_reset(&e->rt.fs);
 }
@@ -1350,8 +1354,12 @@ static int b_install(void *u, const struct sf_bpp_metadata *md, const uint8_t *u
 		return SF_BPP_UNKNOWN;
 	rc = stage_install(e, upp, len, md, &err, &idx);
 	if (rc != 0) {
+		/* Undo the profile, not the sequence number the loader already
+		 * took for this load's ProfileInstallationResult. */
+		uint32_t next_seq = e->rec.next_seq;
 		sf_vault_abort(e->v);
 		snap_restore(e, e->bpp_snap);
+		e->rec.next_seq = next_seq;
 		sf_log(SF_LOG_INFO, "euicc", "profile package not installed: %s", sf_strerror(rc));
 		if (rc == SF_EEXIST)
 			return SF_BPP_ICCID_EXISTS;

@@ -161,9 +161,15 @@ kill "$SERVE_PID" && wait "$SERVE_PID" 2>/dev/null
 "$SF" auc init --db "$tmp/auc.db" --master-key "$tmp/auc.key" >/dev/null || bad "auc init"
 "$SF" auc import --db "$tmp/auc.db" --master-key "$tmp/auc.key" "$tmp/e.csv" >/dev/null ||
 	bad "auc import"
+# a suspended subscriber stays out of osmo-hlr (it has no suspended state)
+printf 'imsi,iccid,alg,k,opc\n001010000009999,8900000000000000045,milenage,%s,%s\n' \
+	"$(rnd 16)" "$(rnd 16)" >"$tmp/susp.csv"
+"$SF" auc import --db "$tmp/auc.db" --master-key "$tmp/auc.key" --status suspended \
+	"$tmp/susp.csv" >/dev/null || bad "auc import --status suspended"
 out=$("$SF" auc export --to osmo-hlr --ctrl $CTRL --db "$tmp/auc.db" --master-key "$tmp/auc.key" \
 	2>"$tmp/err")
 expect_eq "E export from the AuC database ($(cat "$tmp/err"))" "$(field "$out" exported)" 1
+expect_eq "suspended left out" "$(field "$out" skipped_suspended)" 1
 grep -qi -e "${K[E]}" -e "${OPC[E]}" <<<"$out$(cat "$tmp/err")" && bad "export printed a key" || ok
 attach_expect "E attach" E ok
 

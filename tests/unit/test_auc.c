@@ -140,6 +140,44 @@ static void test_import_all_or_nothing(void **state)
 
 /* Every algorithm and type: the simulated USIM accepts each vector, and its
  * RES / keys match what the AuC returned. */
+/* sf_auc_each: every IMSI once, in order, and the callback's value stops
+ * it.  sf_auc_imsi_by_iccid: the one subscriber of an ICCID; none is
+ * unknown; two sharing it are an error, never an arbitrary pick. */
+static int collect(void *user, const char *imsi)
+{
+	char *acc = user;
+	if (strlen(acc) + strlen(imsi) + 2 > 256)
+		return SF_ERANGE;
+	strcat(acc, imsi);
+	strcat(acc, ",");
+	return strcmp(imsi, "001010000000003") == 0 ? 7 : 0;
+}
+
+static void test_each_and_iccid(void **state)
+{
+	(void)state;
+	struct sf_rng_det det;
+	struct sf_auc *auc = fresh_db("each.db", &det);
+	struct sf_auc_sub u[4];
+	static const char *const iccid[4] = {"8900000000000000011", "8900000000000000029",
+	                                     "8900000000000000037", "8900000000000000037"};
+	char acc[256] = "", imsi[SF_AUC_IMSI_MAX + 1];
+	for (unsigned i = 0; i < 4; i++) {
+		make_sub(&u[i], SF_AKA_ALG_MILENAGE, 4 - i); /* imported out of order */
+		snprintf(u[i].iccid, sizeof(u[i].iccid), "%s", iccid[i]);
+	}
+	assert_int_equal(sf_auc_import(auc, u, 4, NULL), 0);
+	assert_int_equal(sf_auc_each(auc, collect, acc), 7);
+	assert_string_equal(acc, "001010000000001,001010000000002,001010000000003,");
+	assert_int_equal(sf_auc_imsi_by_iccid(auc, iccid[1], imsi), 0);
+	assert_string_equal(imsi, "001010000000003");
+	assert_int_equal(sf_auc_imsi_by_iccid(auc, "8900000000000000045", imsi), SF_EAUC_UNKNOWN);
+	assert_int_equal(sf_auc_imsi_by_iccid(auc, iccid[2], imsi), SF_EAUC_DUPLICATE);
+	for (unsigned i = 0; i < 4; i++)
+		sf_aka_params_wipe(&u[i].params);
+	sf_auc_close(auc);
+}
+
 static void test_vectors_accepted(void **state)
 {
 	(void)state;
@@ -537,6 +575,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_import_all_or_nothing),
+	    cmocka_unit_test(test_each_and_iccid),
 	    cmocka_unit_test(test_vectors_accepted),
 	    cmocka_unit_test(test_group_commit_batch),
 	    cmocka_unit_test(test_resync),

@@ -577,6 +577,41 @@ static void test_corrupt_segment(void **state)
 	free(d.bpp);
 }
 
+/* A package that does not install (cut in half): the PIR says so, nothing
+ * is installed, and its sequence number is not given again: the next
+ * download's PIR has another, and both are pending. */
+static void test_install_failure(void **state)
+{
+	struct world *w = *state;
+	struct download d, d2;
+	uint8_t pir[4096], pir2[4096], out[8192];
+	size_t pir_len = 0, pir2_len = 0, m, full = w->pkg_len;
+	struct sf_rsp_notification pn, pn2;
+
+	w->pkg_len = full / 2;
+	authenticate_and_bind(w, &d, NULL);
+	w->pkg_len = full;
+	load(w, &d, 0, d.nitems, pir, &pir_len);
+	assert_rc(0, sf_rsp_notification_parse(pir, pir_len, &pn));
+	assert_int_equal(0, pn.success);
+	assert_int_equal(SF_BPP_CMD_LOAD_PROFILE_ELEMENTS, pn.bpp_command_id);
+	assert_int_equal(SF_BPP_PE_ERROR, pn.error_reason);
+	assert_int_equal(0, sf_euicc_profile_count(w->e));
+
+	authenticate_and_bind(w, &d2, NULL);
+	load(w, &d2, 0, d2.nitems, pir2, &pir2_len);
+	assert_rc(0, sf_rsp_notification_parse(pir2, pir2_len, &pn2));
+	assert_int_equal(1, pn2.success);
+	assert_true(pn2.seq != pn.seq);
+	select_isdr(w->e);
+	assert_int_equal(0x9000, es10(w->e, (const uint8_t *)"\xBF\x2B\x00", 3, out, sizeof(out),
+	                              &m));
+	assert_true(contains(out, m, pir, pir_len));
+	assert_true(contains(out, m, pir2, pir2_len));
+	free(d.bpp);
+	free(d2.bpp);
+}
+
 /* The LPA stops in the middle (connection lost) and starts again: nothing
  * was installed; the SM-DP+ retries with the eUICC's one-time key, which the
  * eUICC kept, and the download completes. */
@@ -700,6 +735,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_download, setup_sgp26_nist, teardown),
 	    cmocka_unit_test_setup_teardown(test_download, setup_sgp26_brp, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_segment, setup_p256, teardown),
+	    cmocka_unit_test_setup_teardown(test_install_failure, setup_p256, teardown),
 	    cmocka_unit_test_setup_teardown(test_interrupted_retry, setup_p256, teardown),
 	    cmocka_unit_test_setup_teardown(test_restart_mid_load, setup_bp, teardown),
 	    cmocka_unit_test_setup_teardown(test_cancel, setup_bp, teardown),

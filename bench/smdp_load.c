@@ -29,7 +29,9 @@
  * Usage: smdp_load --url https://127.0.0.1:PORT --pki DATA/pki
  *                  --credentials DATA/operators/default.json --keys DIR
  *                  --server-pid PID [--downloads N] [--workers W]
- *                  [--profile-type NAME]
+ *                  [--profile-type NAME] [--hook CMD]
+ * --hook: `CMD start` runs just before the timed phase and `CMD stop` just
+ * after it (to attach a profiler to the server for the downloads alone).
  * Prints one JSON object on stdout; progress and errors on stderr.  Exit 0
  * when every download installed its profile, 1 otherwise.
  */
@@ -58,7 +60,7 @@
 #define BUF_CAP 65536
 #define MID_MAX 64
 
-static const char *url, *cacert, *ptype = "bench", *addr;
+static const char *url, *cacert, *ptype = "bench", *addr, *hook;
 static char token[600];
 static long ndl = 2000;
 static int nworkers = 3;
@@ -535,6 +537,16 @@ static double run_phase(struct worker *ws, int ph)
 	return mono() - t0;
 }
 
+static void run_hook(const char *what)
+{
+	char cmd[1200];
+	if (!hook)
+		return;
+	snprintf(cmd, sizeof(cmd), "%s %s", hook, what);
+	if (system(cmd) != 0)
+		fprintf(stderr, "smdp_load: %s: failed\n", cmd);
+}
+
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "smdp_load: %s: %s (%s)\n", what, sf_strerror(rc), sf_err_name(rc));
@@ -547,7 +559,7 @@ int main(int argc, char **argv)
 	                                   {"credentials", 1, 0, 'c'}, {"keys", 1, 0, 'k'},
 	                                   {"server-pid", 1, 0, 's'},  {"downloads", 1, 0, 'n'},
 	                                   {"workers", 1, 0, 'w'},     {"profile-type", 1, 0, 't'},
-	                                   {0, 0, 0, 0}};
+	                                   {"hook", 1, 0, 'H'},        {0, 0, 0, 0}};
 	const char *pki = NULL, *cred_file = NULL, *keys = NULL;
 	long spid = 0;
 	int ch;
@@ -576,6 +588,9 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			ptype = optarg;
+			break;
+		case 'H':
+			hook = optarg;
 			break;
 		default:
 			fprintf(stderr, "smdp_load: bad option (see the comment at the top)\n");
@@ -654,9 +669,11 @@ int main(int argc, char **argv)
 	fprintf(stderr, "smdp_load: %ld orders placed and released in %.1f s\n", ndl, order_s);
 
 	/* ---- downloads, timed ---- */
+	run_hook("start");
 	double c0 = proc_cpu(spid), s0 = self_cpu();
 	double wall = run_phase(ws, 1);
 	double c1 = proc_cpu(spid), s1 = self_cpu();
+	run_hook("stop");
 	long ok = atomic_load(&n_ok), failed = atomic_load(&n_fail), conns = atomic_load(&n_conn);
 	if (c0 < 0 || c1 < 0) {
 		fprintf(stderr, "smdp_load: the server's /proc/%ld/stat went away\n", spid);

@@ -98,8 +98,7 @@ load1=$(cut -d' ' -f1 /proc/loadavg)
 kill -TERM "$SERVE_PID" && wait "$SERVE_PID"
 SERVE_PID=""
 [ $lrc = 0 ] || die "smdp_load failed: $(tail -5 "$tmp/load.err")"
-grep -v '^smdp_load: ' "$tmp/load.err" >&2
-echo "smdp: $(grep '^smdp_load: .*downloads' "$tmp/load.err")" >&2
+sed 's/^/smdp: /' "$tmp/load.err" >&2
 
 # ---- the peer: the crypto floor of one download, same curve ----
 floor=$("$RSP" p256 2>/dev/null | jq -r 'select(.curve == "P-256") | .floor_us')

@@ -13,7 +13,9 @@
  * write lock first, then re-reads the row and checks the state it needs, so
  * two writers (the server and `smdp import`, or two requests) cannot both
  * act on the same old state, and a crash leaves either the old or the new
- * state.  WAL with synchronous=FULL: a COMMIT is durable when it returns.
+ * state.  WAL with synchronous=FULL: a COMMIT is durable when it returns
+ * (except in sf_smdp_txn_begin_lazy's transactions, durable with the next
+ * synced commit).
  *
  * Confirmation codes: only SHA-256(CC) is stored.  That is exactly the inner
  * hash of hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3.2),

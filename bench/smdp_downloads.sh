@@ -107,6 +107,7 @@ floor=$("$RSP" p256 2>/dev/null | jq -r 'select(.curve == "P-256") | .floor_us')
 jq -cn --argjson o "$out" --argjson f "$floor" --argjson load "$load1" '
 	{name: "smdp.downloads", unit: "downloads/s", value: $o.downloads_per_s,
 	 server_cpu_us_per_download: $o.server_cpu_us_per_download,
+	 server_sys_us_per_download: $o.server_sys_us_per_download,
 	 peer: "crypto floor (bench_rsp)", peer_value: $f,
 	 ratio: ($o.server_cpu_us_per_download / $f * 100 | round / 100), target_ratio: 1.5,
 	 downloads: $o.downloads, workers: $o.workers, wall_s: $o.wall_s,

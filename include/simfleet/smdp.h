@@ -114,6 +114,14 @@ const char *sf_smdp_last_error(const struct sf_smdp_db *db);
  * SF_ESMDP_DB. */
 int sf_smdp_txn_begin(struct sf_smdp_db *db);
 int sf_smdp_txn_end(struct sf_smdp_db *db);
+/* As sf_smdp_txn_begin, but the commit is not synced to disk (WAL,
+ * synchronous=NORMAL for that one transaction): it is durable once a later
+ * synced commit or a checkpoint has run.  A power failure (not a crash of
+ * the process) may lose it, whole, never half; the commits after it are
+ * never kept without it (the WAL is replayed in order).  For changes whose
+ * loss is harmless: the SM-DP+ uses it for authenticateClient (an attempt,
+ * PK.EUICC, the audit record), never for a state that hands out a profile. */
+int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db);
 
 /* Adds a package to op's inventory in state available.  spn/name may be
  * NULL (spn = op, name = profile type or ICCID).  Returns 0,

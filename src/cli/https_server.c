@@ -187,8 +187,17 @@ void sf__https_send_json(struct evhttp_request *req, int code, json_t *j)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
 	evhttp_send_reply(req, code, NULL, b);
 	evbuffer_free(b);
+	/* evhttp queues the header and the body as two pieces, and the TLS
+	 * bufferevent makes one record and one write(2) of each (on loopback the
+	 * sender also pays the receiver's TCP processing).  Made contiguous
+	 * here, before the socket is writable, the answer leaves as one record,
+	 * one write. */
+	if (bev)
+		evbuffer_pullup(bufferevent_get_output(bev), -1);
 }
 
 const unsigned char *sf__https_body(struct evhttp_request *req, size_t *len)

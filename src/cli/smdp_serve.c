@@ -755,9 +755,12 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		session_drop(s, x);
 		goto out;
 	}
-	/* One commit (one fsync) for the attempt, PK.EUICC and the audit record;
-	 * without it each would be its own transaction. */
-	int grouped = sf_smdp_txn_begin(s->db) == 0;
+	/* One commit for the attempt, PK.EUICC and the audit record; without it
+	 * each would be its own transaction.  Not synced (sf_smdp_txn_begin_lazy):
+	 * it reaches the disk with getBoundProfilePackage's synced commit, the
+	 * one that hands out the profile.  A power failure in between loses at
+	 * most this attempt (the session is lost with the process anyway). */
+	int grouped = sf_smdp_txn_begin_lazy(s->db) == 0;
 	if (!mid[0]) {
 		/* No matchingId: the default-SM-DP+ / SM-DS cases of §3.1.2 are not
 		 * served; every simfleet order has a matchingId. */

@@ -13,7 +13,9 @@
  * write lock first, then re-reads the row and checks the state it needs, so
  * two writers (the server and `smdp import`, or two requests) cannot both
  * act on the same old state, and a crash leaves either the old or the new
- * state.  WAL with synchronous=FULL: a COMMIT is durable when it returns.
+ * state.  WAL with synchronous=FULL: a COMMIT is durable when it returns
+ * (except in sf_smdp_txn_begin_lazy's transactions, durable with the next
+ * synced commit).
  *
  * Confirmation codes: only SHA-256(CC) is stored.  That is exactly the inner
  * hash of hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3.2),
@@ -41,6 +43,8 @@
 enum stmt {
 	S_BEGIN,
 	S_COMMIT,
+	S_SYNC_NORMAL,
+	S_SYNC_FULL,
 	S_ROLLBACK,
 	S_PROFILE_INSERT,
 	S_PROFILE_GET,
@@ -68,6 +72,8 @@ enum stmt {
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
+    [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+    [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [S_ROLLBACK] = "ROLLBACK",
     [S_PROFILE_INSERT] =
         "INSERT INTO profile (iccid, operator, profile_type, spn, name, package, state,"
@@ -140,6 +146,7 @@ struct sf_smdp_db {
 	struct sf_smdp_policy pol;
 	int version;
 	int outer, outer_failed; /* a caller's transaction is open (sf_smdp_txn_begin) */
+	int lazy;                /* ... and commits without a sync (sf_smdp_txn_begin_lazy) */
 	char errmsg[256];
 };
 
@@ -484,6 +491,21 @@ int sf_smdp_txn_begin(struct sf_smdp_db *db)
 	return rc;
 }
 
+/* WAL with synchronous=NORMAL: COMMIT appends the transaction to the WAL
+ * without an fsync; the next commit with synchronous=FULL (or a checkpoint)
+ * syncs the WAL up to its own end, this transaction included. */
+int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db)
+{
+	if (!db || db->outer)
+		return SF_EINVAL;
+	int rc = run(db, S_SYNC_NORMAL);
+	if (rc == 0 && (rc = sf_smdp_txn_begin(db)) == 0)
+		db->lazy = 1;
+	else
+		run(db, S_SYNC_FULL);
+	return rc;
+}
+
 int sf_smdp_txn_end(struct sf_smdp_db *db)
 {
 	if (!db || !db->outer)
@@ -492,6 +514,12 @@ int sf_smdp_txn_end(struct sf_smdp_db *db)
 	int rc = db->outer_failed ? SF_ESMDP_DB : run(db, S_COMMIT);
 	if (rc)
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	if (db->lazy) {
+		db->lazy = 0;
+		int r2 = run(db, S_SYNC_FULL);
+		if (r2 && rc == 0)
+			rc = r2;
+	}
 	return rc;
 }
 

@@ -48,6 +48,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "euicc_glue.h"
 #include "simfleet/bpp.h"
 #include "simfleet/der.h"
 #include "simfleet/eid.h"
@@ -69,7 +70,7 @@ static int64_t now_base;
 static struct sf_rsp_euicc_cred *creds;
 static char (*mids)[MID_MAX];
 static atomic_long next_i, n_ok, n_fail, n_conn;
-static atomic_uint pir_seq = 1;
+
 
 struct buf {
 	char *p;
@@ -179,135 +180,6 @@ static json_t *post(struct worker *w, const char *path, json_t *body, int es2, l
 	return j;
 }
 
-static void put_b64(json_t *o, const char *k, const uint8_t *v, size_t n)
-{
-	size_t cap = (n + 2) / 3 * 4 + 1, l;
-	char *s = malloc(cap);
-	if (s && sf_b64_encode(s, cap, &l, v, n) == 0)
-		json_object_set_new(o, k, json_string(s));
-	free(s);
-}
-
-static uint8_t *get_b64(json_t *o, const char *k, size_t *n)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	if (!s)
-		return NULL;
-	size_t cap = strlen(s) / 4 * 3 + 3;
-	uint8_t *b = malloc(cap);
-	if (b && sf_b64_decode(b, cap, n, s, strlen(s))) {
-		free(b);
-		return NULL;
-	}
-	return b;
-}
-
-/* Tag and length header of a TLV at p (as es9client.c). */
-static int hdr(const uint8_t *p, const uint8_t *end, size_t *hl, size_t *vl)
-{
-	size_t i = 1;
-	if (p >= end)
-		return -1;
-	if ((p[0] & 0x1F) == 0x1F)
-		while (i < (size_t)(end - p) && (p[i++] & 0x80))
-			;
-	if (i >= (size_t)(end - p))
-		return -1;
-	uint8_t l = p[i++];
-	if (l < 0x80) {
-		*vl = l;
-	} else {
-		size_t k = l & 0x7F;
-		*vl = 0;
-		if (k == 0 || k > 4 || i + k > (size_t)(end - p))
-			return -1;
-		while (k--)
-			*vl = (*vl << 8) | p[i++];
-	}
-	*hl = i;
-	return *vl <= (size_t)(end - p) - i ? 0 : -1;
-}
-
-/* The in-process eUICC's host: nothing installed before, any install ok. */
-static int h_exists(void *u, const char *iccid)
-{
-	(void)u;
-	(void)iccid;
-	return 0;
-}
-static int h_install(void *u, const struct sf_bpp_metadata *md, const uint8_t *upp, size_t len,
-                     uint8_t aid[16], size_t *aid_len)
-{
-	static const uint8_t a[16] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-	                              0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
-	(void)u;
-	(void)md;
-	(void)upp;
-	(void)len;
-	memcpy(aid, a, 16);
-	*aid_len = 16;
-	return 0;
-}
-static int h_seq(void *u, uint32_t *seq)
-{
-	(void)u;
-	*seq = atomic_fetch_add(&pir_seq, 1);
-	return 0;
-}
-
-static int feed(const struct sf_rsp_euicc_cred *cr, struct sf_rsp_euicc_session *es,
-                struct sf_rsp_euicc_load *ld, const struct sf_bpp_host *bh, const uint8_t *item,
-                size_t n, uint8_t *pir, size_t *pir_len)
-{
-	uint32_t seq;
-	return sf_rsp_euicc_load_bpp(cr, es, ld, bh, item, n, pir, SF_BPP_PIR_MAX, pir_len, &seq);
-}
-
-/* Splits the BF36 as an LPA does and loads it item by item: 0 with the
- * PIR, -1 otherwise. */
-static int load(const struct sf_rsp_euicc_cred *cr, struct sf_rsp_euicc_session *es,
-                const uint8_t *bpp, size_t n, uint8_t *pir, size_t *pir_len)
-{
-	struct sf_rsp_euicc_load *ld = NULL;
-	struct sf_bpp_host bh = {NULL, h_exists, h_install, h_seq};
-	const uint8_t *end = bpp + n, *p;
-	size_t hl, vl, hl2, vl2;
-	int rc = -1;
-	if (sf_rsp_euicc_load_new(&ld) || hdr(bpp, end, &hl, &vl))
-		goto out;
-	p = bpp + hl;
-	end = p + vl;
-	if (hdr(p, end, &hl2, &vl2))
-		goto out;
-	rc = feed(cr, es, ld, &bh, bpp, (size_t)(p + hl2 + vl2 - bpp), pir, pir_len);
-	p += hl2 + vl2;
-	while (rc == 1 && p < end) {
-		if (hdr(p, end, &hl2, &vl2)) {
-			rc = -1;
-			break;
-		}
-		if (p[0] == 0xA1 || p[0] == 0xA3) {
-			rc = feed(cr, es, ld, &bh, p, hl2, pir, pir_len);
-			const uint8_t *q = p + hl2, *qe = q + vl2;
-			while (rc == 1 && q < qe) {
-				size_t h3, v3;
-				if (hdr(q, qe, &h3, &v3)) {
-					rc = -1;
-					break;
-				}
-				rc = feed(cr, es, ld, &bh, q, h3 + v3, pir, pir_len);
-				q += h3 + v3;
-			}
-		} else {
-			rc = feed(cr, es, ld, &bh, p, hl2 + vl2, pir, pir_len);
-		}
-		p += hl2 + vl2;
-	}
-out:
-	sf_rsp_euicc_load_free(ld);
-	return rc == 0 ? 0 : -1;
-}
-
 /* ES2+: order a profile of the type and release it; its matchingId. */
 static int order(struct worker *w, long i)
 {
@@ -348,8 +220,8 @@ static int download(struct worker *w, long i)
 	    sf_rsp_euicc_info1(cr, info1, sizeof(info1), &info1_len))
 		goto out;
 	q = json_object();
-	put_b64(q, "euiccChallenge", chal, 16);
-	put_b64(q, "euiccInfo1", info1, info1_len);
+	sf_glue_put_b64(q, "euiccChallenge", chal, 16);
+	sf_glue_put_b64(q, "euiccInfo1", info1, info1_len);
 	json_object_set_new(q, "smdpAddress", json_string(addr));
 	if (!(j = post(w, "/gsma/rsp2/es9plus/initiateAuthentication", q, 0, &http)))
 		goto out;
@@ -357,10 +229,10 @@ static int download(struct worker *w, long i)
 	         json_string_value(json_object_get(j, "transactionId"))
 	             ? json_string_value(json_object_get(j, "transactionId"))
 	             : "");
-	b1 = get_b64(j, "serverSigned1", &l1);
-	b2 = get_b64(j, "serverSignature1", &l2);
-	b3 = get_b64(j, "euiccCiPKIdToBeUsed", &l3);
-	b4 = get_b64(j, "serverCertificate", &l4);
+	b1 = sf_glue_get_b64(j, "serverSigned1", &l1);
+	b2 = sf_glue_get_b64(j, "serverSignature1", &l2);
+	b3 = sf_glue_get_b64(j, "euiccCiPKIdToBeUsed", &l3);
+	b4 = sf_glue_get_b64(j, "serverCertificate", &l4);
 	json_decref(j);
 	if (!tid[0] || !b1 || !b2 || !b3 || !b4)
 		goto out;
@@ -398,15 +270,15 @@ static int download(struct worker *w, long i)
 	step = "authenticateClient";
 	q = json_object();
 	json_object_set_new(q, "transactionId", json_string(tid));
-	put_b64(q, "authenticateServerResponse", rsp, rsp_len);
+	sf_glue_put_b64(q, "authenticateServerResponse", rsp, rsp_len);
 	if (!(j = post(w, "/gsma/rsp2/es9plus/authenticateClient", q, 0, &http)))
 		goto out;
 	free(b1);
 	free(b2);
 	free(b4);
-	b1 = get_b64(j, "smdpSigned2", &l1);
-	b2 = get_b64(j, "smdpSignature2", &l2);
-	b4 = get_b64(j, "smdpCertificate", &l4);
+	b1 = sf_glue_get_b64(j, "smdpSigned2", &l1);
+	b2 = sf_glue_get_b64(j, "smdpSignature2", &l2);
+	b4 = sf_glue_get_b64(j, "smdpCertificate", &l4);
 	json_decref(j);
 	if (!b1 || !b2 || !b4)
 		goto out;
@@ -432,10 +304,10 @@ static int download(struct worker *w, long i)
 	step = "getBoundProfilePackage";
 	q = json_object();
 	json_object_set_new(q, "transactionId", json_string(tid));
-	put_b64(q, "prepareDownloadResponse", rsp, rsp_len);
+	sf_glue_put_b64(q, "prepareDownloadResponse", rsp, rsp_len);
 	if (!(j = post(w, "/gsma/rsp2/es9plus/getBoundProfilePackage", q, 0, &http)))
 		goto out;
-	bpp = get_b64(j, "boundProfilePackage", &bpp_len);
+	bpp = sf_glue_get_b64(j, "boundProfilePackage", &bpp_len);
 	json_decref(j);
 	if (!bpp)
 		goto out;
@@ -443,12 +315,12 @@ static int download(struct worker *w, long i)
 	size_t pir_len = 0;
 	struct sf_rsp_notification pn;
 	step = "LoadBoundProfilePackage";
-	if (load(cr, &es, bpp, bpp_len, pir, &pir_len) ||
+	if (sf_glue_load(cr, &es, bpp, bpp_len, pir, &pir_len, 0) ||
 	    sf_rsp_notification_parse(pir, pir_len, &pn) || !pn.is_pir || !pn.success)
 		goto out;
 	step = "handleNotification";
 	q = json_object();
-	put_b64(q, "pendingNotification", pir, pir_len);
+	sf_glue_put_b64(q, "pendingNotification", pir, pir_len);
 	if (!(j = post(w, "/gsma/rsp2/es9plus/handleNotification", q, 0, &http)))
 		goto out;
 	json_decref(j);

@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "euicc_glue.h"
 #include "simfleet/bpp.h"
 #include "simfleet/der.h"
 #include "simfleet/err.h"
@@ -124,139 +125,6 @@ static json_t *es9(const char *fn, json_t *body, long *http)
 	free(txt);
 	free(b.p);
 	return j;
-}
-
-static void put_b64(json_t *o, const char *k, const uint8_t *v, size_t n)
-{
-	size_t cap = (n + 2) / 3 * 4 + 1, l;
-	char *s = malloc(cap);
-	sf_b64_encode(s, cap, &l, v, n);
-	json_object_set_new(o, k, json_string(s));
-	free(s);
-}
-
-/* A base64 field; NULL when missing. */
-static uint8_t *get_b64(json_t *o, const char *k, size_t *n)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	if (!s)
-		return NULL;
-	size_t cap = strlen(s) / 4 * 3 + 3;
-	uint8_t *b = malloc(cap);
-	if (sf_b64_decode(b, cap, n, s, strlen(s))) {
-		free(b);
-		return NULL;
-	}
-	return b;
-}
-
-/* Tag and length header of a TLV at p: *hl header length, *vl value length. */
-static int hdr(const uint8_t *p, const uint8_t *end, size_t *hl, size_t *vl)
-{
-	size_t i = 1;
-	if (p >= end)
-		return -1;
-	if ((p[0] & 0x1F) == 0x1F)
-		while (i < (size_t)(end - p) && (p[i++] & 0x80))
-			;
-	if (i >= (size_t)(end - p))
-		return -1;
-	uint8_t l = p[i++];
-	if (l < 0x80) {
-		*vl = l;
-	} else {
-		size_t k = l & 0x7F;
-		*vl = 0;
-		if (k == 0 || k > 4 || i + k > (size_t)(end - p))
-			return -1;
-		while (k--)
-			*vl = (*vl << 8) | p[i++];
-	}
-	*hl = i;
-	return *vl <= (size_t)(end - p) - i ? 0 : -1;
-}
-
-/* Host of the in-process eUICC: nothing installed before, any install ok. */
-static int h_exists(void *u, const char *iccid)
-{
-	(void)u;
-	(void)iccid;
-	return 0;
-}
-static int h_install(void *u, const struct sf_bpp_metadata *md, const uint8_t *upp, size_t len,
-                     uint8_t aid[16], size_t *aid_len)
-{
-	static const uint8_t a[16] = {0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF,
-	                              0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x10, 0x00};
-	(void)u;
-	(void)upp;
-	fprintf(stderr, "es9client: installing %s (%zu octets of profile)\n", md->iccid, len);
-	memcpy(aid, a, 16);
-	*aid_len = 16;
-	return 0;
-}
-static int h_seq(void *u, uint32_t *seq)
-{
-	static uint32_t s = 1;
-	(void)u;
-	*seq = s++;
-	return 0;
-}
-
-/* Feeds one item; returns the loader's code. */
-static int feed(const struct sf_rsp_euicc_cred *cr, struct sf_rsp_euicc_session *es,
-                struct sf_rsp_euicc_load *ld, const struct sf_bpp_host *bh, const uint8_t *item,
-                size_t n, uint8_t *pir, size_t *pir_len)
-{
-	uint32_t seq;
-	return sf_rsp_euicc_load_bpp(cr, es, ld, bh, item, n, pir, SF_BPP_PIR_MAX, pir_len, &seq);
-}
-
-/* Splits the BF36 as an LPA does (bpp-crypto.md §6) and loads it.  0 with
- * the PIR, -1 on a format error. */
-static int load(const struct sf_rsp_euicc_cred *cr, struct sf_rsp_euicc_session *es,
-                const uint8_t *bpp, size_t n, uint8_t *pir, size_t *pir_len)
-{
-	struct sf_rsp_euicc_load *ld = NULL;
-	struct sf_bpp_host bh = {NULL, h_exists, h_install, h_seq};
-	const uint8_t *end = bpp + n, *p;
-	size_t hl, vl, hl2, vl2;
-	int rc = -1;
-	if (sf_rsp_euicc_load_new(&ld) || hdr(bpp, end, &hl, &vl))
-		goto out;
-	p = bpp + hl;
-	end = p + vl;
-	/* BF36 L BF23.. */
-	if (hdr(p, end, &hl2, &vl2))
-		goto out;
-	rc = feed(cr, es, ld, &bh, bpp, (size_t)(p + hl2 + vl2 - bpp), pir, pir_len);
-	p += hl2 + vl2;
-	while (rc == 1 && p < end) {
-		if (hdr(p, end, &hl2, &vl2)) {
-			rc = -1;
-			break;
-		}
-		if (p[0] == 0xA1 || p[0] == 0xA3) {
-			/* header alone, then each segment */
-			rc = feed(cr, es, ld, &bh, p, hl2, pir, pir_len);
-			const uint8_t *q = p + hl2, *qe = q + vl2;
-			while (rc == 1 && q < qe) {
-				size_t h3, v3;
-				if (hdr(q, qe, &h3, &v3)) {
-					rc = -1;
-					break;
-				}
-				rc = feed(cr, es, ld, &bh, q, h3 + v3, pir, pir_len);
-				q += h3 + v3;
-			}
-		} else {
-			rc = feed(cr, es, ld, &bh, p, hl2 + vl2, pir, pir_len);
-		}
-		p += hl2 + vl2;
-	}
-out:
-	sf_rsp_euicc_load_free(ld);
-	return rc == 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -360,18 +228,18 @@ int main(int argc, char **argv)
 	sf_rsp_euicc_challenge(&es, NULL, chal);
 	sf_rsp_euicc_info1(&cr, info1, sizeof(info1), &info1_len);
 	q = json_object();
-	put_b64(q, "euiccChallenge", chal, 16);
-	put_b64(q, "euiccInfo1", info1, info1_len);
+	sf_glue_put_b64(q, "euiccChallenge", chal, 16);
+	sf_glue_put_b64(q, "euiccInfo1", info1, info1_len);
 	json_object_set_new(q, "smdpAddress", json_string(addr));
 	if (!(j = es9("initiateAuthentication", q, &http)))
 		goto failed;
 	const char *tid = json_string_value(json_object_get(j, "transactionId"));
 	char tidhex[40];
 	snprintf(tidhex, sizeof(tidhex), "%s", tid ? tid : "");
-	b1 = get_b64(j, "serverSigned1", &l1);
-	b2 = get_b64(j, "serverSignature1", &l2);
-	b3 = get_b64(j, "euiccCiPKIdToBeUsed", &l3);
-	b4 = get_b64(j, "serverCertificate", &l4);
+	b1 = sf_glue_get_b64(j, "serverSigned1", &l1);
+	b2 = sf_glue_get_b64(j, "serverSignature1", &l2);
+	b3 = sf_glue_get_b64(j, "euiccCiPKIdToBeUsed", &l3);
+	b4 = sf_glue_get_b64(j, "serverCertificate", &l4);
 	json_decref(j);
 	if (!tidhex[0] || !b1 || !b2 || !b3 || !b4)
 		goto bad;
@@ -410,16 +278,16 @@ int main(int argc, char **argv)
 		sleep((unsigned)pause_s); /* --pause: let the SM-DP+ session expire */
 	q = json_object();
 	json_object_set_new(q, "transactionId", json_string(tidhex));
-	put_b64(q, "authenticateServerResponse", rsp, rsp_len);
+	sf_glue_put_b64(q, "authenticateServerResponse", rsp, rsp_len);
 	if (!(j = es9("authenticateClient", q, &http)))
 		goto failed;
 	free(b1);
 	free(b2);
 	free(b4);
-	b1 = get_b64(j, "smdpSigned2", &l1);
-	b2 = get_b64(j, "smdpSignature2", &l2);
-	b4 = get_b64(j, "smdpCertificate", &l4);
-	uint8_t *md = get_b64(j, "profileMetadata", &l3);
+	b1 = sf_glue_get_b64(j, "smdpSigned2", &l1);
+	b2 = sf_glue_get_b64(j, "smdpSignature2", &l2);
+	b4 = sf_glue_get_b64(j, "smdpCertificate", &l4);
+	uint8_t *md = sf_glue_get_b64(j, "profileMetadata", &l3);
 	json_decref(j);
 	if (!b1 || !b2 || !b4 || !md || l3 < 14 || md[0] != 0xBF || md[1] != 0x25)
 		goto bad;
@@ -465,7 +333,7 @@ int main(int argc, char **argv)
 			goto bad;
 		q = json_object();
 		json_object_set_new(q, "transactionId", json_string(tidhex));
-		put_b64(q, "cancelSessionResponse", rsp, rsp_len);
+		sf_glue_put_b64(q, "cancelSessionResponse", rsp, rsp_len);
 		if (!(j = es9("cancelSession", q, &http)))
 			goto failed;
 		json_decref(j);
@@ -497,10 +365,10 @@ int main(int argc, char **argv)
 	}
 	q = json_object();
 	json_object_set_new(q, "transactionId", json_string(tidhex));
-	put_b64(q, "prepareDownloadResponse", rsp, rsp_len);
+	sf_glue_put_b64(q, "prepareDownloadResponse", rsp, rsp_len);
 	if (!(j = es9("getBoundProfilePackage", q, &http)))
 		goto failed;
-	bpp = get_b64(j, "boundProfilePackage", &bpp_len);
+	bpp = sf_glue_get_b64(j, "boundProfilePackage", &bpp_len);
 	json_decref(j);
 	if (!bpp)
 		goto bad;
@@ -513,7 +381,7 @@ int main(int argc, char **argv)
 	uint8_t pir[SF_BPP_PIR_MAX];
 	size_t pir_len = 0;
 	step = "LoadBoundProfilePackage";
-	if (load(&cr, &es, bpp, bpp_len, pir, &pir_len))
+	if (sf_glue_load(&cr, &es, bpp, bpp_len, pir, &pir_len, 1))
 		goto bad;
 	struct sf_rsp_notification pn;
 	if (sf_rsp_notification_parse(pir, pir_len, &pn) || !pn.is_pir)
@@ -521,7 +389,7 @@ int main(int argc, char **argv)
 	int success = pn.success;
 	if (notify) {
 		q = json_object();
-		put_b64(q, "pendingNotification", pir, pir_len);
+		sf_glue_put_b64(q, "pendingNotification", pir, pir_len);
 		j = es9("handleNotification", q, &http);
 		json_decref(j);
 		if (http != 204) {

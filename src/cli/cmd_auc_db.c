@@ -310,7 +310,8 @@ static const char *fill_sub(struct sf_auc_sub *u, const char *imsi, const char *
 	return NULL;
 }
 
-static int load_csv(const char *file, char *buf, struct subs *s)
+/* The CSV reader; a refusal's sentence goes to err. */
+static int load_csv_msg(const char *file, char *buf, struct subs *s, char *err, size_t errlen)
 {
 	unsigned line = 0;
 	int header = 0;
@@ -326,7 +327,7 @@ static int load_csv(const char *file, char *buf, struct subs *s)
 		size_t nc = sf_cli_csv_split(t, cols, 6);
 		if (!header) {
 			if (!sf_cli_csv_is_subscriber_header(cols, nc)) {
-				sf_cli_err("%s: line %u: the header must be exactly "
+				snprintf(err, errlen, "%s: line %u: the header must be exactly "
 				           "\"imsi,iccid,alg,k,opc\"; nothing was imported",
 				           file, line);
 				return SF_EXIT_USAGE;
@@ -335,7 +336,7 @@ static int load_csv(const char *file, char *buf, struct subs *s)
 			continue;
 		}
 		if (nc != 5) {
-			sf_cli_err(
+			snprintf(err, errlen, 
 			    "%s: line %u: expected 5 columns imsi,iccid,alg,k,opc, found %zu; "
 			    "nothing was imported",
 			    file, line, nc);
@@ -343,24 +344,48 @@ static int load_csv(const char *file, char *buf, struct subs *s)
 		}
 		struct sf_auc_sub *u = subs_add(s, line);
 		if (!u) {
-			sf_cli_err("out of memory reading %s", file);
+			snprintf(err, errlen, "out of memory reading %s", file);
 			return SF_EXIT_FAIL;
 		}
 		const char *col,
 		    *msg = fill_sub(u, cols[0], cols[1], cols[2], cols[3], cols[4], &col);
 		if (msg) {
-			sf_cli_err("%s: line %u, column %s: %s; nothing was imported", file, line,
+			snprintf(err, errlen, "%s: line %u, column %s: %s; nothing was imported", file, line,
 			           col, msg);
 			return SF_EXIT_USAGE;
 		}
 	}
 	if (!header || s->n == 0) {
-		sf_cli_err("%s: expected the header \"imsi,iccid,alg,k,opc\" and at least one row; "
+		snprintf(err, errlen, "%s: expected the header \"imsi,iccid,alg,k,opc\" and at least one row; "
 		           "nothing was imported",
 		           file);
 		return SF_EXIT_USAGE;
 	}
 	return SF_EXIT_OK;
+}
+
+static int load_csv(const char *file, char *buf, struct subs *s)
+{
+	char err[512] = "";
+	int rc = load_csv_msg(file, buf, s, err, sizeof(err));
+	if (rc)
+		sf_cli_err("%s", err);
+	return rc;
+}
+
+int sf__auc_csv_subs(char *buf, struct sf_auc_sub **v, size_t *n, char *err, size_t errlen)
+{
+	struct subs s;
+	memset(&s, 0, sizeof(s));
+	int rc = load_csv_msg("CSV", buf, &s, err, errlen);
+	if (rc) {
+		subs_free(&s);
+		return rc;
+	}
+	free(s.line);
+	*v = s.v;
+	*n = s.n;
+	return 0;
 }
 
 const char *sf__auc_jstr(json_t *o, const char *key)

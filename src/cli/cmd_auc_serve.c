@@ -206,11 +206,51 @@ static int authorized(const struct server *s, struct evhttp_request *req)
 
 /* Fills one subscriber from a JSON object (the keys `auc import` takes); on
  * error names the field in *col and returns a message. */
+/* POST /v1/subscribers with Content-Type text/csv: the `auc import` CSV. */
+static int csv_body(struct evhttp_request *req, struct sf_auc_sub **subs, size_t *n)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	char err[512] = "";
+	if (len > BODY_MAX) {
+		send_err(req, 413, "too_large", "request body over %u octets", BODY_MAX);
+		return -1;
+	}
+	char *buf = malloc(len + 1);
+	if (!buf) {
+		send_err(req, 500, "internal", "out of memory");
+		return -1;
+	}
+	evbuffer_copyout(in, buf, len);
+	buf[len] = '\0';
+	int rc = memchr(buf, '\0', len) ? -2 : sf__auc_csv_subs(buf, subs, n, err, sizeof(err));
+	sf_wipe(buf, len + 1); /* K and OPc */
+	free(buf);
+	unsigned char *p = evbuffer_pullup(in, -1);
+	if (p)
+		sf_wipe(p, len);
+	if (rc) {
+		send_err(req, 400, "invalid_subscriber", "%s",
+		         rc == -2 ? "the CSV contains a NUL octet; nothing was imported" : err);
+		return -1;
+	}
+	return 0;
+}
+
 static void h_import(struct server *s, struct evhttp_request *req)
 {
-	json_t *root = body_json(req), *arr = root;
+	const char *ct =
+	    evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	json_t *root = NULL, *arr = NULL;
 	struct sf_auc_sub *subs = NULL;
 	size_t n = 0;
+	if (ct && strncmp(ct, "text/csv", 8) == 0) {
+		if (csv_body(req, &subs, &n))
+			return;
+		goto import;
+	}
+	root = body_json(req);
+	arr = root;
 	if (!root)
 		return;
 	if (json_is_object(root))
@@ -235,6 +275,7 @@ static void h_import(struct server *s, struct evhttp_request *req)
 			goto out;
 		}
 	}
+import:;
 	size_t bad = 0;
 	int rc = sf_auc_import(s->auc, subs, n, &bad);
 	if (rc == SF_EAUC_INVALID || rc == SF_EAUC_DUPLICATE) {
@@ -720,7 +761,8 @@ static const char serve_usage[] =
     "                          --cert PEM --key PEM --tokens FILE [--gsup HOST:PORT]\n\n"
     "Serves the AuC as an HTTPS (TLS 1.2+) JSON API (docs/auc.md, \"auc serve\"):\n"
     "  GET  /health                          liveness (no token needed)\n"
-    "  POST /v1/subscribers                  bulk import, all or nothing (JSON array)\n"
+    "  POST /v1/subscribers                  bulk import, all or nothing (JSON array,\n"
+    "                                        or the CSV of `auc import` as text/csv)\n"
     "  POST /v1/vectors                      "
     "{\"imsi\",\"n\",\"type\",\"plmn\"?,\"snn\"?,\"ind\"?}\n"
     "  POST /v1/resync                       {\"imsi\",\"rand\",\"auts\"}\n"

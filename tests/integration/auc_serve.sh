@@ -82,6 +82,26 @@ expect_eq "import" "$CODE" 200
 expect_eq "imported" "$(field "$BODY" imported)" 2
 call POST /v1/subscribers "[{\"imsi\":\"$I1\",\"alg\":\"milenage\",\"k\":\"$K1\",\"opc\":\"$OPC1\"}]"
 expect_eq "duplicate import" "$CODE" 409
+# The same import as the CSV of `auc import` (text/csv): a bad row names its
+# line and column and imports nothing; a good file imports every row.
+csv() {
+	CODE=$("${CURL[@]}" -X POST "$URL/v1/subscribers" -H "Authorization: Bearer $TOKEN" \
+		-H 'Content-Type: text/csv' --data-binary "$1" -o "$tmp/body" -w '%{http_code}')
+	BODY=$(cat "$tmp/body")
+}
+I4=001010000000404 I5=001010000000405
+csv "imsi,iccid,alg,k,opc
+$I4,,milenage,$K1,$OPC1
+$I5,,milenage,$K2,zz"
+expect_eq "bad CSV import" "$CODE" 400
+grep -q "line 3, column opc" <<<"$BODY" && ok || bad "bad CSV: no line/column: $BODY"
+call POST /v1/vectors "{\"imsi\":\"$I4\"}"
+expect_eq "bad CSV: first row not imported" "$CODE" 404
+csv "imsi,iccid,alg,k,opc
+$I4,,milenage,$K1,$OPC1
+$I5,,milenage,$K2,$OPC2"
+expect_eq "CSV import" "$CODE" 200
+expect_eq "CSV imported" "$(field "$BODY" imported)" 2
 
 # Vectors, accepted by the USIM side of the AKA engine.
 call POST /v1/vectors "{\"imsi\":\"$I1\",\"n\":3,\"type\":\"3g\"}"

@@ -225,6 +225,27 @@ static int one_tlv(const uint8_t *rsp, size_t n, uint32_t tag, const uint8_t **v
 	return 0;
 }
 
+/* The responses that are a list or an error: tag { A0 { items } } or
+ * tag { 81 error }.  v/vlen: the list's content.  SF_EIPA_REFUSED for the
+ * error choice, SF_EIPA_RESPONSE for anything else. */
+static int list_tlv(const uint8_t *rsp, size_t n, uint32_t tag, const uint8_t **v, size_t *vlen)
+{
+	const uint8_t *p, *end, *lv;
+	size_t ll;
+	uint32_t t;
+	if (one_tlv(rsp, n, tag, &lv, &ll) != 0)
+		return SF_EIPA_RESPONSE;
+	p = lv;
+	end = lv + ll;
+	if (sf_der_peek_tag(p, end, &t) != 0)
+		return SF_EIPA_RESPONSE;
+	if (t == SF_DER_CTX(1))
+		return SF_EIPA_REFUSED;
+	if (sf_der_expect(&p, end, SF_DER_CTX_C(0), v, vlen) != 0)
+		return SF_EIPA_RESPONSE;
+	return 0;
+}
+
 /* Checks that buf is one complete DER element with tag. */
 static int is_tlv(const uint8_t *buf, size_t n, uint32_t tag)
 {
@@ -731,23 +752,15 @@ int sf_ipa_list_notifications(struct sf_ipa_es10 *c, struct sf_notification *lis
 {
 	uint8_t *rsp = c->scratch;
 	size_t rl;
-	const uint8_t *v, *p, *end;
+	const uint8_t *v;
 	size_t vl;
-	uint32_t tag;
 	*n = 0;
 	int rc = call_empty(c, 0xBF28, rsp, sizeof(c->scratch), &rl);
 	if (rc)
 		return rc;
-	if (one_tlv(rsp, rl, 0xBF28, &v, &vl) != 0)
-		return SF_EIPA_RESPONSE;
-	p = v;
-	end = v + vl;
-	if (sf_der_peek_tag(p, end, &tag) != 0)
-		return SF_EIPA_RESPONSE;
-	if (tag == SF_DER_CTX(1))
-		return SF_EIPA_REFUSED; /* listNotificationsResultError */
-	if (sf_der_expect(&p, end, SF_DER_CTX_C(0), &v, &vl) != 0)
-		return SF_EIPA_RESPONSE;
+	/* error choice: listNotificationsResultError */
+	if ((rc = list_tlv(rsp, rl, 0xBF28, &v, &vl)) != 0)
+		return rc;
 	struct sf_der_iter it;
 	struct sf_der_tlv t;
 	sf_der_iter_init(&it, v, vl);
@@ -771,9 +784,8 @@ int sf_ipa_retrieve_notification(struct sf_ipa_es10 *c, uint32_t seq, uint8_t *r
 	uint8_t *buf = c->scratch;
 	struct sf_der_writer w;
 	size_t n, bl;
-	const uint8_t *v, *p, *end;
+	const uint8_t *v;
 	size_t vl;
-	uint32_t tag;
 	/* RetrieveNotificationsListRequest ::= [43] SEQUENCE { searchCriteria
 	 *   [0] CHOICE { seqNumber [0] INTEGER, ... } OPTIONAL } */
 	sf_der_writer_init(&w, req, sizeof(req));
@@ -786,16 +798,9 @@ int sf_ipa_retrieve_notification(struct sf_ipa_es10 *c, uint32_t seq, uint8_t *r
 		rc = sf_ipa_es10_transceive(c, req, n, buf, sizeof(c->scratch), &bl);
 	if (rc)
 		return rc;
-	if (one_tlv(buf, bl, 0xBF2B, &v, &vl) != 0)
-		return SF_EIPA_RESPONSE;
-	p = v;
-	end = v + vl;
-	if (sf_der_peek_tag(p, end, &tag) != 0)
-		return SF_EIPA_RESPONSE;
-	if (tag == SF_DER_CTX(1))
-		return SF_EIPA_REFUSED; /* notificationsListResultError */
-	if (sf_der_expect(&p, end, SF_DER_CTX_C(0), &v, &vl) != 0)
-		return SF_EIPA_RESPONSE;
+	/* error choice: notificationsListResultError */
+	if ((rc = list_tlv(buf, bl, 0xBF2B, &v, &vl)) != 0)
+		return rc;
 	struct sf_der_iter it;
 	struct sf_der_tlv t;
 	sf_der_iter_init(&it, v, vl);
@@ -895,22 +900,14 @@ int sf_ipa_get_profiles(struct sf_ipa_es10 *c, struct sf_profile_info *list, siz
 	                              0x9F, 0x70, 0x90, 0x91, 0x92, 0x95};
 	uint8_t *rsp = c->scratch;
 	size_t rl, vl;
-	const uint8_t *v, *p, *end;
-	uint32_t tag;
+	const uint8_t *v;
 	*n = 0;
 	int rc = sf_ipa_es10_transceive(c, req, sizeof(req), rsp, sizeof(c->scratch), &rl);
 	if (rc)
 		return rc;
-	if (one_tlv(rsp, rl, 0xBF2D, &v, &vl) != 0)
-		return SF_EIPA_RESPONSE;
-	p = v;
-	end = v + vl;
-	if (sf_der_peek_tag(p, end, &tag) != 0)
-		return SF_EIPA_RESPONSE;
-	if (tag == SF_DER_CTX(1))
-		return SF_EIPA_REFUSED; /* profileInfoListError */
-	if (sf_der_expect(&p, end, SF_DER_CTX_C(0), &v, &vl) != 0)
-		return SF_EIPA_RESPONSE;
+	/* error choice: profileInfoListError */
+	if ((rc = list_tlv(rsp, rl, 0xBF2D, &v, &vl)) != 0)
+		return rc;
 	struct sf_der_iter it;
 	struct sf_der_tlv t;
 	sf_der_iter_init(&it, v, vl);

@@ -35,6 +35,14 @@ int sf_ct_eq(const void *a, const void *b, size_t len);
 /* Zeroes len bytes in a way the compiler may not remove. */
 void sf_wipe(void *p, size_t len);
 
+/* An ICCID as Iccid (SGP.22 tag 5A) and EF.ICCID hold it (TS 102 221
+ * §13.2): 10 octets, digit 1 in the low nibble of octet 1, F after the last
+ * digit.  sf_iccid_to_bcd takes 1..20 digits; sf_iccid_from_bcd gives the
+ * digits and accepts F only after them (at least one digit).  Both return 0
+ * or SF_EINVAL; callers check the lengths their field allows. */
+int sf_iccid_to_bcd(const char *iccid, uint8_t out[10]);
+int sf_iccid_from_bcd(const uint8_t in[10], char out[21]);
+
 /* Splits "HOST:PORT" or "[V6ADDR]:PORT" into host (NUL-terminated, host_cap
  * octets) and port 1..65535; "HOST" alone takes default_port, or is refused
  * when default_port is 0.  Returns 0, SF_EINVAL or SF_ETRANSPORT_ADDR. */

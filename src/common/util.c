@@ -211,3 +211,40 @@ int sf_hostport_parse(const char *s, char *host, size_t host_cap, uint16_t *port
 	return 0;
 }
 
+
+int sf_iccid_to_bcd(const char *iccid, uint8_t out[10])
+{
+	size_t n = iccid ? strnlen(iccid, 21) : 0;
+	if (n < 1 || n > 20 || !out)
+		return SF_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (iccid[i] < '0' || iccid[i] > '9')
+			return SF_EINVAL;
+	memset(out, 0xFF, 10);
+	for (size_t i = 0; i < n; i++) {
+		uint8_t d = (uint8_t)(iccid[i] - '0');
+		out[i / 2] = i % 2 == 0 ? (uint8_t)((out[i / 2] & 0xF0) | d)
+		                        : (uint8_t)((out[i / 2] & 0x0F) | (d << 4));
+	}
+	return 0;
+}
+
+int sf_iccid_from_bcd(const uint8_t in[10], char out[21])
+{
+	size_t n = 0;
+	int pad = 0;
+	if (!in || !out)
+		return SF_EINVAL;
+	for (size_t i = 0; i < 20; i++) {
+		unsigned d = i % 2 == 0 ? (in[i / 2] & 0x0Fu) : (in[i / 2] >> 4);
+		if (d == 0xF) {
+			pad = 1;
+			continue;
+		}
+		if (d > 9 || pad)
+			return SF_EINVAL;
+		out[n++] = (char)('0' + d);
+	}
+	out[n] = '\0';
+	return n > 0 ? 0 : SF_EINVAL;
+}

@@ -266,50 +266,17 @@ static int call_empty(struct sf_ipa_es10 *c, uint32_t tag, uint8_t *rsp, size_t 
 	return rc ? rc : sf_ipa_es10_transceive(c, req, n, rsp, cap, rlen);
 }
 
-/* ICCID digits <-> the 10 octets of Iccid (SGP.22: BCD, nibbles swapped, F
- * padded), as EF.ICCID holds it. */
+/* ICCID digits <-> the 10 octets of Iccid (sf_iccid_to_bcd), 18 to 20
+ * digits here. */
 static int iccid_to_bcd(const char *s, uint8_t out[10])
 {
-	size_t len = s ? strlen(s) : 0;
-	if (len < 18 || len > 20)
-		return SF_EINVAL;
-	for (size_t i = 0; i < 20; i++) {
-		unsigned d;
-		if (i < len) {
-			if (s[i] < '0' || s[i] > '9')
-				return SF_EINVAL;
-			d = (unsigned)(s[i] - '0');
-		} else {
-			d = 0xF;
-		}
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)d;
-		else
-			out[i / 2] |= (uint8_t)(d << 4);
-	}
-	return 0;
+	size_t len = s ? strnlen(s, 21) : 0;
+	return len >= 18 && len <= 20 ? sf_iccid_to_bcd(s, out) : SF_EINVAL;
 }
 
 static int iccid_from_bcd(const uint8_t *in, size_t len, char out[21])
 {
-	size_t k = 0;
-	if (len != 10)
-		return SF_EIPA_RESPONSE;
-	for (size_t i = 0; i < 20; i++) {
-		unsigned d = i % 2 == 0 ? (in[i / 2] & 0xFu) : (in[i / 2] >> 4);
-		if (d == 0xF) {
-			/* padding only at the end */
-			for (size_t j = i + 1; j < 20; j++)
-				if ((j % 2 == 0 ? (in[j / 2] & 0xFu) : (in[j / 2] >> 4)) != 0xF)
-					return SF_EIPA_RESPONSE;
-			break;
-		}
-		if (d > 9)
-			return SF_EIPA_RESPONSE;
-		out[k++] = (char)('0' + d);
-	}
-	out[k] = '\0';
-	return 0;
+	return len == 10 && sf_iccid_from_bcd(in, out) == 0 ? 0 : SF_EIPA_RESPONSE;
 }
 
 static void copy_str(char *dst, size_t cap, const uint8_t *v, size_t len)

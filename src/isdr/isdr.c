@@ -360,40 +360,12 @@ int sf__isdr_get_bits(const uint8_t **p, const uint8_t *end, uint32_t tag, uint3
 
 int sf__isdr_iccid_to_bcd(const char *iccid, uint8_t out[10])
 {
-	size_t n = iccid ? strlen(iccid) : 0;
-	if (n < 1 || n > 20)
-		return SF_EES10_HOST;
-	for (size_t i = 0; i < n; i++)
-		if (iccid[i] < '0' || iccid[i] > '9')
-			return SF_EES10_HOST;
-	/* EF.ICCID (TS 102 221 §13.2): digit 1 in the low nibble of octet 1. */
-	memset(out, 0xFF, 10);
-	for (size_t i = 0; i < n; i++) {
-		uint8_t d = (uint8_t)(iccid[i] - '0');
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)((out[i / 2] & 0xF0) | d);
-		else
-			out[i / 2] = (uint8_t)((out[i / 2] & 0x0F) | (d << 4));
-	}
-	return 0;
+	return sf_iccid_to_bcd(iccid, out) == 0 ? 0 : SF_EES10_HOST;
 }
 
 int sf__isdr_iccid_from_bcd(const uint8_t in[10], char out[21])
 {
-	size_t n = 0;
-	int padding = 0;
-	for (size_t i = 0; i < 20; i++) {
-		unsigned d = (i % 2 == 0) ? (in[i / 2] & 0x0Fu) : (in[i / 2] >> 4);
-		if (d == 0xF) {
-			padding = 1;
-			continue;
-		}
-		if (d > 9 || padding)
-			return SF_EES10_REQUEST;
-		out[n++] = (char)('0' + d);
-	}
-	out[n] = '\0';
-	return n > 0 ? 0 : SF_EES10_REQUEST;
+	return sf_iccid_from_bcd(in, out) == 0 ? 0 : SF_EES10_REQUEST;
 }
 
 int sf__isdr_profile_id(struct sf_isdr *isdr, const uint8_t *p, const uint8_t *end, char iccid[21])

@@ -110,44 +110,20 @@ void sf_rsp_euicc_load_free(struct sf_rsp_euicc_load *ld)
 
 /* ---- encodings ---- */
 
-/* ICCID as EF.ICCID / Iccid (5A): BCD with the nibbles of each octet swapped,
- * F filler after 19 digits: 89000123456789012341 -> 98 00 10 32 ... 14. */
+/* ICCID as EF.ICCID / Iccid (5A), sf_iccid_to_bcd's coding: 19 or 20
+ * digits here.  89000123456789012341 -> 98 00 10 32 ... 14. */
 static int iccid_encode(const char *iccid, uint8_t out[10])
 {
-	size_t n = strlen(iccid);
-	if (n != 19 && n != 20)
-		return SF_EINVAL;
-	for (size_t i = 0; i < 20; i++) {
-		unsigned d;
-		if (i < n) {
-			if (iccid[i] < '0' || iccid[i] > '9')
-				return SF_EINVAL;
-			d = (unsigned)(iccid[i] - '0');
-		} else {
-			d = 0xF;
-		}
-		if (i % 2 == 0)
-			out[i / 2] = (uint8_t)d;
-		else
-			out[i / 2] |= (uint8_t)(d << 4);
-	}
-	return 0;
+	size_t n = strnlen(iccid, 21);
+	return (n == 19 || n == 20) ? sf_iccid_to_bcd(iccid, out) : SF_EINVAL;
 }
 
 static int iccid_decode(const uint8_t in[10], char out[21])
 {
-	for (size_t i = 0; i < 20; i++) {
-		unsigned d = i % 2 == 0 ? in[i / 2] & 0xFu : in[i / 2] >> 4;
-		if (d == 0xF && i == 19) {
-			out[i] = '\0';
-			return 0;
-		}
-		if (d > 9)
-			return SF_EINVAL;
-		out[i] = (char)('0' + d);
-	}
-	out[20] = '\0';
-	return 0;
+	if (sf_iccid_from_bcd(in, out) != 0)
+		return SF_EINVAL;
+	size_t n = strlen(out);
+	return (n == 19 || n == 20) ? 0 : SF_EINVAL;
 }
 
 /* NotificationMetadata ::= [47] SEQUENCE { seqNumber [0] INTEGER,

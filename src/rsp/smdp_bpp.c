@@ -96,41 +96,16 @@ static size_t segs_size(int encrypt, size_t len, size_t chunk)
 	return n;
 }
 
-/* ICCID digits -> EF.ICCID BCD (TS 102 221 §13.2: the first digit in the low
- * nibble, F padding), 10 octets. */
+/* ICCID digits <-> EF.ICCID BCD (sf_iccid_to_bcd), 19 or 20 digits here. */
 static int iccid_to_bcd(const char *iccid, uint8_t out[10])
 {
 	size_t n = strnlen(iccid, 21);
-	if (n < 19 || n > 20)
-		return SF_ERSP_FORMAT;
-	memset(out, 0xFF, 10);
-	for (size_t i = 0; i < n; i++) {
-		if (iccid[i] < '0' || iccid[i] > '9')
-			return SF_ERSP_FORMAT;
-		uint8_t d = (uint8_t)(iccid[i] - '0');
-		out[i / 2] = (i % 2 == 0) ? (uint8_t)((out[i / 2] & 0xF0) | d)
-		                          : (uint8_t)((out[i / 2] & 0x0F) | (d << 4));
-	}
-	return 0;
+	return (n == 19 || n == 20) && sf_iccid_to_bcd(iccid, out) == 0 ? 0 : SF_ERSP_FORMAT;
 }
 
-/* The inverse; F only as trailing padding.  SF_ERSP_FORMAT otherwise. */
 static int iccid_from_bcd(const uint8_t in[10], char out[21])
 {
-	size_t n = 0;
-	int pad = 0;
-	for (size_t i = 0; i < 20; i++) {
-		unsigned d = (i % 2 == 0) ? (in[i / 2] & 0x0Fu) : (in[i / 2] >> 4);
-		if (d == 0xF) {
-			pad = 1;
-			continue;
-		}
-		if (d > 9 || pad)
-			return SF_ERSP_FORMAT;
-		out[n++] = (char)('0' + d);
-	}
-	out[n] = '\0';
-	return n > 0 ? 0 : SF_ERSP_FORMAT;
+	return sf_iccid_from_bcd(in, out) == 0 ? 0 : SF_ERSP_FORMAT;
 }
 
 /* StoreMetadataRequest ::= [37] SEQUENCE { iccid 5A, serviceProviderName

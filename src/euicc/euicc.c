@@ -283,19 +283,28 @@ static int stage_notification_del(struct sf_euicc *e, uint32_t seq)
 	return rc;
 }
 
+/* With the list full, the oldest pending notification makes room in the
+ * open transaction (its loss is logged). */
+static int make_room(struct sf_euicc *e)
+{
+	if (e->nnotif < MAX_NOTIFS)
+		return 0;
+	sf_log(SF_LOG_WARN, "euicc", "notification list full: dropping notification %u",
+	       e->notif[0].seq);
+	int rc = stage_notification_del(e, e->notif[0].seq);
+	if (rc)
+		return rc;
+	memmove(e->notif, e->notif + 1, (MAX_NOTIFS - 1) * sizeof(e->notif[0]));
+	e->nnotif--;
+	return 0;
+}
+
 /* Adds a notification to the transaction that is open. */
 static int stage_notification(struct sf_euicc *e, uint8_t event, const char *iccid)
 {
-	if (e->nnotif >= MAX_NOTIFS) {
-		/* The oldest pending notification makes room (its loss is logged). */
-		sf_log(SF_LOG_WARN, "euicc", "notification list full: dropping notification %u",
-		       e->notif[0].seq);
-		int rc = stage_notification_del(e, e->notif[0].seq);
-		if (rc)
-			return rc;
-		memmove(e->notif, e->notif + 1, (MAX_NOTIFS - 1) * sizeof(e->notif[0]));
-		e->nnotif--;
-	}
+	int rc = make_room(e);
+	if (rc)
+		return rc;
 	struct sf_notification *n = &e->notif[e->nnotif];
 	memset(n, 0, sizeof(*n));
 	n->seq = e->rec.next_seq++;
@@ -313,7 +322,7 @@ static int stage_notification(struct sf_euicc *e, uint8_t event, const char *icc
 	}
 	char name[32];
 	snprintf(name, sizeof(name), "n.%010u", n->seq);
-	int rc = sf_vault_put(e->v, name, (const uint8_t *)n, sizeof(*n), 0);
+	rc = sf_vault_put(e->v, name, (const uint8_t *)n, sizeof(*n), 0);
 	if (rc == 0 && e->has_cred)
 		rc = stage_signed(e, n);
 	if (rc == 0)
@@ -1401,14 +1410,8 @@ static int bpp_finish(struct sf_euicc *e, const uint8_t *pir, size_t len, uint32
 	if (!e->bpp_txn && (rc = sf_vault_begin(e->v)) != 0)
 		return rc;
 	e->bpp_txn = 1;
-	if (e->nnotif >= MAX_NOTIFS) {
-		sf_log(SF_LOG_WARN, "euicc", "notification list full: dropping notification %u",
-		       e->notif[0].seq);
-		if ((rc = stage_notification_del(e, e->notif[0].seq)) != 0)
-			return rc;
-		memmove(e->notif, e->notif + 1, (MAX_NOTIFS - 1) * sizeof(e->notif[0]));
-		e->nnotif--;
-	}
+	if ((rc = make_room(e)) != 0)
+		return rc;
 	struct sf_notification *n = &e->notif[e->nnotif];
 	char name[SF_VAULT_NAME_MAX + 1];
 	memset(n, 0, sizeof(*n));

@@ -47,6 +47,7 @@ enum stmt {
 	S_SYNC_FULL,
 	S_ROLLBACK,
 	S_PROFILE_INSERT,
+	S_PACKAGE_INSERT,
 	S_PROFILE_GET,
 	S_PROFILE_BY_MID,
 	S_PROFILE_PACKAGE,
@@ -76,12 +77,13 @@ static const char *const sql[S_COUNT] = {
     [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [S_ROLLBACK] = "ROLLBACK",
     [S_PROFILE_INSERT] =
-        "INSERT INTO profile (iccid, operator, profile_type, spn, name, package, state,"
+        "INSERT INTO profile (iccid, operator, profile_type, spn, name, state,"
         " attempts, max_attempts, cc_failures, expires, created, updated)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'available', 0, ?7, 0, 0, ?8, ?8)",
+        " VALUES (?1, ?2, ?3, ?4, ?5, 'available', 0, ?6, 0, 0, ?7, ?7)",
+    [S_PACKAGE_INSERT] = "INSERT INTO package (iccid, der) VALUES (?1, ?2)",
     [S_PROFILE_GET] = "SELECT " PROFILE_COLS " FROM profile WHERE iccid = ?1",
     [S_PROFILE_BY_MID] = "SELECT " PROFILE_COLS " FROM profile WHERE matching_id = ?1",
-    [S_PROFILE_PACKAGE] = "SELECT package FROM profile WHERE iccid = ?1",
+    [S_PROFILE_PACKAGE] = "SELECT der FROM package WHERE iccid = ?1",
     [S_PROFILE_LIST] = "SELECT " PROFILE_COLS " FROM profile ORDER BY iccid",
     [S_PROFILE_LIST_OP] = "SELECT " PROFILE_COLS " FROM profile WHERE operator = ?1 ORDER BY iccid",
     [S_PROFILE_FIRST_OF_TYPE] = "SELECT iccid FROM profile WHERE operator = ?1 AND"
@@ -136,6 +138,14 @@ static const char *const migrations[] = {
     "CREATE TABLE euicc (eid TEXT PRIMARY KEY NOT NULL, curve INTEGER NOT NULL,"
     " pk BLOB NOT NULL, updated INTEGER NOT NULL);"
     "ALTER TABLE profile ADD COLUMN cc_failures INTEGER NOT NULL DEFAULT 0",
+    /* 2 -> 3: the packages in a table of their own.  An order's state
+     * changes rewrite its profile row; with the package inside, each one
+     * rewrote the package's overflow pages too (some 20 KiB into the WAL
+     * per change), and reading a state walked them. */
+    "CREATE TABLE package (iccid TEXT PRIMARY KEY NOT NULL"
+    " REFERENCES profile (iccid) ON DELETE CASCADE, der BLOB NOT NULL);"
+    "INSERT INTO package (iccid, der) SELECT iccid, package FROM profile;"
+    "ALTER TABLE profile DROP COLUMN package",
 };
 #define LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -547,9 +557,8 @@ int sf_smdp_profile_add(struct sf_smdp_db *db, const char *op, const char *iccid
 	sqlite3_bind_text(s, 3, profile_type ? profile_type : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 4, spn && *spn ? spn : op, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 5, nm, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(s, 6, pkg, (int)pkg_len, SQLITE_STATIC);
-	sqlite3_bind_int(s, 7, db->pol.max_attempts);
-	sqlite3_bind_int64(s, 8, now);
+	sqlite3_bind_int(s, 6, db->pol.max_attempts);
+	sqlite3_bind_int64(s, 7, now);
 	int r = sqlite3_step(s);
 	if (r != SQLITE_DONE)
 		rc = (sqlite3_extended_errcode(db->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -557,6 +566,12 @@ int sf_smdp_profile_add(struct sf_smdp_db *db, const char *op, const char *iccid
 		         : dberr(db, sql[S_PROFILE_INSERT]);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	if (rc == 0) {
+		s = db->st[S_PACKAGE_INSERT];
+		sqlite3_bind_text(s, 1, iccid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(s, 2, pkg, (int)pkg_len, SQLITE_STATIC);
+		rc = run(db, S_PACKAGE_INSERT);
+	}
 	return end(db, rc);
 }
 

@@ -368,10 +368,16 @@ static void test_migrations(void **state)
 	/* opening upgrades it to the latest, keeping the row */
 	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &db));
 	assert_int_equal(sf_smdp_schema_version(db), sf_smdp_schema_latest());
-	assert_true(sf_smdp_schema_latest() >= 2);
+	assert_true(sf_smdp_schema_latest() >= 3);
 	struct sf_smdp_profile p;
 	assert_rc(0, sf_smdp_profile_get(db, "op1", I1, &p));
 	assert_int_equal(p.cc_failures, 0);
+	uint8_t *pkg = NULL;
+	size_t pkg_len = 0;
+	assert_rc(0, sf_smdp_profile_package(db, I1, &pkg, &pkg_len)); /* moved by 2 -> 3 */
+	assert_int_equal(pkg_len, 1);
+	assert_int_equal(pkg[0], 0x00);
+	free(pkg);
 	uint8_t pk[65] = {4};
 	assert_rc(0, sf_smdp_euicc_put(db, EID1, 1, pk, 1)); /* the v2 table */
 	sf_smdp_db_close(db);

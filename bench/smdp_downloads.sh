@@ -11,7 +11,9 @@
 # getBoundProfilePackage, handleNotification with the eUICC's real PIR).
 # Measured: downloads/s (wall clock) and the server's CPU time (utime +
 # stime from /proc/PID/stat) per download; the peer is the crypto floor of
-# an SM-DP+ download from bench_rsp (P-256, as the test PKI), run here.
+# a complete SM-DP+ download from bench_rsp (P-256, as the test PKI), run
+# here: floor_download_us, the floor of the binding plus the verification
+# of the PIR that ends each download here.
 # Prints one JSON line; skips (exit 0, a line on stderr) when jq, the
 # simfleet binary, smdp_load or bench_rsp is missing.  Only the processes
 # started here are stopped, by their PID.
@@ -101,8 +103,8 @@ SERVE_PID=""
 sed 's/^/smdp: /' "$tmp/load.err" >&2
 
 # ---- the peer: the crypto floor of one download, same curve ----
-floor=$("$RSP" p256 2>/dev/null | jq -r 'select(.curve == "P-256") | .floor_us')
-[ -n "$floor" ] && [ "$floor" != null ] || die "bench_rsp p256 gave no floor_us"
+floor=$("$RSP" p256 2>/dev/null | jq -r 'select(.curve == "P-256") | .floor_download_us')
+[ -n "$floor" ] && [ "$floor" != null ] || die "bench_rsp p256 gave no floor_download_us"
 
 jq -cn --argjson o "$out" --argjson f "$floor" --argjson load "$load1" '
 	{name: "smdp.downloads", unit: "downloads/s", value: $o.downloads_per_s,

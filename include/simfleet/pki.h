@@ -84,12 +84,19 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
 struct sf_pki_cert {
 	const struct sf_x509 *cert;
 	const struct sf_x509_info *info;
+	/* The issuer whose key already verified cert's signature (the caller
+	 * checked it once, e.g. a preloaded EUM certificate against the CI), or
+	 * NULL.  When the chain puts exactly that issuer above cert, the
+	 * signature is not verified again; everything else (validity, usage,
+	 * role, EID range) still is. */
+	const struct sf_x509 *verified_by;
 };
 
 /* sf_pki_verify_chain with the certificates' information given (see struct
  * sf_pki_cert): the same rules, checks, codes and reasons.  Every signature
- * is still verified on every call; only the decoding of the fields is
- * saved.  certs[0] is the leaf. */
+ * is verified on every call except one the caller vouches for
+ * (verified_by); only the decoding of the fields is saved.  certs[0] is the
+ * leaf. */
 int sf_pki_verify_chain_info(const struct sf_pki_cert *ci, const struct sf_pki_cert *certs,
                              size_t n, enum sf_pki_role role, int64_t now,
                              enum sf_pki_role *leaf_role, char *reason, size_t reason_len);

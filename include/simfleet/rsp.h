@@ -75,9 +75,11 @@ struct sf_rsp_smdp {
 	char address[SF_RSP_ADDRESS_MAX + 1];
 	const struct sf_rng *rng;
 	/* EUM certificates parsed in advance (sf_rsp_smdp_add_eum): a CERT.EUM
-	 * received byte for byte equal to one of them is not parsed again (it
-	 * is still verified, chain and validity, at every use).  Read-only
-	 * after start-up, so sessions in several threads may share dp. */
+	 * received byte for byte equal to one of them is not parsed again, nor
+	 * its signature verified again when it verified under the CI at load
+	 * (eum_sig_ok); the chain rules and validity are checked at every use.
+	 * Read-only after start-up, so sessions in several threads may share
+	 * dp. */
 	struct sf_x509 *eums[SF_RSP_EUM_MAX];
 	size_t n_eums;
 	/* sf_x509_get_info of the CI and of each preloaded EUM, computed once
@@ -86,6 +88,11 @@ struct sf_rsp_smdp {
 	 * before). */
 	struct sf_x509_info *ci_info;
 	struct sf_x509_info *eum_info[SF_RSP_EUM_MAX];
+	/* 1 when the preloaded EUM certificate's signature verified with the
+	 * CI's key at sf_rsp_smdp_add_eum: the signature of these very octets
+	 * is then not verified again for each eUICC (validity, usage and the
+	 * EID range still are). */
+	unsigned char eum_sig_ok[SF_RSP_EUM_MAX];
 };
 
 /* Loads the credentials from files (PEM or DER); rng NULL = system CSPRNG.
@@ -98,10 +105,14 @@ int sf_rsp_smdp_load(struct sf_rsp_smdp *dp, const char *address, const char *ci
 void sf_rsp_smdp_free(struct sf_rsp_smdp *dp);
 /* Adds an EUM certificate (file, PEM or DER) that eUICCs are expected to
  * present: the EUM certificate is the same for millions of eUICCs, so it
- * is parsed, and its information for the chain rules decoded, once here
- * rather than at every AuthenticateClient.  Trust is not
- * changed: it is verified under the CI like any received one.  Call before
- * sessions start (not thread-safe against them).  Returns 0, SF_EINVAL,
+ * is parsed, its information for the chain rules decoded, and its
+ * signature verified under the CI once here rather than at every
+ * AuthenticateClient.  Trust is not changed: the signature of these exact
+ * octets verified (an EUM certificate that does not verify under the CI is
+ * kept, and refused at every use like any received one), and validity,
+ * usage and the EID range are still checked per eUICC.  Call after
+ * sf_rsp_smdp_load and before sessions start (not thread-safe against
+ * them).  Returns 0, SF_EINVAL,
  * SF_ERANGE (SF_RSP_EUM_MAX reached), SF_ENOENT, SF_EIO, SF_EPKI_FORMAT,
  * SF_ENOMEM. */
 int sf_rsp_smdp_add_eum(struct sf_rsp_smdp *dp, const char *eum_cert);

@@ -164,14 +164,14 @@ int sf_pki_verify_chain(const struct sf_x509 *ci, const struct sf_x509 *const *c
                         enum sf_pki_role role, int64_t now, enum sf_pki_role *leaf_role,
                         char *reason, size_t reason_len)
 {
-	struct sf_pki_cert c = {ci, NULL}, v[PATH_DEPTH_MAX * 2];
+	struct sf_pki_cert c = {ci, NULL, NULL}, v[PATH_DEPTH_MAX * 2];
 
 	if (reason && reason_len)
 		reason[0] = '\0';
 	if (!ci || !certs || n == 0 || n > PATH_DEPTH_MAX * 2)
 		return SF_EINVAL;
 	for (size_t i = 0; i < n; i++)
-		v[i] = (struct sf_pki_cert){certs[i], NULL};
+		v[i] = (struct sf_pki_cert){certs[i], NULL, NULL};
 	return sf_pki_verify_chain_info(&c, v, n, role, now, leaf_role, reason, reason_len);
 }
 
@@ -296,7 +296,8 @@ int sf_pki_verify_chain_info(const struct sf_pki_cert *cic, const struct sf_pki_
 		const struct sf_x509 *issuer = d + 1 < depth ? certs[path[d + 1]] : ci;
 		const struct sf_x509_info *ii = d + 1 < depth ? info[path[d + 1]] : ciinfo;
 		const struct sf_x509_info *in = info[path[d]];
-		if ((rc = check_link(certs[path[d]], in, issuer, ii, reason, reason_len)) != 0)
+		if (certv[path[d]].verified_by != issuer &&
+		    (rc = check_link(certs[path[d]], in, issuer, ii, reason, reason_len)) != 0)
 			goto out;
 		if ((rc = check_validity(in, now, reason, reason_len)) != 0)
 			goto out;

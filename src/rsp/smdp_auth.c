@@ -69,7 +69,13 @@ int sf_rsp_smdp_add_eum(struct sf_rsp_smdp *dp, const char *eum_cert)
 		return SF_ERANGE;
 	int rc = sf_pki_load_cert_file(eum_cert, &dp->eums[dp->n_eums]);
 	if (rc == 0) {
+		const struct sf_ec_key *ci_key = NULL;
 		dp->eum_info[dp->n_eums] = info_of(dp->eums[dp->n_eums]);
+		/* Its signature under the CI, verified once: an EUM certificate
+		 * signed by another CI is kept too, and refused at each use. */
+		dp->eum_sig_ok[dp->n_eums] =
+		    dp->ci && sf_x509_get0_public_key(dp->ci, &ci_key) == 0 &&
+		    sf_x509_check_signature(dp->eums[dp->n_eums], ci_key) == 0;
 		dp->n_eums++;
 	}
 	return rc;
@@ -85,6 +91,7 @@ int sf__rsp_smdp_eum(const struct sf_rsp_smdp *dp, const uint8_t *der, size_t le
 		if (sf_x509_der(dp->eums[i], &d, &dl) == 0 && dl == len && memcmp(d, der, len) == 0) {
 			eum->cert = dp->eums[i];
 			eum->info = dp->eum_info[i];
+			eum->verified_by = dp->eum_sig_ok[i] ? dp->ci : NULL;
 			return 0;
 		}
 	}
@@ -92,6 +99,7 @@ int sf__rsp_smdp_eum(const struct sf_rsp_smdp *dp, const uint8_t *der, size_t le
 		return SF_ERSP_FORMAT;
 	eum->cert = *parsed;
 	eum->info = NULL;
+	eum->verified_by = NULL;
 	return 0;
 }
 
@@ -100,8 +108,8 @@ int sf__rsp_smdp_verify_euicc(const struct sf_rsp_smdp *dp, const struct sf_x509
                               const struct sf_pki_cert *eum, int64_t now, char *reason,
                               size_t reason_len)
 {
-	const struct sf_pki_cert ci = {dp->ci, dp->ci_info};
-	const struct sf_pki_cert chain[2] = {{euicc, euicc_info}, *eum};
+	const struct sf_pki_cert ci = {dp->ci, dp->ci_info, NULL};
+	const struct sf_pki_cert chain[2] = {{euicc, euicc_info, NULL}, *eum};
 	return sf_pki_verify_chain_info(&ci, chain, 2, SF_PKI_ROLE_EUICC, now, NULL, reason,
 	                                reason_len);
 }
@@ -343,7 +351,7 @@ int sf_rsp_smdp_authenticate_client(const struct sf_rsp_smdp *dp, struct sf_rsp_
 {
 	struct auth_ok o;
 	struct sf_x509 *euicc = NULL, *eum = NULL;
-	struct sf_pki_cert eum_c = {NULL, NULL};
+	struct sf_pki_cert eum_c = {NULL, NULL, NULL};
 	const struct sf_ec_key *pk = NULL;
 	struct sf_x509_info *info = NULL;
 	struct sf_der_writer w;

@@ -571,7 +571,7 @@ int sf_rsp_smdp_verify_notification(const struct sf_rsp_smdp *dp,
                                     int64_t now)
 {
 	struct sf_x509 *euicc = NULL, *eum = NULL;
-	struct sf_pki_cert eum_c = {NULL, NULL};
+	struct sf_pki_cert eum_c = {NULL, NULL, NULL};
 	struct sf_ec_key *k = NULL;
 	int rc;
 

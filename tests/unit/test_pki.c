@@ -105,9 +105,9 @@ static int verify(const struct sf_x509 *ci, enum sf_pki_role role, int64_t now,
 	struct sf_x509_info *in = calloc(3, sizeof(*in));
 	char reason2[512];
 	assert_non_null(in);
-	struct sf_pki_cert c = {ci, sf_x509_get_info(ci, &in[0]) == 0 ? &in[0] : NULL};
-	struct sf_pki_cert v[2] = {{a, sf_x509_get_info(a, &in[1]) == 0 ? &in[1] : NULL},
-	                           {b, b && sf_x509_get_info(b, &in[2]) == 0 ? &in[2] : NULL}};
+	struct sf_pki_cert c = {ci, sf_x509_get_info(ci, &in[0]) == 0 ? &in[0] : NULL, NULL};
+	struct sf_pki_cert v[2] = {{a, sf_x509_get_info(a, &in[1]) == 0 ? &in[1] : NULL, NULL},
+	                           {b, b && sf_x509_get_info(b, &in[2]) == 0 ? &in[2] : NULL, NULL}};
 	int rc2 = sf_pki_verify_chain_info(&c, v, b ? 2 : 1, role, now, NULL, reason2,
 	                                   sizeof(reason2));
 	assert_rc(rc, rc2);

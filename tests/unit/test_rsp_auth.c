@@ -391,6 +391,60 @@ static void untrusted(struct world *wd, const char *dir, enum sf_ec_curve curve)
 
 /* ---- generated test PKI ---- */
 
+/* An EUM certificate preloaded by the SM-DP+ whose signature does NOT
+ * verify under the CI (it names our CI as issuer, signed by another key):
+ * the SM-DP+ keeps it but does not vouch for it, so an eUICC presenting it
+ * is refused on the EUM's signature at every use. */
+static void forged_eum_preloaded(struct world *wd, const char *dir, enum sf_ec_curve curve)
+{
+	char path[SF_PKI_PATH_MAX * 2], eid[SF_EID_DIGITS + 1];
+	struct sf_ec_key *forger = NULL, *eumk = NULL, *k = NULL;
+	struct sf_x509 *eum = NULL, *euicc = NULL;
+	struct sf_x509_spec sp;
+	const uint8_t *der;
+	size_t der_len;
+
+	assert_rc(0, sf_ec_key_generate(curve, &forger));
+	assert_rc(0, sf_ec_key_generate(curve, &eumk));
+	assert_rc(0, sf_ec_key_generate(curve, &k));
+	memset(&sp, 0, sizeof(sp));
+	sp.o = "Forged EUM", sp.cn = "forged EUM", sp.serial = 91, sp.ca = 1, sp.pathlen = 0;
+	sp.not_before = NOW, sp.not_after = NOW + 10LL * 365 * 86400;
+	sp.ku = SF_X509_KU_KEY_CERT_SIGN, sp.policy = SF_PKI_OID_EUM;
+	sp.nc_o = "Forged EUM", sp.nc_serial = "89049033";
+	assert_rc(0, sf_x509_issue(&sp, eumk, wd->dp.ci, forger, &eum)); /* AKI = our CI */
+	assert_rc(0, sf_x509_der(eum, &der, &der_len));
+	snprintf(path, sizeof(path), "%s/forged-eum.der", dir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(der, 1, der_len, f), der_len);
+	assert_int_equal(fclose(f), 0);
+	size_t i = wd->dp.n_eums;
+	assert_rc(0, sf_rsp_smdp_add_eum(&wd->dp, path));
+	assert_int_equal(wd->dp.eum_sig_ok[i], 0);
+
+	assert_rc(0, sf_eid_generate(eid, "89049033", sf_rng_system()));
+	memset(&sp, 0, sizeof(sp));
+	sp.o = "Forged EUM", sp.serial_number = eid, sp.cn = "eUICC", sp.serial = 92;
+	sp.not_before = NOW, sp.not_after = NOW + 10LL * 365 * 86400;
+	sp.pathlen = -1, sp.ku = SF_X509_KU_DIGITAL_SIGNATURE, sp.policy = SF_PKI_OID_EUICC;
+	assert_rc(0, sf_x509_issue(&sp, k, eum, eumk, &euicc));
+	struct sf_rsp_euicc_cred c = wd->cred;
+	c.euicc_cert = euicc;
+	c.eum_cert = eum;
+	c.key = k;
+	assert_rc(SF_EPKI_SIG, auth_with(wd, &c, wd->now));
+	/* the flag is what skips the check: vouched for, the same chain passes */
+	wd->dp.eum_sig_ok[i] = 1;
+	assert_rc(0, auth_with(wd, &c, wd->now));
+	wd->dp.eum_sig_ok[i] = 0;
+	sf_x509_free(euicc);
+	sf_x509_free(eum);
+	sf_ec_key_free(k);
+	sf_ec_key_free(eumk);
+	sf_ec_key_free(forger);
+}
+
 static void generated(enum sf_ec_curve curve)
 {
 	struct world wd;
@@ -428,8 +482,10 @@ static void generated(enum sf_ec_curve curve)
 	assert_non_null(wd.dp.ci_info);
 	assert_rc(0, sf_rsp_smdp_add_eum(&wd.dp, b));
 	assert_non_null(wd.dp.eum_info[0]);
+	assert_int_equal(wd.dp.eum_sig_ok[0], 1); /* verified once, not per eUICC */
 	run_all(&wd);
 	untrusted(&wd, dir, curve); /* and with the EUM preloaded */
+	forged_eum_preloaded(&wd, dir, curve);
 
 	sf_rsp_smdp_free(&wd.dp);
 	sf_rsp_smdp_free(&wd.dp);

@@ -603,7 +603,6 @@ static void h_progress(struct server *s, struct evhttp_request *req)
 
 static void route(struct evhttp_request *req, void *arg)
 {
-	sf__https_no_delay(req);
 	struct server *s = arg;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const char *path = sf__https_path(req);
@@ -893,9 +892,12 @@ int sf__cmd_auc_serve(int argc, char **argv)
 	rc = SF_EXIT_FAIL;
 	signal(SIGPIPE, SIG_IGN);
 	struct event_config *ec = event_config_new();
-	if (ec)
+	/* The epoll changelist, as in `smdp serve`: one epoll_ctl per loop
+	 * iteration for a connection's net change of interests. */
+	if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
 		s.base = event_base_new_with_config(ec);
-	event_config_free(ec);
+	if (ec)
+		event_config_free(ec);
 	/* Three priorities: libevent's own callbacks run at the middle one (the
 	 * default), the flush at the lowest, i.e. after all of them. */
 	if (!s.base || event_base_priority_init(s.base, 3) != 0) {

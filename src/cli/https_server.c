@@ -107,6 +107,16 @@ int sf__https_listen(struct sf__https *h, struct event_base *base, const char *h
 		           (unsigned)port, sf_err_name(SF_ENET_LISTEN), strerror(errno));
 		return SF_ENET_LISTEN;
 	}
+	/* Responses are small and written in pieces (TLS records, headers,
+	 * body): with Nagle on, each piece after the first waits for the
+	 * client's delayed ACK, about 40 ms per request.  Set on the listening
+	 * socket, Linux gives the option to every accepted connection: no
+	 * system call per request or connection. */
+	int one = 1;
+	if (setsockopt(evhttp_bound_socket_get_fd(h->bound), IPPROTO_TCP, TCP_NODELAY, &one,
+	               sizeof(one)) != 0)
+		fprintf(stderr, "%s %s:%u: TCP_NODELAY: %s (answers may be delayed)\n",
+		        listen_flag, host, (unsigned)port, strerror(errno));
 	snprintf(h->host, sizeof(h->host), "%s", host);
 	h->port = port;
 	struct sockaddr_storage ss;
@@ -150,20 +160,6 @@ const char *sf__https_peer(struct evhttp_request *req)
 		return "?";
 	evhttp_connection_get_peer(c, &addr, &port);
 	return addr ? addr : "?";
-}
-
-/* Responses are small and written in pieces (TLS records, headers, body):
- * with Nagle on, each piece after the first waits for the client's delayed
- * ACK, about 40 ms per request.  libevent 2.1 has no per-connection hook, so
- * the option is set when a request arrives (one cheap syscall). */
-void sf__https_no_delay(struct evhttp_request *req)
-{
-	struct evhttp_connection *conn = evhttp_request_get_connection(req);
-	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
-	int one = 1;
-	if (fd >= 0)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 void sf__https_send_json(struct evhttp_request *req, int code, json_t *j)

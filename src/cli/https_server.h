@@ -54,8 +54,6 @@ void sf__https_free(struct sf__https *h);
 const char *sf__https_path(struct evhttp_request *req);
 /* The peer address as text ("?" when unknown). */
 const char *sf__https_peer(struct evhttp_request *req);
-/* Sets TCP_NODELAY on the request's socket (responses go out in pieces). */
-void sf__https_no_delay(struct evhttp_request *req);
 
 /* Sends j (released) as the JSON body with code; the serialised copy is
  * wiped.  Cache-Control: no-store. */

@@ -1199,7 +1199,6 @@ static void es2(struct server *s, struct evhttp_request *req, const char *fn, js
 static void route(struct evhttp_request *req, void *arg)
 {
 	struct server *s = arg;
-	sf__https_no_delay(req);
 	const char *path = sf__https_path(req);
 	if (s->stopping) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
@@ -1473,7 +1472,15 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 	if (sf__smdp_open_db(&c, &s.db))
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
-	s.base = event_base_new();
+	/* The epoll changelist: the TLS bufferevent switches a connection's
+	 * read and write interests on and off several times per request; with
+	 * the changelist only the net change of each loop iteration reaches
+	 * the kernel. */
+	struct event_config *ec = event_config_new();
+	if (ec && event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == 0)
+		s.base = event_base_new_with_config(ec);
+	if (ec)
+		event_config_free(ec);
 	if (!s.base) {
 		sf_cli_err("smdp serve: cannot create the event loop");
 		goto out;

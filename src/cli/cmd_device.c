@@ -127,7 +127,7 @@ struct dargs {
 	int pcsc, process, refresh, enable, help;
 	int reader_guessed; /* reader is the word after --pcsc, not --pcsc=READER */
 	size_t block;
-	const char *pos; /* the one positional argument (ICCID) */
+	const char *pos; /* the one positional argument (ICCID or ADDRESS) */
 };
 
 #define ALLOW(o) (1u << ((o)-D_STATE))

@@ -161,7 +161,8 @@
 	X(EIPA_HTTP, -588, "IPA: ES9+ request failed: connection, HTTP status or malformed JSON answer") \
 	X(EIPA_TLS, -589, "IPA: the SM-DP+'s TLS certificate does not verify against the trust anchor") \
 	X(EIPA_PCSC, -590, "IPA: PC/SC failed (pcscd not running, no reader, no card, or transmit error)") \
-	X(EIPA_NO_PCSC, -591, "IPA: this simfleet was built without PC/SC (libpcsclite)")
+	X(EIPA_NO_PCSC, -591, "IPA: this simfleet was built without PC/SC (libpcsclite)") \
+	X(EIPA_NO_DEFAULT_DP, -592, "IPA: the eUICC has no default SM-DP+ address (and no activation code was given)")
 
 enum sf_err {
 	SF_OK = 0,

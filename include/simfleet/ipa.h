@@ -230,6 +230,16 @@ int sf_ipa_delete(struct sf_ipa_es10 *c, const char *iccid);
  * "iccidOrAidNotFound", ...), for function tag 0xBF31/0xBF32/0xBF33. */
 const char *sf_ipa_result_name(uint32_t fn_tag, int result);
 
+/* ES10a.GetEuiccConfiguredAddresses (BF3C, SGP.22 §5.7.3): the default
+ * SM-DP+ address ("" when the eUICC has none) and the root SM-DS address,
+ * each at most 255 octets of UTF-8 without control characters.  Returns 0,
+ * SF_EIPA_RESPONSE, SF_EIPA_SW, SF_EINVAL, or a transport error. */
+int sf_ipa_get_addresses(struct sf_ipa_es10 *c, char default_dp[256], char root_ds[256]);
+/* ES10a.SetDefaultDpAddress (BF3F, §5.7.4): address "" clears it.  Returns
+ * the setDefaultDpAddressResult (>= 0: 0 ok, 127 undefinedError) or SF_E*
+ * (SF_EINVAL: over 255 octets or not UTF-8). */
+int sf_ipa_set_default_dp(struct sf_ipa_es10 *c, const char *address);
+
 /* ---- activation code (SGP.22 §4.1) ---- */
 
 struct sf_ipa_ac {
@@ -244,6 +254,12 @@ struct sf_ipa_ac {
  * 1, the address is empty or not a host name, a field is too long or has a
  * character SGP.22 does not allow, too many fields). */
 int sf_ipa_ac_parse(const char *s, struct sf_ipa_ac *out);
+
+/* 1 when address is an SM-DP+ address as the activation code carries it
+ * (an FQDN or IP address, an optional ":port", at most 255 octets), else 0.
+ * For addresses from elsewhere (the eUICC's default SM-DP+, a command
+ * line) before they go into an https:// URL. */
+int sf_ipa_smdp_address_valid(const char *address);
 
 /* ---- 3. The flows over ES9+ (simfleet_ipa_host: libcurl + jansson) ---- */
 
@@ -276,6 +292,10 @@ struct sf_ipa_result {
 };
 
 struct sf_ipa_download_cfg {
+	/* NULL: no activation code; the download goes to the eUICC's default
+	 * SM-DP+ (ES10a.GetEuiccConfiguredAddresses) with no matchingId, and
+	 * the SM-DP+ serves the order it holds for the eUICC's EID (SGP.22
+	 * §3.1.2).  SF_EIPA_NO_DEFAULT_DP when the eUICC has no such address. */
 	const char *activation_code;
 	const char *confirmation_code; /* NULL when none was given */
 	struct sf_ipa_device_info dev;

@@ -17,7 +17,8 @@
  *   available --downloadOrder--> allocated (no EID) | linked (EID)
  *   allocated|linked --confirmOrder--> confirmed | released (releaseFlag)
  *   confirmed --releaseProfile--> released
- *   released|downloaded --ES9+ AuthenticateClient (attempt)--> (same)
+ *   released|downloaded --ES9+ AuthenticateClient (attempt; by matchingId,
+ *     or by EID without one)--> (same)
  *   released|downloaded --BPP delivered--> downloaded
  *   downloaded --PIR success--> installed;  --PIR error--> error
  *   allocated..downloaded --cancelOrder--> available | unavailable
@@ -191,6 +192,26 @@ int sf_smdp_release(struct sf_smdp_db *db, const char *op, const char *iccid, in
  * SF_ESMDP_ATTEMPTS, SF_ESMDP_EID, SF_EINVAL, SF_ESMDP_DB. */
 int sf_smdp_begin_download(struct sf_smdp_db *db, const char *matching_id, const char *eid,
                            int64_t now, struct sf_smdp_profile *p);
+
+/* A download without a matchingId (SGP.22 §3.1.2, the eUICC's default
+ * SM-DP+): the order is the one released for the eUICC's EID.
+ *
+ * sf_smdp_order_for_eid reads (no change) the order such a download would
+ * serve: among the orders bound to eid in state released (or downloaded: a
+ * retry, as with a matchingId) and not expired, the one released first;
+ * ties go to the smaller ICCID.  Orders without an EID are never chosen.
+ * Returns 0 with *p, SF_ESMDP_MATCHING_ID (no such order: *p untouched),
+ * SF_ESMDP_EXPIRED (the EID's orders have all expired: *p is the first of
+ * them), SF_EINVAL (eid not 32 digits), SF_ESMDP_DB.
+ *
+ * sf_smdp_begin_download_eid makes the attempt on that order: the choice
+ * and sf_smdp_begin_download of its matchingId, in one transaction (the
+ * caller's, if one is open), so with the same expiry, attempt and EID rules.
+ * Returns 0 with *p, or the codes of both. */
+int sf_smdp_order_for_eid(struct sf_smdp_db *db, const char *eid, int64_t now,
+                          struct sf_smdp_profile *p);
+int sf_smdp_begin_download_eid(struct sf_smdp_db *db, const char *eid, int64_t now,
+                               struct sf_smdp_profile *p);
 
 /* A wrong (or missing) confirmation code for iccid: counts it; the failure
  * that reaches policy.max_cc_failures puts the profile in error and

@@ -1,10 +1,12 @@
 /*
  * simfleet device: the device agent (LPA/IPA) on the command line.
- *   download       a profile from an SM-DP+ (activation code; ES9+ over HTTPS)
+ *   download       a profile from an SM-DP+ (activation code, or the eUICC's
+ *                  default SM-DP+ without one; ES9+ over HTTPS)
  *   info           EID, versions, CI key identifiers, free memory
  *   profiles       the profiles on the eUICC
  *   enable, disable, delete ICCID
  *   notifications  pending notifications; --process delivers and removes them
+ *   set-default-dp ADDRESS  the eUICC's default SM-DP+ address (ES10a)
  *
  * The eUICC: --state DIR (in-process), --socket PATH (`simfleet euicc serve
  * --socket`), --pcsc [READER] (PC/SC).  JSON on stdout, progress on stderr.
@@ -123,8 +125,9 @@ static const struct option dopts[] = {{"state", required_argument, 0, D_STATE},
 struct dargs {
 	const char *state, *sock, *reader, *ac, *cc, *cacert, *tac, *imei;
 	int pcsc, process, refresh, enable, help;
+	int reader_guessed; /* reader is the word after --pcsc, not --pcsc=READER */
 	size_t block;
-	const char *pos; /* the one positional argument (ICCID) */
+	const char *pos; /* the one positional argument (ICCID or ADDRESS) */
 };
 
 #define ALLOW(o) (1u << ((o)-D_STATE))
@@ -139,6 +142,8 @@ static int all_digits(const char *s)
 			return 0;
 	return 1;
 }
+
+enum { POS_NONE, POS_ICCID, POS_ADDRESS }; /* parse's want_pos */
 
 static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsigned allowed,
                  int want_pos)
@@ -172,8 +177,10 @@ static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsi
 			/* "--pcsc READER": the next word, unless it is an option or
 			 * an ICCID (--pcsc=READER is never ambiguous). */
 			if (!optarg && optind < argc && argv[optind][0] != '-' &&
-			    !all_digits(argv[optind]))
+			    !all_digits(argv[optind])) {
 				a->reader = argv[optind++];
+				a->reader_guessed = 1;
+			}
 			break;
 		case D_AC:
 			a->ac = optarg;
@@ -207,8 +214,15 @@ static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsi
 		}
 	}
 	if (want_pos) {
+		/* "set-default-dp --pcsc ADDRESS": the word was the address. */
+		if (want_pos == POS_ADDRESS && optind == argc && a->reader_guessed) {
+			a->pos = a->reader;
+			a->reader = NULL;
+			return 0;
+		}
 		if (optind + 1 != argc) {
-			sf_cli_err("%s: give exactly one ICCID (see --help)", argv[0]);
+			sf_cli_err("%s: give exactly one %s (see --help)", argv[0],
+			           want_pos == POS_ADDRESS ? "ADDRESS" : "ICCID");
 			return SF_EXIT_USAGE;
 		}
 		a->pos = argv[optind];
@@ -264,6 +278,11 @@ static int es10_err(struct dev *d, const char *fn, int rc)
 	return SF_EXIT_FAIL;
 }
 
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
 static void json_version(json_t *o, const char *key, const uint8_t *v, size_t n)
 {
 	char s[32];
@@ -317,7 +336,9 @@ static const char info_usage[] =
     "Usage: simfleet device info (--state DIR | --socket PATH | --pcsc [READER])\n"
     "\n"
     "Prints the eUICC's EID and what GetEUICCInfo1/2 tell (SGP.22 §5.7.8): versions,\n"
-    "the CI public key identifiers it verifies and signs with, free memory.\n";
+    "the CI public key identifiers it verifies and signs with, free memory; and its\n"
+    "configured addresses (ES10a.GetEuiccConfiguredAddresses): default_smdp_address\n"
+    "(null when none is set) and root_smds_address.\n";
 
 static int cmd_info(int argc, char **argv)
 {
@@ -405,6 +426,14 @@ static int cmd_info(int argc, char **argv)
 			}
 		}
 	}
+	/* ES10a: where a download without an activation code goes. */
+	char dp[256], ds[256];
+	int ar = sf_ipa_get_addresses(&d.c, dp, ds);
+	if (ar)
+		fprintf(stderr, "simfleet: GetEuiccConfiguredAddresses: %s (SW %04X)\n",
+		        sf_strerror(ar), d.c.last_sw);
+	json_object_set_new(j, "default_smdp_address", str_or_null(ar ? "" : dp));
+	json_object_set_new(j, "root_smds_address", str_or_null(ar ? "" : ds));
 	char hex[2 * SF_IPA_RSP_MAX + 1];
 	sf_hex_encode(hex, sizeof(hex), i1, n1);
 	json_object_set_new(j, "euicc_info1", json_string(hex));
@@ -524,11 +553,6 @@ static void progress_line(void *user, const char *line)
 	fprintf(stderr, "simfleet: %s\n", line);
 }
 
-static json_t *str_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
-}
-
 static const char notif_usage[] =
     "Usage: simfleet device notifications (--state DIR | --socket PATH | --pcsc [READER])\n"
     "                [--process [--cacert FILE]]\n"
@@ -625,18 +649,22 @@ out:
 }
 
 static const char download_usage[] =
-    "Usage: simfleet device download --activation-code AC [--confirmation-code CODE]\n"
+    "Usage: simfleet device download [--activation-code AC] [--confirmation-code CODE]\n"
     "                [--cacert FILE] (--state DIR | --socket PATH | --pcsc [READER])\n"
     "                [--tac HEX8] [--imei HEX16] [--enable [--refresh]]\n"
     "\n"
     "Downloads and installs a profile (SGP.22 §3.1.3).  AC is the activation code as\n"
     "SGP.22 §4.1 writes it, with or without the LPA: prefix of a QR code:\n"
     "  1$SMDP.EXAMPLE.COM$MATCHINGID[$OID[$1]]   ($1 at the end: a confirmation code\n"
-    "  is required).  The SM-DP+'s TLS certificate is verified against --cacert FILE,\n"
-    "else the system trust store; this cannot be turned off.  Progress lines go to\n"
-    "stderr; the result is JSON on stdout: result \"ok\" with iccid, or the failed\n"
-    "step, message and the SM-DP+'s subjectCode/reasonCode.  Exit 0 on success.\n"
-    "The new profile is installed disabled; --enable enables it afterwards.\n";
+    "  is required).  Without --activation-code (first power-up, no one to scan a QR\n"
+    "code) the download goes to the eUICC's default SM-DP+ address (see `device\n"
+    "set-default-dp`) with no matchingId, and that SM-DP+ serves the order it holds\n"
+    "for this eUICC's EID (SGP.22 §3.1.2).  The SM-DP+'s TLS certificate is verified\n"
+    "against --cacert FILE, else the system trust store; this cannot be turned off.\n"
+    "Progress lines go to stderr; the result is JSON on stdout: result \"ok\" with\n"
+    "iccid, or the failed step, message and the SM-DP+'s subjectCode/reasonCode.\n"
+    "Exit 0 on success.  The new profile is installed disabled; --enable enables it\n"
+    "afterwards.\n";
 
 static int cmd_download(int argc, char **argv)
 {
@@ -651,16 +679,12 @@ static int cmd_download(int argc, char **argv)
 	               0);
 	if (rc || a.help)
 		return rc;
-	if (!a.ac) {
-		sf_cli_err("download: --activation-code AC is required");
-		return SF_EXIT_USAGE;
-	}
-	if (sf_ipa_ac_parse(a.ac, &ac) != 0) {
+	if (a.ac && sf_ipa_ac_parse(a.ac, &ac) != 0) {
 		sf_cli_err("--activation-code: not an SGP.22 activation code: expected "
 		           "[LPA:]1$SMDP.ADDRESS$MATCHINGID[$OID[$CCFLAG]]");
 		return SF_EXIT_USAGE;
 	}
-	if (ac.cc_required && !a.cc) {
+	if (a.ac && ac.cc_required && !a.cc) {
 		sf_cli_err("--activation-code: this code requires a confirmation code: give "
 		           "--confirmation-code CODE");
 		return SF_EXIT_USAGE;
@@ -700,6 +724,8 @@ static int cmd_download(int argc, char **argv)
 	json_t *j = json_object();
 	json_object_set_new(j, "result", json_string(r == 0 ? "ok" : "error"));
 	json_object_set_new(j, "smdp", str_or_null(res.smdp));
+	if (!a.ac)
+		json_object_set_new(j, "default_smdp", json_true());
 	json_object_set_new(j, "transaction_id", str_or_null(res.tid));
 	json_object_set_new(j, "iccid", str_or_null(res.iccid));
 	if (r) {
@@ -739,6 +765,51 @@ static int cmd_download(int argc, char **argv)
 	return r == 0 && en == 0 && rc == SF_EXIT_OK ? SF_EXIT_OK : SF_EXIT_FAIL;
 }
 
+static const char set_dp_usage[] =
+    "Usage: simfleet device set-default-dp ADDRESS\n"
+    "                (--state DIR | --socket PATH | --pcsc[=READER])\n"
+    "\n"
+    "Sets the eUICC's default SM-DP+ address (ES10a.SetDefaultDpAddress, SGP.22\n"
+    "§5.7.4): where `device download` goes without an activation code.  ADDRESS is an\n"
+    "SM-DP+ address as an activation code carries it (smdp.example.com, or\n"
+    "HOST:PORT); '' clears it.  `device info` shows it.  Prints\n"
+    "{\"default_smdp_address\", \"result\", \"code\"}; exit 0 when result is \"ok\".\n";
+
+static int cmd_set_default_dp(int argc, char **argv)
+{
+	struct dargs a;
+	struct dev d;
+	int rc = parse(argc, argv, &a, set_dp_usage, CARD_OPTS, POS_ADDRESS);
+	if (rc || a.help)
+		return rc;
+	if (a.pos[0] && !sf_ipa_smdp_address_valid(a.pos)) {
+		sf_cli_err("%s: \"%s\" is not an SM-DP+ address: expected a host name or IP "
+		           "address with an optional :PORT (or '' to clear it)",
+		           argv[0], a.pos);
+		return SF_EXIT_USAGE;
+	}
+	if ((rc = dev_open(&d, &a)) != 0)
+		return rc;
+	int r = sf_ipa_set_default_dp(&d.c, a.pos);
+	if (r < 0) {
+		rc = es10_err(&d, "SetDefaultDpAddress", r);
+		goto out;
+	}
+	json_t *j = json_object();
+	json_object_set_new(j, "default_smdp_address", str_or_null(a.pos));
+	json_object_set_new(j, "result",
+	                    json_string(r == 0     ? "ok"
+	                                : r == 127 ? "undefinedError"
+	                                           : "unknown"));
+	json_object_set_new(j, "code", json_integer(r));
+	rc = sf_cli_print(j);
+	if (rc == SF_EXIT_OK && r != 0)
+		rc = SF_EXIT_FAIL;
+out:
+	dev_close(&d);
+	return rc;
+}
+
 static const struct sf_cli_cmd device_cmds[] = {
     {"download", cmd_download, "download and install a profile from an SM-DP+ (ES9+)"},
     {"info", cmd_info, "EID, versions, CI key identifiers, free memory"},
@@ -747,6 +818,7 @@ static const struct sf_cli_cmd device_cmds[] = {
     {"disable", cmd_disable, "disable a profile by ICCID"},
     {"delete", cmd_delete, "delete a profile by ICCID"},
     {"notifications", cmd_notifications, "pending notifications; --process delivers them"},
+    {"set-default-dp", cmd_set_default_dp, "set the eUICC's default SM-DP+ address (ES10a)"},
     {NULL, NULL, NULL},
 };
 

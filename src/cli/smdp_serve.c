@@ -694,8 +694,12 @@ out:
  * BF38 { A0 { 30 euiccSigned1 { 80 tid, 83 address, 84 challenge, BF22
  * euiccInfo2, A0 ctxParams1 { 80 matchingId?, A1 deviceInfo } } ... } }.
  * Only used to pick the order (and its ccRequiredFlag); the library then
- * verifies the signature over these very octets. */
-static void peek_matching_id(const uint8_t *der, size_t len, char *mid, size_t cap)
+ * verifies the signature over these very octets.  Returns 0 when ctxParams1
+ * carries no matchingId, or an empty one (the default SM-DP+ case of
+ * SGP.22 §3.1.2), 1 when it carries one: in mid, or mid "" when it is not
+ * usable (too long, malformed), which is then refused.  A response that
+ * does not parse this far returns 0: the library refuses it anyway. */
+static int peek_matching_id(const uint8_t *der, size_t len, char *mid, size_t cap)
 {
 	const uint8_t *p = der, *end = der + len, *v, *w;
 	size_t vl, wl;
@@ -703,21 +707,82 @@ static void peek_matching_id(const uint8_t *der, size_t len, char *mid, size_t c
 	if (sf_der_expect(&p, end, 0xBF38u, &v, &vl) || (p = v, end = v + vl, 0) ||
 	    sf_der_expect(&p, end, SF_DER_CTX_C(0), &v, &vl) || (p = v, end = v + vl, 0) ||
 	    sf_der_expect(&p, end, SF_DER_SEQUENCE, &v, &vl))
-		return;
+		return 0;
 	p = v;
 	end = v + vl;
 	for (int i = 0; i < 4; i++) /* tid, serverAddress, serverChallenge, euiccInfo2 */
 		if (sf_der_skip(&p, end))
-			return;
+			return 0;
 	if (sf_der_expect(&p, end, SF_DER_CTX_C(0), &w, &wl))
-		return;
+		return 0;
 	int present = 0;
 	p = w;
 	end = w + wl;
-	if (sf_der_get_optional(&p, end, SF_DER_CTX(0), &v, &vl, &present) || !present || vl >= cap)
-		return;
+	if (sf_der_get_optional(&p, end, SF_DER_CTX(0), &v, &vl, &present))
+		return 1;
+	if (!present || vl == 0)
+		return 0;
+	if (vl >= cap)
+		return 1;
 	memcpy(mid, v, vl);
 	mid[vl] = '\0';
+	return 1;
+}
+
+/* The EID in CERT.EUICC inside AuthenticateServerResponse, before anything
+ * is verified: BF38 { A0 { 30 euiccSigned1, 5F37 sig, 30 euiccCertificate
+ * { 30 tbsCertificate { A0 version, 02 serial, 30 signature, 30 issuer,
+ * 30 validity, 30 subject { 31 { 30 { 06 2.5.4.5 serialNumber, 13 EID } }
+ * ... } ... } } ... } }.  Only to find the order of a download without a
+ * matchingId before smdpSigned2 is signed (its ccRequiredFlag); the order
+ * is then taken by the EID of the verified certificate (the library reads
+ * it from these very octets).  Returns 0 with 32 digits in eid, or -1. */
+static int peek_eid(const uint8_t *der, size_t len, char eid[SF_SMDP_EID_LEN + 1])
+{
+	static const uint8_t serial_oid[] = {0x55, 0x04, 0x05}; /* 2.5.4.5 */
+	const uint8_t *p = der, *end = der + len, *v;
+	size_t vl;
+	eid[0] = '\0';
+	if (sf_der_expect(&p, end, 0xBF38u, &v, &vl) || (p = v, end = v + vl, 0) ||
+	    sf_der_expect(&p, end, SF_DER_CTX_C(0), &v, &vl) || (p = v, end = v + vl, 0) ||
+	    sf_der_skip(&p, end) || sf_der_skip(&p, end) || /* euiccSigned1, signature */
+	    sf_der_expect(&p, end, SF_DER_SEQUENCE, &v, &vl) || (p = v, end = v + vl, 0) ||
+	    sf_der_expect(&p, end, SF_DER_SEQUENCE, &v, &vl))
+		return -1;
+	p = v;
+	end = v + vl;
+	uint32_t tag;
+	if (sf_der_peek_tag(p, end, &tag) == 0 && tag == SF_DER_CTX_C(0) && sf_der_skip(&p, end))
+		return -1;
+	for (int i = 0; i < 4; i++) /* serialNumber, signature, issuer, validity */
+		if (sf_der_skip(&p, end))
+			return -1;
+	if (sf_der_expect(&p, end, SF_DER_SEQUENCE, &v, &vl)) /* subject */
+		return -1;
+	struct sf_der_iter rdns, atvs;
+	struct sf_der_tlv rdn, atv;
+	sf_der_iter_init(&rdns, v, vl);
+	while (sf_der_iter_next(&rdns, &rdn) > 0) {
+		if (rdn.tag != SF_DER_SET)
+			return -1;
+		sf_der_iter_init(&atvs, rdn.val, rdn.len);
+		while (sf_der_iter_next(&atvs, &atv) > 0) {
+			const uint8_t *q = atv.val, *qe = atv.val + atv.len, *oid, *sv;
+			size_t ol, sl;
+			if (atv.tag != SF_DER_SEQUENCE ||
+			    sf_der_get_oid(&q, qe, SF_DER_OID, &oid, &ol) ||
+			    !sf_der_oid_eq(oid, ol, serial_oid, sizeof(serial_oid)) ||
+			    sf_der_get_tlv(&q, qe, &tag, &sv, &sl) || sl != SF_SMDP_EID_LEN)
+				continue;
+			for (size_t k = 0; k < sl; k++)
+				if (sv[k] < '0' || sv[k] > '9')
+					return -1;
+			memcpy(eid, sv, sl);
+			eid[sl] = '\0';
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static void es9_authenticate(struct server *s, struct evhttp_request *req, json_t *j)
@@ -733,12 +798,27 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		es9_fail(req, SF_ERSP_TRANSACTION, "authenticateClient", "unknown or expired");
 		goto out;
 	}
-	peek_matching_id(asr, asr_len, mid, sizeof(mid));
+	int has_mid = peek_matching_id(asr, asr_len, mid, sizeof(mid));
 	struct sf_smdp_profile p;
 	int cc_required = 0;
+	char by_eid[SF_SMDP_ICCID_MAX + 1] = ""; /* no matchingId: the order peeked */
 	memset(&p, 0, sizeof(p));
-	if (mid[0] && sf_smdp_profile_by_matching_id(s->db, mid, &p) == 0)
-		cc_required = p.cc_required;
+	if (has_mid) {
+		if (mid[0] && sf_smdp_profile_by_matching_id(s->db, mid, &p) == 0)
+			cc_required = p.cc_required;
+	} else {
+		/* No matchingId: the eUICC came to its default SM-DP+ (SGP.22
+		 * §3.1.2) and the order is the one released for its EID.  The
+		 * EID is peeked from CERT.EUICC before the chain is verified only
+		 * because smdpSigned2 (signed below) carries ccRequiredFlag; the
+		 * verified EID then takes the order, which must be this one. */
+		char peid[SF_SMDP_EID_LEN + 1];
+		if (peek_eid(asr, asr_len, peid) == 0 &&
+		    sf_smdp_order_for_eid(s->db, peid, now_s(), &p) == 0) {
+			cc_required = p.cc_required;
+			snprintf(by_eid, sizeof(by_eid), "%s", p.iccid);
+		}
+	}
 	struct sf_rsp_auth_client ac;
 	int eerr = 0;
 	int rc =
@@ -761,10 +841,18 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 	 * one that hands out the profile.  A power failure in between loses at
 	 * most this attempt (the session is lost with the process anyway). */
 	int grouped = sf_smdp_txn_begin_lazy(s->db) == 0;
-	if (!mid[0]) {
-		/* No matchingId: the default-SM-DP+ / SM-DS cases of §3.1.2 are not
-		 * served; every simfleet order has a matchingId. */
-		rc = SF_ESMDP_MATCHING_ID;
+	if (!has_mid) {
+		/* Default SM-DP+: the verified EID's released order (oldest
+		 * release first), with the expiry and attempt rules of a
+		 * matchingId (sf_smdp_begin_download_eid).  None: 8.2.6/3.8, as
+		 * for an unknown matchingId, and nothing changes. */
+		memset(&p, 0, sizeof(p));
+		rc = sf_smdp_begin_download_eid(s->db, x->rs.eid, now_s(), &p);
+		if (rc == 0 && (strcmp(p.iccid, by_eid) != 0 || p.cc_required != cc_required))
+			rc = SF_ESMDP_MATCHING_ID; /* the order changed under us: start again */
+		snprintf(mid, sizeof(mid), "no matchingId: order of the EID");
+	} else if (!mid[0]) {
+		rc = SF_ESMDP_MATCHING_ID; /* not usable as a matchingId */
 	} else {
 		memset(&p, 0, sizeof(p));
 		rc = sf_smdp_begin_download(s->db, mid, x->rs.eid, now_s(), &p);
@@ -774,7 +862,7 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 	if (rc) {
 		audit(s, req, "device", NULL, "authenticateClient",
 		      rc == SF_ESMDP_MATCHING_ID ? NULL : p.iccid, x->rs.eid, rc,
-		      mid[0] ? mid : "no matchingId");
+		      mid[0] ? mid : "matchingId not usable");
 		if (grouped && sf_smdp_txn_end(s->db))
 			fprintf(stderr, "smdp serve: committing a refused attempt: %s\n",
 			        sf_smdp_last_error(s->db));
@@ -785,8 +873,10 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 			                : rc == SF_ESMDP_EXPIRED ? "4.10"
 			                                         : "6.4",
 			                sf_strerror(rc));
-		es9_fail(req, rc, "authenticateClient",
-		         mid[0] ? mid : "no matchingId in ctxParams1");
+		if (!has_mid && rc == SF_ESMDP_MATCHING_ID)
+			snprintf(mid, sizeof(mid),
+			         "no matchingId, and no order released for the EID");
+		es9_fail(req, rc, "authenticateClient", mid[0] ? mid : "matchingId not usable");
 		session_drop(s, x);
 		goto out;
 	}
@@ -809,8 +899,10 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 	                                 now_s()) != 0)
 		fprintf(stderr, "smdp serve: storing PK.EUICC of %s: %s\n", x->rs.eid,
 		        sf_smdp_last_error(s->db));
+	if (rc)
+		snprintf(mid, sizeof(mid), "profile metadata not encodable");
 	audit(s, req, "device", NULL, "authenticateClient", p.iccid, x->rs.eid, rc,
-	      rc ? "profile metadata not encodable" : NULL);
+	      rc || !has_mid ? mid : NULL);
 	if (grouped) {
 		int trc = sf_smdp_txn_end(s->db);
 		if (trc && rc == 0)

@@ -143,3 +143,13 @@ bad:
 	memset(out, 0, sizeof(*out));
 	return SF_EIPA_AC;
 }
+
+int sf_ipa_smdp_address_valid(const char *address)
+{
+	if (!address || !*address || strlen(address) > 255)
+		return 0;
+	for (const char *p = address; *p; p++)
+		if (!host_char((unsigned char)*p))
+			return 0;
+	return valid_host(address);
+}

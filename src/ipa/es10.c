@@ -955,3 +955,66 @@ const char *sf_ipa_result_name(uint32_t fn_tag, int result)
 		return "unknown";
 	}
 }
+
+/* ---- ES10a: the configured addresses (SGP.22 §5.7.3, §5.7.4) ---- */
+
+/* EuiccConfiguredAddressesResponse ::= [60] SEQUENCE {
+ *   defaultDpAddress UTF8String OPTIONAL,   -> 80
+ *   rootDsAddress UTF8String }              -> 81
+ * Both are what the eUICC says: checked to be UTF-8 of at most 255 octets
+ * (an FQDN's limit) without control characters; whether one is a usable
+ * host name is the caller's business (sf_ipa_smdp_address_valid). */
+int sf_ipa_get_addresses(struct sf_ipa_es10 *c, char default_dp[256], char root_ds[256])
+{
+	uint8_t rsp[600];
+	size_t n, vl, dl, rl;
+	const uint8_t *v, *d, *r;
+	int present = 0;
+	if (!c || !default_dp || !root_ds)
+		return SF_EINVAL;
+	default_dp[0] = root_ds[0] = '\0';
+	int rc = call_empty(c, 0xBF3C, rsp, sizeof(rsp), &n);
+	if (rc)
+		return rc;
+	if (one_tlv(rsp, n, 0xBF3C, &v, &vl) != 0)
+		return SF_EIPA_RESPONSE;
+	const uint8_t *p = v, *end = v + vl;
+	if (sf_der_get_optional(&p, end, SF_DER_CTX(0), &d, &dl, &present) != 0 ||
+	    (present && (dl > 255 || sf_der_check_string(SF_DER_UTF8_STRING, d, dl) != 0)) ||
+	    sf_der_get_string(&p, end, SF_DER_CTX(1), SF_DER_UTF8_STRING, &r, &rl) != 0 || rl > 255)
+		return SF_EIPA_RESPONSE;
+	for (size_t i = 0; present && i < dl; i++)
+		if (d[i] < 0x20 || d[i] == 0x7f)
+			return SF_EIPA_RESPONSE;
+	for (size_t i = 0; i < rl; i++)
+		if (r[i] < 0x20 || r[i] == 0x7f)
+			return SF_EIPA_RESPONSE;
+	/* extensions after rootDsAddress are skipped (EXTENSIBILITY IMPLIED) */
+	if (present)
+		memcpy(default_dp, d, dl);
+	default_dp[present ? dl : 0] = '\0';
+	memcpy(root_ds, r, rl);
+	root_ds[rl] = '\0';
+	return 0;
+}
+
+/* SetDefaultDpAddressRequest ::= [63] SEQUENCE { defaultDpAddress UTF8String }
+ * SetDefaultDpAddressResponse ::= [63] SEQUENCE { setDefaultDpAddressResult
+ *   INTEGER { ok(0), undefinedError(127) } } */
+int sf_ipa_set_default_dp(struct sf_ipa_es10 *c, const char *address)
+{
+	uint8_t req[300], rsp[32];
+	struct sf_der_writer w;
+	size_t n, rl, len = address ? strlen(address) : 0;
+	if (!c || !address || len > 255 ||
+	    sf_der_check_string(SF_DER_UTF8_STRING, (const uint8_t *)address, len) != 0)
+		return SF_EINVAL;
+	sf_der_writer_init(&w, req, sizeof(req));
+	size_t m = sf_der_writer_mark(&w);
+	sf_der_write_octets(&w, SF_DER_CTX(0), (const uint8_t *)address, len);
+	sf_der_write_wrap(&w, m, 0xBF3F);
+	int rc = sf_der_writer_finish(&w, &n);
+	if (rc == 0)
+		rc = sf_ipa_es10_transceive(c, req, n, rsp, sizeof(rsp), &rl);
+	return rc ? rc : result_code(rsp, rl, 0xBF3F);
+}

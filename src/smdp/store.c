@@ -63,6 +63,8 @@ enum stmt {
 	S_EUICC_GET,
 	S_AUDIT_PUT,
 	S_AUDIT_LIST,
+	S_PROFILE_SET_RELEASED,
+	S_PROFILE_FOR_EID,
 	S_COUNT
 };
 
@@ -104,6 +106,13 @@ static const char *const sql[S_COUNT] = {
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [S_AUDIT_LIST] =
         "SELECT id, at, actor, action, iccid, eid, result, detail FROM audit ORDER BY id",
+    [S_PROFILE_SET_RELEASED] = "UPDATE profile SET released = ?2 WHERE iccid = ?1",
+    /* The order a download without a matchingId serves (sf_smdp_order_for_eid):
+     * the EID's released (or downloaded: a retry) orders, unexpired ones
+     * first, then the oldest release, then the smallest ICCID. */
+    [S_PROFILE_FOR_EID] = "SELECT " PROFILE_COLS " FROM profile WHERE eid = ?1 AND"
+                          " state IN ('released', 'downloaded')"
+                          " ORDER BY (expires <> 0 AND expires <= ?2), released, iccid LIMIT 1",
 };
 
 /* The schema history.  migrations[i]: version i -> i + 1. */
@@ -146,6 +155,14 @@ static const char *const migrations[] = {
     " REFERENCES profile (iccid) ON DELETE CASCADE, der BLOB NOT NULL);"
     "INSERT INTO package (iccid, der) SELECT iccid, package FROM profile;"
     "ALTER TABLE profile DROP COLUMN package",
+    /* 3 -> 4: when an order was released (confirmOrder with releaseFlag, or
+     * releaseProfile), so that a download without a matchingId (the default
+     * SM-DP+, SGP.22 §3.1.2) picks the oldest of an EID's orders, and an
+     * index to find an EID's orders.  Orders released before this version
+     * take their last change as release time (the best the rows know). */
+    "ALTER TABLE profile ADD COLUMN released INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE profile SET released = updated WHERE state IN ('released', 'downloaded');"
+    "CREATE INDEX profile_eid ON profile (eid)",
 };
 #define LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -342,6 +359,16 @@ static int set_state(struct sf_smdp_db *db, const char *iccid, enum sf_smdp_stat
 	sqlite3_bind_text(s, 2, sf_smdp_state_name(st), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, now);
 	return run(db, S_PROFILE_SET_STATE);
+}
+
+/* When the order of iccid was released (the default SM-DP+ serves an
+ * EID's oldest released order first). */
+static int set_released(struct sf_smdp_db *db, const char *iccid, int64_t now)
+{
+	sqlite3_stmt *s = db->st[S_PROFILE_SET_RELEASED];
+	sqlite3_bind_text(s, 1, iccid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, now);
+	return run(db, S_PROFILE_SET_RELEASED);
 }
 
 /* ---- open, schema ---- */
@@ -786,6 +813,8 @@ int sf_smdp_confirm_order(struct sf_smdp_db *db, const char *op, const char *icc
 	p.attempts = p.cc_failures = 0;
 	p.expires = now + db->pol.order_ttl;
 	rc = set_order(db, &p, now);
+	if (rc == 0 && release)
+		rc = set_released(db, p.iccid, now);
 	if (rc == 0)
 		memcpy(mid_out, p.matching_id, sizeof(p.matching_id));
 out:
@@ -840,6 +869,8 @@ int sf_smdp_release(struct sf_smdp_db *db, const char *op, const char *iccid, in
 	if ((rc = get_own(db, op, iccid, &p)) == 0)
 		rc = p.state == SF_SMDP_CONFIRMED ? set_state(db, iccid, SF_SMDP_RELEASED, now)
 		                                  : SF_ESMDP_STATE;
+	if (rc == 0)
+		rc = set_released(db, iccid, now);
 	return end(db, rc);
 }
 
@@ -1052,5 +1083,64 @@ int sf_smdp_audit_list(struct sf_smdp_db *db,
 	if (rc == 0 && r != SQLITE_DONE)
 		rc = dberr(db, sql[S_AUDIT_LIST]);
 	sqlite3_reset(s);
+	return rc;
+}
+
+/* ---- ES9+ without a matchingId: the default SM-DP+ (SGP.22 §3.1.2) ---- */
+
+/* SGP.22 §3.1.2: an eUICC that contacts its default SM-DP+ presents no
+ * matchingId (absent or empty in ctxParams1); the SM-DP+ serves the download
+ * order it holds for the eUICC's EID.  The operator must have given the EID
+ * (downloadOrder or confirmOrder), so only orders bound to eid are served,
+ * never one without an EID.  Several orders for one EID: the oldest release
+ * first (the order the operator issued first is the one the device gets
+ * first), ties by the smaller ICCID, so the choice never depends on the
+ * storage order.  An expired order does not block the ones after it. */
+int sf_smdp_order_for_eid(struct sf_smdp_db *db, const char *eid, int64_t now,
+                          struct sf_smdp_profile *p)
+{
+	if (!db || !eid_ok(eid) || !p)
+		return SF_EINVAL;
+	sqlite3_stmt *s = db->st[S_PROFILE_FOR_EID];
+	sqlite3_bind_text(s, 1, eid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, now);
+	int r = sqlite3_step(s), rc;
+	if (r == SQLITE_ROW) {
+		read_row(s, p);
+		/* Unexpired orders sort first: an expired one here means all are. */
+		rc = p->expires && now >= p->expires ? SF_ESMDP_EXPIRED : 0;
+	} else {
+		rc = r == SQLITE_DONE ? SF_ESMDP_MATCHING_ID : dberr(db, "the order for an EID");
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+int sf_smdp_begin_download_eid(struct sf_smdp_db *db, const char *eid, int64_t now,
+                               struct sf_smdp_profile *p)
+{
+	if (!db || !eid_ok(eid) || !p)
+		return SF_EINVAL;
+	/* The choice and the attempt in one transaction: no other writer can
+	 * release, cancel or download an order of this EID in between. */
+	int own = !db->outer;
+	int rc = own ? sf_smdp_txn_begin(db) : 0;
+	if (rc)
+		return rc;
+	rc = sf_smdp_order_for_eid(db, eid, now, p);
+	if (rc == 0) {
+		/* Every released order has a matchingId (confirmOrder makes one):
+		 * from here on it is a download of that order, with the same
+		 * checks and the same attempt counting as one by matchingId. */
+		char mid[SF_SMDP_NAME_MAX + 1];
+		memcpy(mid, p->matching_id, sizeof(mid));
+		rc = sf_smdp_begin_download(db, mid, eid, now, p);
+	}
+	if (own) {
+		int r2 = sf_smdp_txn_end(db);
+		if (r2)
+			rc = r2;
+	}
 	return rc;
 }

@@ -50,7 +50,14 @@ usage_error "exactly one of" device info
 usage_error "exactly one of" device info --state "$S" --socket "$tmp/x"
 usage_error "ICCID must be" device enable --state "$S" 1234
 usage_error "exactly one ICCID" device enable --state "$S"
-usage_error "--activation-code" device download --state "$S"
+# No activation code and no default SM-DP+ address on the eUICC: exit 1,
+# saying what to do, before any network traffic.
+run_rc 1 "no AC, no default SM-DP+" device download --state "$S"
+grep -q -- "--activation-code.*set-default-dp" "$tmp/err" && ok || bad "no default: $(cat "$tmp/err")"
+expect_eq "no default: error" "$(field "$out" error)" EIPA_NO_DEFAULT_DP
+usage_error "not an SM-DP+ address" device set-default-dp 'https://x.example/' --state "$S"
+usage_error "exactly one ADDRESS" device set-default-dp --state "$S"
+usage_error "exactly one ADDRESS" device set-default-dp a.example b.example --state "$S"
 usage_error "activation code" device download --state "$S" --activation-code '2$x.example$M'
 usage_error "confirmation code" device download --state "$S" --activation-code '1$x.example$M$$1'
 usage_error "bad option" device profiles --state "$S" --process

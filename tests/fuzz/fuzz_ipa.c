@@ -3,7 +3,8 @@
  * profile package, what a QR code holds).
  *
  * Input: one selector octet, then
- *   sel % 12 = 0..7, 11  an ES10 call (GetEID, GetProfilesInfo,
+ *   sel % 12 = 0..7, 11  an ES10 call (GetEID then GetEuiccConfiguredAddresses,
+ *              GetProfilesInfo,
  *              ListNotification, RetrieveNotificationsList, GetEUICCChallenge,
  *              RemoveNotificationFromList, EnableProfile, open (MANAGE CHANNEL
  *              + SELECT), LoadBoundProfilePackage of a fixed package) against
@@ -13,7 +14,8 @@
  *              * 16 octets.
  *   sel % 12 = 8  sf_ipa_pir_parse of the rest;
  *   sel % 12 = 9  sf_ipa_bpp_split of the rest (exact-size heap copy);
- *   sel % 12 = 10 sf_ipa_ac_parse of the rest as a string.
+ *   sel % 12 = 10 sf_ipa_ac_parse and sf_ipa_smdp_address_valid of the rest
+ *              as a string.
  * Checks, besides ASan/UBSan: results stay within their buffers and the
  * counts the functions report are consistent.
  * Build: cmake -DSF_FUZZ=ON -DCMAKE_C_COMPILER=clang; run:
@@ -87,8 +89,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 	switch (sel % 12) {
 	case 0: {
-		char eid[33];
+		char eid[33], dp[256], ds[256];
 		if (sf_ipa_get_eid(&c, eid) == 0 && strlen(eid) != 32)
+			abort();
+		if (sf_ipa_get_addresses(&c, dp, ds) == 0 && (strlen(dp) > 255 || strlen(ds) > 255))
 			abort();
 		break;
 	}
@@ -164,6 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		str[size - 1] = '\0';
 		struct sf_ipa_ac ac;
 		if (sf_ipa_ac_parse(str, &ac) == 0 && (!ac.smdp[0] || ac.cc_required > 1))
+			abort();
+		if (sf_ipa_smdp_address_valid(str) && (!str[0] || strlen(str) > 255))
 			abort();
 		free(str);
 		break;

@@ -2,8 +2,9 @@
  * The device agent's core (include/simfleet/ipa.h): the activation code
  * parser, STORE DATA chaining at the block boundaries, T=0 response
  * handling, BF36 item splitting and the LoadBoundProfilePackage APDU
- * sequence against a scripted card, the PIR parser, hashCc, and the ES10
- * client against the in-process eUICC.
+ * sequence against a scripted card, the PIR parser, hashCc, SM-DP+
+ * addresses, ctxParams1 without a matchingId (the default SM-DP+), and the
+ * ES10 client against the in-process eUICC (ES10a addresses included).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -593,6 +594,93 @@ static void test_hash_cc(void **state)
 	assert_memory_equal(out, want, 32);
 }
 
+/* SM-DP+ addresses from elsewhere than an activation code (the eUICC's
+ * default SM-DP+, set-default-dp): the activation code's rules. */
+static void test_smdp_address(void **state)
+{
+	(void)state;
+	static const char *good[] = {"smdp.example.com", "127.0.0.1:8443", "[::1]:443", "a"};
+	static const char *bad[] = {"",        "a b",        "a/b",   "https://a",     "a:0",
+	                            "a:65536", "-a.example", "a$b",   "a:1:2",         "[::1",
+	                            "a\nb",    "a.example:", "a?x=1", "user@a.example"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!sf_ipa_smdp_address_valid(good[i]))
+			fail_msg("refused \"%s\"", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (sf_ipa_smdp_address_valid(bad[i]))
+			fail_msg("accepted \"%s\"", bad[i]);
+	char longer[300];
+	memset(longer, 'a', sizeof(longer));
+	longer[256] = '\0';
+	assert_false(sf_ipa_smdp_address_valid(longer));
+	assert_false(sf_ipa_smdp_address_valid(NULL));
+}
+
+/* The ES10b.AuthenticateServer request the agent sends to the card, taken
+ * back from the STORE DATA blocks the scripted card received. */
+static size_t sent_request(const struct mock *m, uint8_t *out, size_t cap)
+{
+	size_t off = 0, n = 0;
+	for (size_t i = 0; i < m->napdu; i++) {
+		const uint8_t *a = m->log + off;
+		if (a[1] == 0xE2) {
+			assert_true(n + a[4] <= cap);
+			memcpy(out + n, a + 5, a[4]);
+			n += a[4];
+		}
+		off += m->lens[i];
+	}
+	return n;
+}
+
+/* ctxParams1 {matchingId?, deviceInfo}: a download through the default
+ * SM-DP+ sends no matchingId at all (SGP.22 §3.1.2); with one it is 80. */
+static void test_authenticate_server_no_matching_id(void **state)
+{
+	(void)state;
+	static struct mock m;
+	struct sf_ipa_transport t;
+	static struct sf_ipa_es10 c;
+	static const uint8_t s1[] = {0x30, 0x03, 0x80, 0x01, 0x01}, ci[] = {0x04, 0x01, 0xAA},
+	                     cert[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	uint8_t sig[67] = {0x5F, 0x37, 0x40}, rsp[64], req[1024];
+	struct sf_ipa_device_info dev;
+	size_t rl;
+	memset(&dev, 0, sizeof(dev));
+	memcpy(dev.tac, "\x35\x29\x06\x11", 4);
+	for (int with = 0; with < 2; with++) {
+		mock_init(&t, &m);
+		es10_on(&c, &t, 1, 255);
+		/* the scripted card answers 90 00 without data: not a BF38 */
+		assert_int_equal(sf_ipa_authenticate_server(&c, s1, sizeof(s1), sig, sizeof(sig),
+		                                            ci, sizeof(ci), cert, sizeof(cert),
+		                                            with ? "MID-1" : NULL, &dev, rsp,
+		                                            sizeof(rsp), &rl),
+		                 SF_EIPA_RESPONSE);
+		size_t n = sent_request(&m, req, sizeof(req));
+		const uint8_t *p = req, *end = req + n, *v, *w;
+		size_t vl, wl;
+		assert_int_equal(sf_der_expect(&p, end, 0xBF38, &v, &vl), 0);
+		assert_ptr_equal(p, end);
+		p = v;
+		end = v + vl;
+		for (int i = 0; i < 4; i++) /* serverSigned1, signature, CI PKID, certificate */
+			assert_int_equal(sf_der_skip(&p, end), 0);
+		assert_int_equal(sf_der_expect(&p, end, SF_DER_CTX_C(0), &w, &wl), 0);
+		assert_ptr_equal(p, end);
+		p = w;
+		end = w + wl;
+		if (with) {
+			assert_int_equal(sf_der_expect(&p, end, SF_DER_CTX(0), &v, &vl), 0);
+			assert_int_equal(vl, 5);
+			assert_memory_equal(v, "MID-1", 5);
+		}
+		/* then deviceInfo, and nothing else */
+		assert_int_equal(sf_der_expect(&p, end, SF_DER_CTX_C(1), &v, &vl), 0);
+		assert_ptr_equal(p, end);
+	}
+}
+
 /* ---- against the in-process eUICC ---- */
 
 static char root[256];
@@ -718,6 +806,23 @@ static void test_es10_euicc(void **state)
 	assert_int_equal(n2, n - 1);
 	assert_int_equal(sf_ipa_retrieve_notification(&c, 999999, buf, sizeof(buf), &bl),
 	                 SF_ENOENT);
+
+	/* ES10a: the default SM-DP+ address, none at first; set, read, cleared */
+	char dp[256], ds[256];
+	assert_int_equal(sf_ipa_get_addresses(&c, dp, ds), 0);
+	assert_string_equal(dp, "");
+	assert_int_equal(sf_ipa_set_default_dp(&c, "smdp.example.com:8443"), SF_ES10_OK);
+	assert_int_equal(sf_ipa_get_addresses(&c, dp, ds), 0);
+	assert_string_equal(dp, "smdp.example.com:8443");
+	char longer[300];
+	memset(longer, 'a', sizeof(longer));
+	longer[256] = '\0';
+	assert_int_equal(sf_ipa_set_default_dp(&c, longer), SF_EINVAL); /* over 255 */
+	assert_int_equal(sf_ipa_get_addresses(&c, dp, ds), 0);
+	assert_string_equal(dp, "smdp.example.com:8443");
+	assert_int_equal(sf_ipa_set_default_dp(&c, ""), SF_ES10_OK);
+	assert_int_equal(sf_ipa_get_addresses(&c, dp, ds), 0);
+	assert_string_equal(dp, "");
 	sf_ipa_es10_close(&c);
 	sf_ipa_transport_close(&t);
 	sf_euicc_close(e);
@@ -734,6 +839,8 @@ int main(void)
 	    cmocka_unit_test(test_load_bpp),
 	    cmocka_unit_test(test_pir),
 	    cmocka_unit_test(test_hash_cc),
+	    cmocka_unit_test(test_smdp_address),
+	    cmocka_unit_test(test_authenticate_server_no_matching_id),
 	    cmocka_unit_test_setup_teardown(test_es10_euicc, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

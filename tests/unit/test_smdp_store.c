@@ -347,6 +347,113 @@ static void test_metadata(void **state)
 	assert_rc(SF_EINVAL, sf_smdp_metadata_encode(&md, b, sizeof(b), &n));
 }
 
+/* Downloads without a matchingId (the default SM-DP+, SGP.22 §3.1.2): the
+ * EID's released order, the oldest release first; never an order without
+ * an EID or for another EID; expiry and attempts as by matchingId; a
+ * refusal changes nothing. */
+#define I4 "89000123456789010048"
+#define I5 "89000123456789010055"
+static void test_order_for_eid(void **state)
+{
+	(void)state;
+	struct sf_smdp_policy pol = {.max_attempts = 2, .order_ttl = 1000};
+	struct sf_smdp_db *db = fresh(&pol);
+	char iccid[21], mid[SF_SMDP_NAME_MAX + 1];
+	struct sf_smdp_profile p;
+	assert_rc(0,
+	          sf_smdp_profile_add(db, "op1", I4, "typeA", NULL, NULL, PKG, sizeof(PKG), 100));
+	assert_rc(0,
+	          sf_smdp_profile_add(db, "op2", I5, "typeA", NULL, NULL, PKG, sizeof(PKG), 100));
+
+	/* nothing for the EID: refused, nothing written */
+	assert_rc(SF_ESMDP_MATCHING_ID, sf_smdp_order_for_eid(db, EID1, 200, &p));
+	assert_rc(SF_ESMDP_MATCHING_ID, sf_smdp_begin_download_eid(db, EID1, 200, &p));
+	assert_rc(SF_EINVAL, sf_smdp_order_for_eid(db, "8904", 200, &p));
+	assert_rc(SF_EINVAL, sf_smdp_begin_download_eid(db, NULL, 200, &p));
+
+	/* I1 for EID1 confirmed but not released; I2 released without an EID;
+	 * I5 released for EID2: none of them is EID1's to download. */
+	assert_rc(0, sf_smdp_download_order(db, "op1", EID1, I1, NULL, 200, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I1, NULL, NULL, NULL, 0, 0, 210, mid));
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I2, NULL, 200, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I2, NULL, NULL, NULL, 0, 1, 210, mid));
+	assert_rc(0, sf_smdp_download_order(db, "op2", EID2, I5, NULL, 200, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op2", I5, NULL, NULL, NULL, 0, 1, 210, mid));
+	assert_rc(SF_ESMDP_MATCHING_ID, sf_smdp_order_for_eid(db, EID1, 220, &p));
+	assert_rc(SF_ESMDP_MATCHING_ID, sf_smdp_begin_download_eid(db, EID1, 220, &p));
+	assert_int_equal(st(db, I1), SF_SMDP_CONFIRMED);
+	assert_int_equal(st(db, I2), SF_SMDP_RELEASED);
+	assert_rc(0, sf_smdp_profile_get(db, NULL, I2, &p));
+	assert_string_equal(p.eid, ""); /* not bound by the refusal */
+	assert_int_equal(p.attempts, 0);
+	assert_rc(0, sf_smdp_order_for_eid(db, EID2, 220, &p));
+	assert_string_equal(p.iccid, I5);
+
+	/* Two orders for EID1: I1 confirmed first (210) but released at 300,
+	 * I4 confirmed and released at 290: the oldest release wins. */
+	assert_rc(0, sf_smdp_release(db, "op1", I1, 300));
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I4, NULL, 280, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I4, EID1, "EID1-FIRST", (const uint8_t *)"42",
+	                                   2, 1, 290, mid));
+	assert_rc(0, sf_smdp_order_for_eid(db, EID1, 310, &p));
+	assert_string_equal(p.iccid, I4);
+	assert_string_equal(p.matching_id, "EID1-FIRST");
+	assert_true(p.cc_required);      /* what smdpSigned2's ccRequiredFlag needs */
+	assert_int_equal(p.attempts, 0); /* reading counts nothing */
+
+	/* the attempt: counted on I4, in the caller's transaction */
+	assert_rc(0, sf_smdp_txn_begin(db));
+	assert_rc(0, sf_smdp_begin_download_eid(db, EID1, 311, &p));
+	assert_rc(0, sf_smdp_txn_end(db));
+	assert_string_equal(p.iccid, I4);
+	assert_int_equal(p.attempts, 1);
+	assert_rc(0, sf_smdp_mark_downloaded(db, I4, EID1, 312));
+	/* downloaded, no result yet: still the one served (a retry) */
+	assert_rc(0, sf_smdp_begin_download_eid(db, EID1, 313, &p));
+	assert_string_equal(p.iccid, I4);
+	assert_int_equal(p.attempts, 2);
+	assert_rc(0, sf_smdp_mark_installed(db, I4, EID1, 1, 314));
+	/* installed: the next order, I1 */
+	assert_rc(0, sf_smdp_begin_download_eid(db, EID1, 315, &p));
+	assert_string_equal(p.iccid, I1);
+	assert_int_equal(p.attempts, 1);
+	assert_false(p.cc_required);
+	/* I1 over its attempt limit: refused and failed, as by matchingId */
+	assert_rc(0, sf_smdp_begin_download_eid(db, EID1, 316, &p));
+	assert_rc(SF_ESMDP_ATTEMPTS, sf_smdp_begin_download_eid(db, EID1, 317, &p));
+	assert_int_equal(st(db, I1), SF_SMDP_ERROR);
+	assert_rc(SF_ESMDP_MATCHING_ID, sf_smdp_begin_download_eid(db, EID1, 318, &p));
+
+	/* ties: released in the same second, the smaller ICCID first */
+	assert_rc(0, sf_smdp_cancel_order(db, "op1", I1, NULL, NULL, 1, 400));
+	assert_rc(0, sf_smdp_cancel_order(db, "op1", I2, NULL, NULL, 1, 400));
+	assert_rc(0, sf_smdp_download_order(db, "op1", EID1, I2, NULL, 400, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I2, NULL, NULL, NULL, 0, 1, 401, mid));
+	assert_rc(0, sf_smdp_download_order(db, "op1", EID1, I1, NULL, 400, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I1, NULL, NULL, NULL, 0, 1, 401, mid));
+	assert_rc(0, sf_smdp_order_for_eid(db, EID1, 402, &p));
+	assert_string_equal(p.iccid, I1);
+
+	/* expiry (order_ttl 1000 from 401): once all have expired, refused
+	 * without counting; a younger order is not blocked by an expired one */
+	assert_rc(SF_ESMDP_EXPIRED, sf_smdp_order_for_eid(db, EID1, 1401, &p));
+	assert_string_equal(p.iccid, I1);
+	assert_rc(SF_ESMDP_EXPIRED, sf_smdp_begin_download_eid(db, EID1, 1401, &p));
+	assert_rc(0, sf_smdp_profile_get(db, NULL, I1, &p));
+	assert_int_equal(p.attempts, 0);
+	assert_int_equal(p.state, SF_SMDP_RELEASED);
+	assert_rc(0, sf_smdp_cancel_order(db, "op1", I2, NULL, NULL, 1, 1300));
+	assert_rc(0, sf_smdp_download_order(db, "op1", EID1, I2, NULL, 1300, iccid));
+	assert_rc(0, sf_smdp_confirm_order(db, "op1", I2, NULL, NULL, NULL, 0, 1, 1300, mid));
+	assert_rc(0, sf_smdp_begin_download_eid(db, EID1, 1401, &p));
+	assert_string_equal(p.iccid, I2);
+	/* EID2's order was never touched */
+	assert_rc(0, sf_smdp_profile_get(db, NULL, I5, &p));
+	assert_int_equal(p.attempts, 0);
+	assert_int_equal(p.state, SF_SMDP_RELEASED);
+	sf_smdp_db_close(db);
+}
+
 static void test_migrations(void **state)
 {
 	(void)state;
@@ -396,6 +503,40 @@ static void test_migrations(void **state)
 	fputs("this is not a database, just text long enough to have a header ........", f);
 	fclose(f);
 	assert_rc(SF_ESMDP_SCHEMA, sf_smdp_db_open(other, NULL, NULL, &db));
+}
+
+/* 3 -> 4: orders released before the release time was kept are still
+ * served to their EID without a matchingId. */
+static void test_migration_released(void **state)
+{
+	(void)state;
+	struct sf_smdp_db *db = NULL;
+	unlink(dbp);
+	assert_rc(0, sf__smdp_db_open_version(dbp, 3, &db));
+	sf_smdp_db_close(db);
+	sqlite3 *raw;
+	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(raw,
+	                 "INSERT INTO profile (iccid, operator, state, eid, matching_id,"
+	                 " attempts, max_attempts, expires, created, updated) VALUES"
+	                 " ('" I2 "', 'op1', 'released', '89049032000000000000000011111125',"
+	                 " 'OLD-2', 0, 5, 0, 1, 500),"
+	                 " ('" I1 "', 'op1', 'released', '89049032000000000000000011111125',"
+	                 " 'OLD-1', 0, 5, 0, 1, 600);"
+	                 "INSERT INTO package (iccid, der) VALUES ('" I1 "', x'00'),"
+	                 " ('" I2 "', x'00')",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(raw);
+	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &db));
+	assert_int_equal(sf_smdp_schema_version(db), sf_smdp_schema_latest());
+	struct sf_smdp_profile p;
+	assert_rc(0, sf_smdp_order_for_eid(db, EID1, 700, &p));
+	assert_string_equal(p.iccid, I2); /* released (last changed) at 500 */
+	assert_rc(0, sf_smdp_begin_download_eid(db, EID1, 700, &p));
+	assert_string_equal(p.matching_id, "OLD-2");
+	sf_smdp_db_close(db);
 }
 
 static int count_rows(void *user, int64_t id, int64_t at, const char *actor, const char *action,
@@ -531,6 +672,8 @@ int main(void)
 	    cmocka_unit_test(test_euicc_audit), cmocka_unit_test(test_metadata),
 	    cmocka_unit_test(test_migrations),  cmocka_unit_test(test_two_connections),
 	    cmocka_unit_test(test_txn),
+	    cmocka_unit_test(test_order_for_eid),
+	    cmocka_unit_test(test_migration_released),
 	    cmocka_unit_test(test_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

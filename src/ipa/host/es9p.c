@@ -670,10 +670,44 @@ out:
 	return rc;
 }
 
+/* No activation code: the eUICC's default SM-DP+ (SGP.22 §3.1.2).  The LPA
+ * reads the address with ES10a.GetEuiccConfiguredAddresses and opens the
+ * session there with no matchingId in ctxParams1; the SM-DP+ finds the
+ * order by the EID of the eUICC's certificate.  The address comes from the
+ * card: it must be a host[:port] before it goes into a URL. */
+static int default_smdp(struct dl *d)
+{
+	char dp[256], ds[256];
+	progress(&d->cfg->net, "ES10a.GetEuiccConfiguredAddresses");
+	int rc = sf_ipa_get_addresses(d->c, dp, ds);
+	if (rc == SF_EIPA_SW)
+		return fail(
+		    d->res, "getEuiccConfiguredAddresses", rc,
+		    "getEuiccConfiguredAddresses: the eUICC answered SW %04X%s", d->c->last_sw,
+		    d->c->last_sw == 0x6A88 ? " (function not supported by this eUICC)" : "");
+	if (rc)
+		return fail(d->res, "getEuiccConfiguredAddresses", rc,
+		            "getEuiccConfiguredAddresses: %s", sf_strerror(rc));
+	if (!dp[0])
+		return fail(d->res, "getEuiccConfiguredAddresses", SF_EIPA_NO_DEFAULT_DP,
+		            "no activation code given and the eUICC has no default SM-DP+ "
+		            "address: give --activation-code AC, or set the address with "
+		            "`simfleet device set-default-dp ADDRESS`");
+	if (!sf_ipa_smdp_address_valid(dp))
+		return fail(d->res, "getEuiccConfiguredAddresses", SF_EIPA_RESPONSE,
+		            "the eUICC's default SM-DP+ address \"%.255s\" is not a host name "
+		            "with an optional :port: set a valid one with `simfleet device "
+		            "set-default-dp ADDRESS`",
+		            dp);
+	snprintf(d->ac.smdp, sizeof(d->ac.smdp), "%s", dp);
+	d->ac.matching_id[0] = '\0';
+	return 0;
+}
+
 int sf_ipa_download(struct sf_ipa_es10 *c, const struct sf_ipa_download_cfg *cfg,
                     struct sf_ipa_result *res)
 {
-	if (!c || !cfg || !res || !cfg->activation_code)
+	if (!c || !cfg || !res)
 		return SF_EINVAL;
 	memset(res, 0, sizeof(*res));
 	res->step = "";
@@ -684,22 +718,31 @@ int sf_ipa_download(struct sf_ipa_es10 *c, const struct sf_ipa_download_cfg *cfg
 	d->c = c;
 	d->cfg = cfg;
 	d->res = res;
-	int rc = sf_ipa_ac_parse(cfg->activation_code, &d->ac);
-	if (rc) {
-		fail(res, "activationCode", rc,
-		     "activation code not valid: expected "
-		     "[LPA:]1$SMDP.ADDRESS$MATCHINGID[$OID[$1]]");
-		goto out;
+	int rc;
+	if (!cfg->activation_code) {
+		if ((rc = default_smdp(d)) != 0)
+			goto out;
+		snprintf(res->smdp, sizeof(res->smdp), "%s", d->ac.smdp);
+		progress(&cfg->net, "SM-DP+ %s (the eUICC's default SM-DP+), no matchingId",
+		         d->ac.smdp);
+	} else {
+		rc = sf_ipa_ac_parse(cfg->activation_code, &d->ac);
+		if (rc) {
+			fail(res, "activationCode", rc,
+			     "activation code not valid: expected "
+			     "[LPA:]1$SMDP.ADDRESS$MATCHINGID[$OID[$1]]");
+			goto out;
+		}
+		snprintf(res->smdp, sizeof(res->smdp), "%s", d->ac.smdp);
+		if (d->ac.cc_required && !cfg->confirmation_code) {
+			rc = fail(res, "activationCode", SF_EIPA_CC_REQUIRED,
+			          "the activation code says a confirmation code is required: give "
+			          "--confirmation-code CODE");
+			goto out;
+		}
+		progress(&cfg->net, "SM-DP+ %s, matchingId %s", d->ac.smdp,
+		         d->ac.matching_id[0] ? "given" : "empty");
 	}
-	snprintf(res->smdp, sizeof(res->smdp), "%s", d->ac.smdp);
-	if (d->ac.cc_required && !cfg->confirmation_code) {
-		rc = fail(res, "activationCode", SF_EIPA_CC_REQUIRED,
-		          "the activation code says a confirmation code is required: give "
-		          "--confirmation-code CODE");
-		goto out;
-	}
-	progress(&cfg->net, "SM-DP+ %s, matchingId %s", d->ac.smdp,
-	         d->ac.matching_id[0] ? "given" : "empty");
 	if ((rc = es9p_init(&d->es9, &cfg->net, res)) != 0) {
 		fail(res, "init", rc, "libcurl could not be initialised");
 		goto out;

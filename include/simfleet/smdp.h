@@ -124,6 +124,22 @@ int sf_smdp_txn_end(struct sf_smdp_db *db);
  * PK.EUICC, the audit record), never for a state that hands out a profile. */
 int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db);
 
+/* Group commit, for a server answering many requests.  After
+ * sf_smdp_db_defer_sync a commit no longer waits for the disk (WAL,
+ * synchronous=NORMAL: a crash of the process or the machine never corrupts
+ * the database, but a power failure may lose the last commits, whole, in
+ * order); sf_smdp_db_sync then makes every commit made so far durable with
+ * one sync of the WAL, the sync SQLite itself makes at a synchronous=FULL
+ * commit.  The caller must answer nothing that depends on a commit before
+ * a later sf_smdp_db_sync has returned 0.  sf_smdp_txn_begin_lazy is then
+ * an ordinary transaction.  Each returns 0, SF_EINVAL or SF_ESMDP_DB (the
+ * sync failed: what was committed may not be on disk). */
+int sf_smdp_db_defer_sync(struct sf_smdp_db *db);
+int sf_smdp_db_sync(struct sf_smdp_db *db);
+/* Rows inserted, updated or deleted through this connection since it was
+ * opened (sqlite3_total_changes64): tells whether a request wrote. */
+int64_t sf_smdp_db_changes(const struct sf_smdp_db *db);
+
 /* Adds a package to op's inventory in state available.  spn/name may be
  * NULL (spn = op, name = profile type or ICCID).  Returns 0,
  * SF_ESMDP_DUPLICATE (ICCID already in the inventory), SF_EINVAL,

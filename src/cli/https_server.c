@@ -162,7 +162,7 @@ const char *sf__https_peer(struct evhttp_request *req)
 	return addr ? addr : "?";
 }
 
-void sf__https_send_json(struct evhttp_request *req, int code, json_t *j)
+struct evbuffer *sf__https_json_body(struct evhttp_request *req, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
@@ -171,8 +171,7 @@ void sf__https_send_json(struct evhttp_request *req, int code, json_t *j)
 		free(s);
 		if (b)
 			evbuffer_free(b);
-		evhttp_send_error(req, 500, "out of memory");
-		return;
+		return NULL;
 	}
 	size_t len = strlen(s);
 	evbuffer_add(b, s, len);
@@ -183,10 +182,17 @@ void sf__https_send_json(struct evhttp_request *req, int code, json_t *j)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Cache-Control", "no-store");
+	return b;
+}
+
+void sf__https_send(struct evhttp_request *req, int code, const char *reason,
+                    struct evbuffer *body)
+{
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
 	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
-	evhttp_send_reply(req, code, NULL, b);
-	evbuffer_free(b);
+	evhttp_send_reply(req, code, reason, body);
+	if (body)
+		evbuffer_free(body);
 	/* evhttp queues the header and the body as two pieces, and the TLS
 	 * bufferevent makes one record and one write(2) of each (on loopback the
 	 * sender also pays the receiver's TCP processing).  Made contiguous
@@ -194,6 +200,16 @@ void sf__https_send_json(struct evhttp_request *req, int code, json_t *j)
 	 * one write. */
 	if (bev)
 		evbuffer_pullup(bufferevent_get_output(bev), -1);
+}
+
+void sf__https_send_json(struct evhttp_request *req, int code, json_t *j)
+{
+	struct evbuffer *b = sf__https_json_body(req, j);
+	if (!b) {
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	sf__https_send(req, code, NULL, b);
 }
 
 const unsigned char *sf__https_body(struct evhttp_request *req, size_t *len)

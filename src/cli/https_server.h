@@ -58,6 +58,13 @@ const char *sf__https_peer(struct evhttp_request *req);
 /* Sends j (released) as the JSON body with code; the serialised copy is
  * wiped.  Cache-Control: no-store. */
 void sf__https_send_json(struct evhttp_request *req, int code, json_t *j);
+/* The two halves of sf__https_send_json, for a server that answers later:
+ * the body of j (released) with the JSON headers set on req, NULL when out
+ * of memory; and the sending of code, reason (NULL: the standard phrase)
+ * and body (may be NULL; freed). */
+struct evbuffer *sf__https_json_body(struct evhttp_request *req, json_t *j);
+void sf__https_send(struct evhttp_request *req, int code, const char *reason,
+                    struct evbuffer *body);
 
 /* The request body (pulled up, NUL not added); *len its length.  NULL for an
  * empty body. */

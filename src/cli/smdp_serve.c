@@ -97,11 +97,29 @@ struct notice {
 	char *url, *token, *body, *cacert;
 };
 
+/* Group commit: a request that wrote to the database is answered once its
+ * commit is on disk.  Its answer, and the operator notices it caused, wait
+ * here until the next sync of the WAL (flush_cb), which runs after every
+ * request that was ready in this turn of the loop: under load, one sync
+ * covers the downloads of many devices. */
+struct held {
+	struct held *next;
+	struct evhttp_request *req; /* NULL: the connection closed meanwhile */
+	struct evhttp_connection *evcon;
+	int answered, code;
+	int lazy; /* what it wrote may reach the disk with a later sync */
+	const char *reason; /* static text or NULL */
+	struct evbuffer *body;
+	struct notice *notices, **ntail;
+};
+
 struct server {
 	struct sf__smdp_config *c;
 	struct sf__https h;
 	struct event_base *base;
-	struct event *sigterm_ev, *sigint_ev, *tick_ev;
+	struct event *sigterm_ev, *sigint_ev, *tick_ev, *flush_ev;
+	struct held *hhead, **htail; /* waiting for the sync */
+	unsigned long syncs, synced_answers;
 	struct sf_smdp_db *db;
 	struct sf_rsp_smdp dp;
 	int dp_loaded;
@@ -249,6 +267,33 @@ static void *notifier(void *arg)
  * download, 4 BPP installation, 5 other notification (enable/disable/
  * delete); simfleet's numbering follows SGP.22 Table "Notification points"
  * for 1..4). */
+/* The request being handled (route): its answer and notices are captured
+ * there, to be sent now or after the sync.  The loop is single-threaded. */
+static struct held *capture;
+
+/* Hands a list of notices to the notifier thread. */
+static void notices_enqueue(struct server *s, struct notice *n)
+{
+	while (n) {
+		struct notice *next = n->next;
+		n->next = NULL;
+		pthread_mutex_lock(&s->mu);
+		if (s->qlen >= NOTIFY_QUEUE_MAX) {
+			pthread_mutex_unlock(&s->mu);
+			fprintf(stderr, "smdp serve: notification queue full: dropped one for %s\n",
+			        n->url);
+			notice_free(n);
+		} else {
+			*s->qtail = n;
+			s->qtail = &n->next;
+			s->qlen++;
+			pthread_cond_signal(&s->cv);
+			pthread_mutex_unlock(&s->mu);
+		}
+		n = next;
+	}
+}
+
 static void notify_operator(struct server *s, const char *op, const char *eid, const char *iccid,
                             const char *ptype, int point, int success, const char *subject,
                             const char *reason, const char *message)
@@ -301,18 +346,12 @@ static void notify_operator(struct server *s, const char *op, const char *eid, c
 		        op);
 		return;
 	}
-	pthread_mutex_lock(&s->mu);
-	if (s->qlen >= NOTIFY_QUEUE_MAX) {
-		pthread_mutex_unlock(&s->mu);
-		fprintf(stderr, "smdp serve: notification queue full: dropped one for %s\n", op);
-		notice_free(n);
+	if (capture) { /* sent once the change it reports is on disk */
+		*capture->ntail = n;
+		capture->ntail = &n->next;
 		return;
 	}
-	*s->qtail = n;
-	s->qtail = &n->next;
-	s->qlen++;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
+	notices_enqueue(s, n);
 }
 
 /* ---- sessions ---- */
@@ -386,6 +425,20 @@ static int rate_ok(struct server *s, const char *peer)
 
 /* ---- replies (SGP.22 §6.5.1 JSON header) ---- */
 
+/* Sends the answer to req now, or captures it (see struct held). */
+static void respond(struct evhttp_request *req, int code, const char *reason,
+                    struct evbuffer *body)
+{
+	if (capture && capture->req == req && !capture->answered) {
+		capture->answered = 1;
+		capture->code = code;
+		capture->reason = reason;
+		capture->body = body;
+		return;
+	}
+	sf__https_send(req, code, reason, body);
+}
+
 /* Sends o (may be NULL) with header.functionExecutionStatus: success when
  * subject is NULL, else Failed with statusCodeData. */
 static void reply(struct evhttp_request *req, int http, json_t *o, const char *subject,
@@ -421,7 +474,11 @@ static void reply(struct evhttp_request *req, int http, json_t *o, const char *s
 	if (http == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 		                  "Bearer realm=\"simfleet-smdp-es2plus\"");
-	sf__https_send_json(req, http, j);
+	struct evbuffer *b = sf__https_json_body(req, j);
+	if (b)
+		respond(req, http, NULL, b);
+	else
+		evhttp_send_error(req, 500, "out of memory");
 }
 
 /* Malformed requests: HTTP 400 and subjectCode 1.2.1 (the request), reason
@@ -836,11 +893,14 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 		goto out;
 	}
 	/* One commit for the attempt, PK.EUICC and the audit record; without it
-	 * each would be its own transaction.  Not synced (sf_smdp_txn_begin_lazy):
-	 * it reaches the disk with getBoundProfilePackage's synced commit, the
-	 * one that hands out the profile.  A power failure in between loses at
-	 * most this attempt (the session is lost with the process anyway). */
+	 * each would be its own transaction.  Its answer does not wait for a
+	 * sync (capture->lazy): the commit reaches the disk with the next sync,
+	 * at the latest the one getBoundProfilePackage's answer, which hands out
+	 * the profile, waits for.  A power failure in between loses at most
+	 * this attempt (the session is lost with the process anyway). */
 	int grouped = sf_smdp_txn_begin_lazy(s->db) == 0;
+	if (capture)
+		capture->lazy = 1;
 	if (!has_mid) {
 		/* Default SM-DP+: the verified EID's released order (oldest
 		 * release first), with the expiry and attempt rules of a
@@ -1009,7 +1069,7 @@ static void reply_204(struct evhttp_request *req)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Admin-Protocol",
 	                  ADMIN_PROTOCOL);
-	evhttp_send_reply(req, 204, "No Content", NULL);
+	respond(req, 204, "No Content", NULL);
 }
 
 static const char *event_name(unsigned ev)
@@ -1288,9 +1348,8 @@ static void es2(struct server *s, struct evhttp_request *req, const char *fn, js
 
 /* ---- routing ---- */
 
-static void route(struct evhttp_request *req, void *arg)
+static void route_request(struct server *s, struct evhttp_request *req)
 {
-	struct server *s = arg;
 	const char *path = sf__https_path(req);
 	if (s->stopping) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
@@ -1354,6 +1413,128 @@ static void route(struct evhttp_request *req, void *arg)
 		return;
 	}
 	sf__https_send_json(req, 404, json_pack("{s:s,s:s}", "error", "not_found", "path", path));
+}
+
+/* ---- group commit ---- */
+
+/* Sends a held answer and hands its notices on. */
+static void release(struct server *s, struct held *h)
+{
+	if (h->req && h->answered)
+		sf__https_send(h->req, h->code, h->reason, h->body);
+	else if (h->body)
+		evbuffer_free(h->body);
+	h->body = NULL;
+	notices_enqueue(s, h->notices);
+	h->notices = NULL;
+}
+
+/* The sync failed: what the request changed may not be on disk, so its
+ * answer cannot stand.  SGP.22: execution error, retry later. */
+static void refuse(struct held *h)
+{
+	if (h->body)
+		evbuffer_free(h->body);
+	h->body = NULL;
+	for (struct notice *n = h->notices, *next; n; n = next) {
+		next = n->next;
+		notice_free(n);
+	}
+	h->notices = NULL;
+	if (!h->req)
+		return;
+	struct held *saved = capture;
+	capture = NULL;
+	reply(h->req, 503, NULL, "8.8", "4.2",
+	      "the SM-DP+ could not make the change durable: retry later");
+	capture = saved;
+}
+
+static void conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct server *s = arg;
+	for (struct held *h = s->hhead; h; h = h->next)
+		if (h->evcon == evcon)
+			h->req = NULL;
+}
+
+static void begin_stop(struct server *s, const char *why)
+{
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	fprintf(stderr, "smdp serve: %s: stopping\n", why);
+	sf__https_stop_accepting(&s->h);
+	/* Requests are answered within their callbacks or at the next sync;
+	 * leave a moment for the answers to leave the socket buffers. */
+	struct timeval tv = {0, 200000};
+	event_base_loopexit(s->base, &tv);
+}
+
+/* After every ready request of this turn of the loop (lowest priority):
+ * one sync for all the answers waiting on it. */
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *s = arg;
+	struct held *list = s->hhead;
+	s->hhead = NULL;
+	s->htail = &s->hhead;
+	if (!list)
+		return;
+	int rc = sf_smdp_db_sync(s->db);
+	s->syncs++;
+	for (struct held *h = list, *next; h; h = next) {
+		s->synced_answers++;
+		next = h->next;
+		if (h->req)
+			evhttp_connection_set_closecb(h->evcon, NULL, NULL);
+		if (rc == 0)
+			release(s, h);
+		else
+			refuse(h);
+		free(h);
+	}
+	if (rc) {
+		fprintf(stderr, "smdp serve: %s\n", sf_smdp_last_error(s->db));
+		begin_stop(s, "the database cannot be synced to disk");
+	}
+}
+
+/* Every request: handled with its answer captured; sent at once when the
+ * request wrote nothing, else held for the next sync. */
+static void route(struct evhttp_request *req, void *arg)
+{
+	struct server *s = arg;
+	struct held h;
+	memset(&h, 0, sizeof(h));
+	h.req = req;
+	h.ntail = &h.notices;
+	int64_t before = sf_smdp_db_changes(s->db);
+	capture = &h;
+	route_request(s, req);
+	capture = NULL;
+	if (h.lazy || sf_smdp_db_changes(s->db) == before) {
+		release(s, &h);
+		return;
+	}
+	struct held *p = malloc(sizeof(*p));
+	if (!p) { /* no memory to wait: sync now */
+		if (sf_smdp_db_sync(s->db) == 0)
+			release(s, &h);
+		else
+			refuse(&h);
+		return;
+	}
+	*p = h;
+	p->ntail = p->notices ? p->ntail : &p->notices;
+	p->evcon = evhttp_request_get_connection(req);
+	if (p->evcon)
+		evhttp_connection_set_closecb(p->evcon, conn_closed, s);
+	*s->htail = p;
+	s->htail = &p->next;
+	event_active(s->flush_ev, EV_TIMEOUT, 0);
 }
 
 /* ---- operators' credentials ---- */
@@ -1466,17 +1647,8 @@ static int ensure_test_pki(const struct sf__smdp_config *c)
 
 static void stop_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct server *s = arg;
 	(void)what;
-	if (s->stopping)
-		return;
-	s->stopping = 1;
-	fprintf(stderr, "smdp serve: %s: stopping\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	sf__https_stop_accepting(&s->h);
-	/* Requests are answered within their callbacks; leave a moment for the
-	 * answers to leave the socket buffers. */
-	struct timeval tv = {0, 200000};
-	event_base_loopexit(s->base, &tv);
+	begin_stop(arg, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -1547,6 +1719,7 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 		return SF_EXIT_USAGE;
 	s.c = &c;
 	s.qtail = &s.qhead;
+	s.htail = &s.hhead;
 	if (sf__https_parse_listen(c.listen, c.host, &c.port)) {
 		sf_cli_err("--listen %s: expected a numeric ADDRESS:PORT (e.g. 127.0.0.1:8443, "
 		           "[::1]:8443; port 0 = any free port)",
@@ -1563,6 +1736,10 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 		goto out;
 	if (sf__smdp_open_db(&c, &s.db))
 		goto out;
+	if (sf_smdp_db_defer_sync(s.db)) {
+		sf_cli_err("smdp serve: %s", sf_smdp_last_error(s.db));
+		goto out;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* The epoll changelist: the TLS bufferevent switches a connection's
 	 * read and write interests on and off several times per request; with
@@ -1580,8 +1757,14 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 	s.sigterm_ev = evsignal_new(s.base, SIGTERM, stop_cb, &s);
 	s.sigint_ev = evsignal_new(s.base, SIGINT, stop_cb, &s);
 	s.tick_ev = event_new(s.base, -1, EV_PERSIST, tick_cb, &s);
+	/* Three priorities: libevent's own callbacks at the middle one (the
+	 * default), the sync at the lowest, i.e. after all of them. */
+	s.flush_ev = event_base_priority_init(s.base, 3) == 0
+	                 ? event_new(s.base, -1, 0, flush_cb, &s)
+	                 : NULL;
 	struct timeval tick = {5, 0};
-	if (!s.sigterm_ev || !s.sigint_ev || !s.tick_ev || evsignal_add(s.sigterm_ev, NULL) ||
+	if (!s.sigterm_ev || !s.sigint_ev || !s.tick_ev || !s.flush_ev ||
+	    event_priority_set(s.flush_ev, 2) || evsignal_add(s.sigterm_ev, NULL) ||
 	    evsignal_add(s.sigint_ev, NULL) || event_add(s.tick_ev, &tick)) {
 		sf_cli_err("smdp serve: cannot set up the event loop");
 		goto out;
@@ -1636,6 +1819,8 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 	}
 	rc = SF_EXIT_OK;
 out:
+	if (s.hhead) /* answers still waiting for a sync: the loop ended first */
+		flush_cb(-1, 0, &s);
 	if (s.thread_up) {
 		pthread_mutex_lock(&s.mu);
 		s.qstop = 1;
@@ -1654,13 +1839,16 @@ out:
 		event_free(s.sigint_ev);
 	if (s.tick_ev)
 		event_free(s.tick_ev);
+	if (s.flush_ev)
+		event_free(s.flush_ev);
 	if (s.base)
 		event_base_free(s.base);
 	if (s.dp_loaded)
 		sf_rsp_smdp_free(&s.dp);
 	sf_smdp_db_close(s.db);
 	if (rc == SF_EXIT_OK)
-		fprintf(stderr, "smdp serve: stopped\n");
+		fprintf(stderr, "smdp serve: stopped (%lu answers waited for %lu syncs of the database)\n",
+		        s.synced_answers, s.syncs);
 	sf_wipe(&c, sizeof(c));
 	return rc;
 }

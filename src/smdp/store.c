@@ -174,6 +174,7 @@ struct sf_smdp_db {
 	int version;
 	int outer, outer_failed; /* a caller's transaction is open (sf_smdp_txn_begin) */
 	int lazy;                /* ... and commits without a sync (sf_smdp_txn_begin_lazy) */
+	int deferred;            /* commits never sync; sf_smdp_db_sync does (group commit) */
 	char errmsg[256];
 };
 
@@ -535,6 +536,8 @@ int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db)
 {
 	if (!db || db->outer)
 		return SF_EINVAL;
+	if (db->deferred) /* no commit syncs anyway */
+		return sf_smdp_txn_begin(db);
 	int rc = run(db, S_SYNC_NORMAL);
 	if (rc == 0 && (rc = sf_smdp_txn_begin(db)) == 0)
 		db->lazy = 1;
@@ -558,6 +561,41 @@ int sf_smdp_txn_end(struct sf_smdp_db *db)
 			rc = r2;
 	}
 	return rc;
+}
+
+int sf_smdp_db_defer_sync(struct sf_smdp_db *db)
+{
+	if (!db || db->outer)
+		return SF_EINVAL;
+	int rc = run(db, S_SYNC_NORMAL);
+	if (rc == 0)
+		db->deferred = 1;
+	return rc;
+}
+
+/* The WAL's sqlite3_file, through SQLite's own VFS: the same sync (and the
+ * same flags: fdatasync, the directory the first time) as SQLite's commit
+ * at synchronous=FULL. */
+int sf_smdp_db_sync(struct sf_smdp_db *db)
+{
+	sqlite3_file *wal = NULL;
+	if (!db)
+		return SF_EINVAL;
+	if (sqlite3_file_control(db->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK)
+		return dberr(db, "finding the WAL");
+	if (!wal || !wal->pMethods)
+		return 0; /* no WAL open: nothing was committed through it */
+	int r = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL);
+	if (r != SQLITE_OK) {
+		snprintf(db->errmsg, sizeof(db->errmsg), "syncing the WAL: %s", sqlite3_errstr(r));
+		return SF_ESMDP_DB;
+	}
+	return 0;
+}
+
+int64_t sf_smdp_db_changes(const struct sf_smdp_db *db)
+{
+	return db ? (int64_t)sqlite3_total_changes64(db->db) : 0;
 }
 
 /* ---- inventory ---- */

@@ -586,6 +586,41 @@ static void test_txn(void **state)
 	sf_smdp_db_close(db);
 }
 
+/* Group commit: after sf_smdp_db_defer_sync the changes count moves with
+ * each write, sf_smdp_db_sync succeeds (before any write too), a lazy
+ * transaction is an ordinary one, and another connection sees every commit
+ * at once (the sync is about the disk, not visibility). */
+static void test_deferred_sync(void **state)
+{
+	(void)state;
+	struct sf_smdp_db *db = fresh(NULL), *other = NULL;
+	char iccid[21];
+	assert_rc(SF_EINVAL, sf_smdp_db_defer_sync(NULL));
+	assert_rc(SF_EINVAL, sf_smdp_db_sync(NULL));
+	assert_rc(0, sf_smdp_db_defer_sync(db));
+	int64_t c0 = sf_smdp_db_changes(db);
+	assert_rc(0, sf_smdp_db_sync(db));
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_true(sf_smdp_db_changes(db) > c0);
+	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &other));
+	assert_int_equal(st(other, I1), SF_SMDP_ALLOCATED);
+	assert_rc(0, sf_smdp_db_sync(db));
+	int64_t c1 = sf_smdp_db_changes(db);
+	assert_rc(0, sf_smdp_txn_begin_lazy(db));
+	assert_rc(0, sf_smdp_audit(db, "operator:op1", "x", I1, NULL, "ok", NULL, 2));
+	assert_rc(0, sf_smdp_txn_end(db));
+	assert_true(sf_smdp_db_changes(db) > c1);
+	int64_t c2 = sf_smdp_db_changes(db);
+	struct sf_smdp_profile p;
+	assert_rc(0, sf_smdp_profile_get(db, NULL, I1, &p)); /* a read changes nothing */
+	assert_int_equal(sf_smdp_db_changes(db), c2);
+	assert_rc(0, sf_smdp_db_sync(db));
+	assert_rc(SF_EINVAL, sf_smdp_txn_begin(db) ? SF_EINVAL : sf_smdp_db_defer_sync(db));
+	assert_rc(0, sf_smdp_txn_end(db));
+	sf_smdp_db_close(other);
+	sf_smdp_db_close(db);
+}
+
 /* Two handles on one file (the server and `smdp import`): WAL lets both
  * work; each sees the other's commits. */
 static void test_two_connections(void **state)
@@ -620,6 +655,8 @@ static void test_crash(void **state)
 			struct sf_smdp_profile p;
 			if (sf_smdp_db_open(dbp, NULL, NULL, &c))
 				_exit(2);
+			if (round == 2 && sf_smdp_db_defer_sync(c)) /* as `smdp serve` */
+				_exit(2);
 			for (int i = 0;; i++) {
 				const char *x = (i & 1) ? I2 : I1;
 				sf_smdp_download_order(c, "op1", NULL, x, NULL, i, ic);
@@ -627,6 +664,8 @@ static void test_crash(void **state)
 				                      1, 1, i, mid);
 				sf_smdp_begin_download(c, mid, EID1, i, &p);
 				sf_smdp_cancel_order(c, "op1", x, NULL, NULL, 1, i);
+				if (round == 2)
+					sf_smdp_db_sync(c);
 			}
 		}
 		usleep(20000 + 30000 * round);
@@ -671,7 +710,7 @@ int main(void)
 	    cmocka_unit_test(test_lifecycle),   cmocka_unit_test(test_attempts_expiry),
 	    cmocka_unit_test(test_euicc_audit), cmocka_unit_test(test_metadata),
 	    cmocka_unit_test(test_migrations),  cmocka_unit_test(test_two_connections),
-	    cmocka_unit_test(test_txn),
+	    cmocka_unit_test(test_txn),         cmocka_unit_test(test_deferred_sync),
 	    cmocka_unit_test(test_order_for_eid),
 	    cmocka_unit_test(test_migration_released),
 	    cmocka_unit_test(test_crash),

@@ -377,7 +377,7 @@ int sf_saip_build(const struct sf_saip_build_params *prm, uint8_t *dst, size_t d
  * the usim, or two; an algoParameter after no usim or isim; spn given and no
  * EF.SPN; genericFileManagement creating EF.ICCID or the USIM's EF.IMSI.
  * SF_EBUFSIZE with *out_len the size needed.  On any error dst is wiped (it
- * may have held K).  No heap; tmpl is only read. */
+ * may have held K).  No heap; tmpl is only read and must not overlap dst. */
 int sf_saip_personalise(const uint8_t *tmpl, size_t tmpl_len,
 			const struct sf_saip_build_params *prm, uint8_t *dst, size_t dst_len,
 			size_t *out_len, struct sf_saip_error *err);

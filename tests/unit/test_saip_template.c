@@ -748,6 +748,131 @@ static void test_missing_parts(void **state)
 	free(t);
 }
 
+/* The elements of s with blob inserted after element idx. */
+static uint8_t *insert_after(const struct pes *s, size_t idx, const uint8_t *blob, size_t bl,
+                             size_t *len)
+{
+	size_t n = bl;
+	for (size_t i = 0; i < s->n; i++)
+		n += s->pe[i].raw_len;
+	uint8_t *b = malloc(n), *q = b;
+	assert_non_null(b);
+	for (size_t i = 0; i < s->n; i++) {
+		memcpy(q, s->pe[i].raw, s->pe[i].raw_len);
+		q += s->pe[i].raw_len;
+		if (i == idx) {
+			memcpy(q, blob, bl);
+			q += bl;
+		}
+	}
+	*len = n;
+	return b;
+}
+
+/* The elements of s with element idx replaced by blob. */
+static uint8_t *replace_pe(const struct pes *s, size_t idx, const uint8_t *blob, size_t bl,
+                           size_t *len)
+{
+	struct pes t = *s;
+	t.n = idx; /* up to idx - 1, then blob ... */
+	size_t head;
+	uint8_t *x = insert_after(&t, idx - 1, blob, bl, &head);
+	size_t tail = 0;
+	for (size_t i = idx + 1; i < s->n; i++)
+		tail += s->pe[i].raw_len;
+	uint8_t *y = realloc(x, head + tail);
+	assert_non_null(y);
+	size_t off = head;
+	for (size_t i = idx + 1; i < s->n; i++) {
+		memcpy(y + off, s->pe[i].raw, s->pe[i].raw_len);
+		off += s->pe[i].raw_len;
+	}
+	*len = head + tail;
+	return y;
+}
+
+/* Template PE pe re-encoded with File field `tag` replaced by doNotCreate. */
+static size_t do_not_create(const struct sf_saip_pe *pe, uint32_t tag, uint8_t *dst, size_t cap)
+{
+	struct sf_der_tlv c[40];
+	struct sf_der_iter it;
+	struct sf_der_writer w;
+	size_t n = 0, len = 0;
+	sf_der_iter_init(&it, pe->val, pe->len);
+	while (sf_der_iter_next(&it, &c[n]) > 0)
+		n++;
+	sf_der_writer_init(&w, dst, cap);
+	size_t m = sf_der_writer_mark(&w);
+	for (size_t i = n; i-- > 0;) {
+		if (c[i].tag == tag) {
+			size_t mf = sf_der_writer_mark(&w);
+			sf_der_write_null(&w, 0x80);
+			sf_der_write_wrap(&w, mf, tag);
+		} else {
+			sf_der_write_raw(&w, c[i].raw, c[i].raw_len);
+		}
+	}
+	sf_der_write_wrap(&w, m, pe->raw[0]);
+	assert_int_equal(sf_der_writer_finish(&w, &len), 0);
+	return len;
+}
+
+static void test_unreachable_files(void **state)
+{
+	(void)state;
+	size_t len, l2, pl;
+	uint8_t *t = build_tmpl(&len, NULL), pe[2048];
+	struct sf_saip_build_params p;
+	static struct pes s;
+	params(&p, SF_SAIP_ALG_MILENAGE);
+	split(t, len, &s);
+	size_t mf = find(&s, SF_SAIP_PE_MF, 0), usim = find(&s, SF_SAIP_PE_USIM, 0);
+	uint8_t *x;
+
+	/* EF.IMSI, EF.ICCID doNotCreate: the credentials have nowhere to go */
+	pl = do_not_create(&s.pe[usim], 0xA3, pe, sizeof pe);
+	x = replace_pe(&s, usim, pe, pl, &l2);
+	expect_refusal(x, l2, &p, SF_ESAIP_TEMPLATE, "usim", "ef-imsi");
+	free(x);
+	pl = do_not_create(&s.pe[mf], 0xA4, pe, sizeof pe);
+	x = replace_pe(&s, mf, pe, pl, &l2);
+	expect_refusal(x, l2, &p, SF_ESAIP_TEMPLATE, "mf", "ef-iccid");
+	free(x);
+
+	/* genericFileManagement creating EF.ICCID under the MF: filePath '',
+	 * createFCP { fileDescriptor 4121, fileID 2FE2, efFileSize 0A } */
+	static const uint8_t gfm_iccid[] = {
+	    0xA1, 0x1A, 0xA0, 0x05, 0x80, 0x00, 0x81, 0x01, 0x07, 0xA1, 0x11, 0x30, 0x0F, 0x80,
+	    0x00, 0x62, 0x0B, 0x82, 0x02, 0x41, 0x21, 0x83, 0x02, 0x2F, 0xE2, 0x80, 0x01, 0x0A};
+	x = insert_after(&s, mf, gfm_iccid, sizeof gfm_iccid, &l2);
+	expect_refusal(x, l2, &p, SF_ESAIP_TEMPLATE, "genericFileManagement", "fileManagementCMD");
+	free(x);
+	/* ...and EF.IMSI in the USIM ADF (filePath 7FD0, its temporary FID) */
+	uint8_t gfm_imsi[sizeof gfm_iccid + 2];
+	memcpy(gfm_imsi, gfm_iccid, sizeof gfm_iccid);
+	static const uint8_t cmd[] = {0x30, 0x11, 0x80, 0x02, 0x7F, 0xD0, 0x62, 0x0B, 0x82, 0x02,
+	                              0x41, 0x21, 0x83, 0x02, 0x6F, 0x07, 0x80, 0x01, 0x09};
+	gfm_imsi[1] = 0x1C;
+	gfm_imsi[10] = 0x13;
+	memcpy(gfm_imsi + 11, cmd, sizeof cmd);
+	x = insert_after(&s, usim, gfm_imsi, sizeof gfm_imsi, &l2);
+	expect_refusal(x, l2, &p, SF_ESAIP_TEMPLATE, "genericFileManagement", "fileManagementCMD");
+	free(x);
+	/* a GFM elsewhere (DF_TELECOM's EF 6F07 is not the IMSI) is copied */
+	gfm_imsi[15] = 0x7F;
+	gfm_imsi[16] = 0x10;
+	x = insert_after(&s, usim, gfm_imsi, sizeof gfm_imsi, &l2);
+	int rc;
+	struct sf_saip_error e;
+	size_t ol;
+	uint8_t *o = personalise(x, l2, &p, &ol, &rc, &e);
+	assert_int_equal(rc, 0);
+	check_result(x, l2, o, ol, &p, "gfm elsewhere");
+	free(o);
+	free(x);
+	free(t);
+}
+
 static void test_bad_params(void **state)
 {
 	(void)state;
@@ -816,10 +941,15 @@ static void test_small_buffer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ts48),       cmocka_unit_test(test_built),
-	    cmocka_unit_test(test_idempotent), cmocka_unit_test(test_truncated),
-	    cmocka_unit_test(test_corrupted),  cmocka_unit_test(test_missing_parts),
-	    cmocka_unit_test(test_bad_params), cmocka_unit_test(test_small_buffer),
+	    cmocka_unit_test(test_ts48),
+	    cmocka_unit_test(test_built),
+	    cmocka_unit_test(test_idempotent),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_corrupted),
+	    cmocka_unit_test(test_missing_parts),
+	    cmocka_unit_test(test_unreachable_files),
+	    cmocka_unit_test(test_bad_params),
+	    cmocka_unit_test(test_small_buffer),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

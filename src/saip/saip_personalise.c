@@ -3,7 +3,7 @@
  * (PEDefinitions v3.3.1) made into one subscriber's package.
  *
  * SIMalliance/TCA eUICC Profile Package: Interoperable Format Technical
- * Specification v3.3.1 (ProfileHeader §8.2, template PEs §8.3, PE-AKAParameter
+ * Specification v3.3.1 (ProfileHeader, template PEs §8.3, PE-AKAParameter
  * §8.6); 3GPP TS 31.102 (EF.IMSI §4.2.2, EF.SPN §4.2.12); ETSI TS 102 221
  * (EF.ICCID §13.2).
  *

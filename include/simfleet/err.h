@@ -66,6 +66,7 @@
 	X(EES10_REQUEST, -520, "ES10: request does not follow its ASN.1 (answered 6A 80)")  \
 	X(EES10_HOST, -521, "ES10: the eUICC host returned data the ISD-R cannot encode")   \
 	X(ESAIP_UNSUPPORTED, -507, "SAIP: the package uses a template or file feature this installer does not support") \
+	X(ESAIP_TEMPLATE, -508, "SAIP: the template cannot be personalised (see the message for which element)") \
 	X(EAPDU_SHORT, -300, "APDU: shorter than the 4-octet header CLA INS P1 P2")         \
 	X(EAPDU_LEN, -301, "APDU: Lc/Le fields do not match the APDU's length")             \
 	X(EAPDU_CLA, -302, "APDU: class byte not supported")                                \

@@ -350,4 +350,36 @@ struct sf_saip_build_params {
 int sf_saip_build(const struct sf_saip_build_params *prm, uint8_t *dst, size_t dst_len,
 		  size_t *out_len, struct sf_saip_error *err);
 
+/* ---- personalisation of an operator's template ---- */
+
+/* Writes into dst the template package tmpl (an operator's own profile: any
+ * file system, applets, PINs) personalised for one subscriber, following the
+ * producer contract of sf_saip_build (dst NULL with dst_len 0 sizes it).
+ * From prm it takes iccid, imsi, algorithm, k, opc (NULL for XOR: 16 zero
+ * octets) and spn (NULL: EF.SPN stays as the template has it); pin1, puk1,
+ * adm1 and mnc_len must be unset (SF_ESAIP_PARAM): the template keeps its own.
+ *
+ * It sets the ProfileHeader's iccid and its algorithm services (milenage,
+ * tuak128/256, usim-test-algorithm: only the subscriber's), EF.ICCID in the
+ * mf element, EF.IMSI (and EF.SPN when given) in the usim element, and
+ * algorithmID, key and opc of the akaParameter that keys the USIM (the first
+ * algoParameter after the usim element, as sf_saip_install uses) and of any
+ * algoParameter after an isim element; algorithmOptions only when the
+ * algorithm changes.  Changed elements are re-encoded (lengths follow the new
+ * values); every other element, and every other field of the changed ones,
+ * is copied octet for octet.
+ *
+ * Errors: those of sf_saip_next for a malformed template (the element
+ * named); SF_ESAIP_ICCID, SF_ESAIP_IMSI, SF_ESAIP_PARAM for prm (err->field
+ * names it, as sf_saip_build); SF_ESAIP_TEMPLATE for a template that cannot be
+ * personalised, err naming the element and field: no mf or usim element, or
+ * two; ef-iccid or ef-imsi not created or too small; no algoParameter after
+ * the usim, or two; an algoParameter after no usim or isim; spn given and no
+ * EF.SPN; genericFileManagement creating EF.ICCID or the USIM's EF.IMSI.
+ * SF_EBUFSIZE with *out_len the size needed.  On any error dst is wiped (it
+ * may have held K).  No heap; tmpl is only read and must not overlap dst. */
+int sf_saip_personalise(const uint8_t *tmpl, size_t tmpl_len,
+			const struct sf_saip_build_params *prm, uint8_t *dst, size_t dst_len,
+			size_t *out_len, struct sf_saip_error *err);
+
 #endif

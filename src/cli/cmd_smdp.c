@@ -307,7 +307,8 @@ static const char import_usage[] =
     "Usage: simfleet smdp import [--data DIR | --config FILE] [--operator NAME]\n"
     "                            [--profile-type NAME] PACKAGE.der...\n"
     "       simfleet smdp import [--data DIR | --config FILE] [--operator NAME]\n"
-    "                            [--profile-type NAME] [--spn NAME] --subscribers FILE.csv\n\n"
+    "                            [--profile-type NAME] [--spn NAME]\n"
+    "                            [--template PACKAGE.der] --subscribers FILE.csv\n\n"
     "Adds SAIP profile packages (as `simfleet profile build` writes them) to an\n"
     "operator's inventory (default: `default`), in state available.  The ICCID and\n"
     "the profileType come from each package's ProfileHeader; --profile-type names\n"
@@ -315,10 +316,13 @@ static const char import_usage[] =
     "All or nothing per package: prints one JSON object per package imported.\n\n"
     "--subscribers: credentials instead of packages.  FILE.csv has the header\n"
     "imsi,iccid,alg,k,opc (the format of `auc import`; alg milenage, tuak or xor, opc\n"
-    "the TOPc for tuak, empty for xor); the SM-DP+ personalises its built-in USIM\n"
-    "template (`profile build`) with each row, EF.SPN from --spn, profileType from\n"
-    "--profile-type.  Every row is checked before anything is imported; the import\n"
-    "stops at a row whose ICCID is already in the inventory.  The same file\n"
+    "the TOPc for tuak, empty for xor); the SM-DP+ personalises a template with each\n"
+    "row: the operator's own SAIP package given with --template (its file system,\n"
+    "applets and PINs stay; the header ICCID, EF.ICCID, EF.IMSI, the USIM's AKA\n"
+    "algorithm, K and OPc, and EF.SPN with --spn are set per row), or else the\n"
+    "built-in USIM template (`profile build`).  profileType from --profile-type, or\n"
+    "the template's header.  Every row is checked before anything is imported; the\n"
+    "import stops at a row whose ICCID is already in the inventory.  The same file\n"
     "provisions the operator's AuC, so a downloaded profile authenticates.\n";
 
 static int read_all(const char *path, uint8_t **buf, size_t *len)
@@ -416,10 +420,19 @@ static void built_free(struct built *b, size_t n)
 	free(b);
 }
 
-/* Reads FILE.csv (imsi,iccid,alg,k,opc) and builds every package with the
- * built-in template; nothing is returned unless every row builds.
- * SF_EXIT_OK, or SF_EXIT_USAGE after naming the line and column. */
-static int build_subscribers(const char *file, const char *spn, struct built **out, size_t *nout)
+/* An operator's template (--template): the package and its file name. */
+struct tmpl {
+	const char *name;
+	uint8_t *pkg;
+	size_t len;
+};
+
+/* Reads FILE.csv (imsi,iccid,alg,k,opc) and builds every package, by
+ * personalising tp->pkg when tp is given, else with the built-in template;
+ * nothing is returned unless every row builds.  SF_EXIT_OK, or SF_EXIT_USAGE
+ * after naming the line and column (or what the template lacks). */
+static int build_subscribers(const char *file, const char *spn, const struct tmpl *tp,
+                             struct built **out, size_t *nout)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0, n = 0, cap = 0;
@@ -494,10 +507,25 @@ static int build_subscribers(const char *file, const char *spn, struct built **o
 			p.opc = ol ? opc : NULL;
 			p.opc_len = ol;
 			size_t need = 0;
-			r = sf_saip_build(&p, NULL, 0, &need, &e);
+			r = tp ? sf_saip_personalise(tp->pkg, tp->len, &p, NULL, 0, &need, &e)
+			      : sf_saip_build(&p, NULL, 0, &need, &e);
 			uint8_t *pkg = r == SF_EBUFSIZE ? malloc(need) : NULL;
 			if (pkg)
-				r = sf_saip_build(&p, pkg, need, &need, &e);
+				r = tp ? sf_saip_personalise(tp->pkg, tp->len, &p, pkg, need, &need, &e)
+				      : sf_saip_build(&p, pkg, need, &need, &e);
+			if (r && tp && r != SF_ESAIP_ICCID && r != SF_ESAIP_IMSI &&
+			    r != SF_ESAIP_PARAM && r != SF_ENOMEM && r != SF_EBUFSIZE) {
+				/* the template, not the row */
+				char why[256];
+				sf_saip_error_format(&e, why, sizeof(why));
+				sf_cli_err("--template %s: cannot be personalised: %s (%s); nothing "
+				           "was imported",
+				           tp->name, why, sf_err_name(r));
+				sf_wipe(k, sizeof(k));
+				sf_wipe(opc, sizeof(opc));
+				free(pkg);
+				goto out;
+			}
 			if (r == 0 && n == cap) {
 				size_t nc2 = cap ? cap * 2 : 64;
 				struct built *nb = realloc(b, nc2 * sizeof(*nb));
@@ -584,17 +612,18 @@ static int import_one(struct sf_smdp_db *db, const char *op, const char *label,
 
 static int cmd_import(int argc, char **argv)
 {
-	enum { O_DATA = 1000, O_CONFIG, O_OP, O_TYPE, O_SUBS, O_SPN, O_HELP };
+	enum { O_DATA = 1000, O_CONFIG, O_OP, O_TYPE, O_SUBS, O_SPN, O_TMPL, O_HELP };
 	static const struct option lo[] = {{"data", required_argument, 0, O_DATA},
 	                                   {"config", required_argument, 0, O_CONFIG},
 	                                   {"operator", required_argument, 0, O_OP},
 	                                   {"profile-type", required_argument, 0, O_TYPE},
 	                                   {"subscribers", required_argument, 0, O_SUBS},
 	                                   {"spn", required_argument, 0, O_SPN},
+	                                   {"template", required_argument, 0, O_TMPL},
 	                                   {"help", no_argument, 0, O_HELP},
 	                                   {0, 0, 0, 0}};
 	const char *data = NULL, *config = NULL, *op = "default", *ptype_arg = NULL;
-	const char *subs = NULL, *spn = NULL;
+	const char *subs = NULL, *spn = NULL, *tmpl_file = NULL;
 	int ch;
 	optind = 1;
 	opterr = 0;
@@ -618,6 +647,9 @@ static int cmd_import(int argc, char **argv)
 		case O_SPN:
 			spn = optarg;
 			break;
+		case O_TMPL:
+			tmpl_file = optarg;
+			break;
 		case 'h':
 		case O_HELP:
 			fputs(import_usage, stdout);
@@ -635,6 +667,11 @@ static int cmd_import(int argc, char **argv)
 	}
 	if (spn && !subs) {
 		sf_cli_err("smdp import: --spn goes with --subscribers");
+		return SF_EXIT_USAGE;
+	}
+	if (tmpl_file && !subs) {
+		sf_cli_err("smdp import: --template goes with --subscribers (a package to "
+		           "personalise per row); import packages as they are without it");
 		return SF_EXIT_USAGE;
 	}
 	if (!name_ok(op)) {
@@ -657,14 +694,32 @@ static int cmd_import(int argc, char **argv)
 		           op);
 		return SF_EXIT_USAGE;
 	}
+	struct tmpl t = {tmpl_file, NULL, 0};
+	if (tmpl_file) {
+		int r = read_all(tmpl_file, &t.pkg, &t.len);
+		if (r) {
+			sf_cli_err("--template %s: %s", tmpl_file,
+			           r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
+			return SF_EXIT_USAGE;
+		}
+	}
 	struct sf_smdp_db *db = NULL;
-	if (sf__smdp_open_db(&c, &db))
+	if (sf__smdp_open_db(&c, &db)) {
+		if (t.pkg) {
+			sf_wipe(t.pkg, t.len);
+			free(t.pkg);
+		}
 		return SF_EXIT_FAIL;
+	}
 	int rc = SF_EXIT_OK;
 	if (subs) {
 		struct built *b = NULL;
 		size_t n = 0;
-		rc = build_subscribers(subs, spn, &b, &n);
+		rc = build_subscribers(subs, spn, tmpl_file ? &t : NULL, &b, &n);
+		if (t.pkg) { /* it holds the template's keys */
+			sf_wipe(t.pkg, t.len);
+			free(t.pkg);
+		}
 		for (size_t i = 0; rc == SF_EXIT_OK && i < n; i++) {
 			char label[600];
 			snprintf(label, sizeof(label), "%s: ICCID %s", subs, b[i].iccid);

@@ -171,34 +171,53 @@ static void pin_pad(uint8_t out[8], const char *digits)
 	memcpy(out, digits, n);
 }
 
-int sf_saip_build(const struct sf_saip_build_params *prm, uint8_t *dst, size_t dst_len,
-		  size_t *out_len, struct sf_saip_error *err)
+/* Header: digits in order, one per nibble, F-padded; EF.ICCID: the same
+ * nibble-swapped (TS 102 221 §13.2).  iccid passed sf_iccid_check. */
+void sf__saip_enc_iccid(const char *ic, uint8_t hdr[10], uint8_t ef[10])
 {
-	int rc = SF_EINTERNAL;
-	struct sf_der_writer w;
-	uint8_t iccid_hdr[10], iccid_ef[10], imsi[9], ad[4], ust[8], acc[2], keys[33],
-		spn[17], est[1], ecc[4], dir[32], arr[ARR_N * ARR_REC], pin1[8], puk1[8],
-		adm1[8], opc_zero[16];
-	size_t n;
-	unsigned mnc_len;
-
-	if (err) {
-		memset(err, 0, sizeof(*err));
-		err->element = "parameters";
+	size_t il = strlen(ic);
+	memset(hdr, 0xFF, 10);
+	memset(ef, 0xFF, 10);
+	for (size_t i = 0; i < il && i < 20; i++) {
+		uint8_t d = (uint8_t)(ic[i] - '0');
+		if (i & 1) {
+			hdr[i / 2] = (uint8_t)((hdr[i / 2] & 0xF0) | d);
+			ef[i / 2] = (uint8_t)((ef[i / 2] & 0x0F) | (d << 4));
+		} else {
+			hdr[i / 2] = (uint8_t)((hdr[i / 2] & 0x0F) | (d << 4));
+			ef[i / 2] = (uint8_t)((ef[i / 2] & 0xF0) | d);
+		}
 	}
-	if (!prm || !out_len || (!dst && dst_len))
-		return SF_EINVAL;
-	*out_len = 0;
+}
 
-	/* ---- checks: nothing is written before all parameters pass ---- */
+/* EF.IMSI (TS 31.102 §4.2.2, TS 24.008 §10.5.1.4): length of the identity
+ * in octets, then digit 1 in the high nibble of the first octet above the
+ * type "IMSI" (001) with the odd/even indicator (bit 4), the other digits two
+ * per octet low nibble first, F-padded; FF after.  im is 5..15 digits. */
+void sf__saip_enc_imsi(const char *im, uint8_t out[9])
+{
+	size_t nl = strlen(im);
+	memset(out, 0xFF, 9);
+	out[0] = (uint8_t)((nl + 2) / 2);
+	out[1] = (uint8_t)(((im[0] - '0') << 4) | 0x01 | ((nl & 1) ? 0x08 : 0x00));
+	for (size_t i = 1; i < nl && i < 15; i++) {
+		uint8_t d = (uint8_t)(im[i] - '0');
+		size_t o = 1 + (i + 1) / 2;
+		if (i & 1)
+			out[o] = (uint8_t)((out[o] & 0xF0) | d);
+		else
+			out[o] = (uint8_t)((out[o] & 0x0F) | (d << 4));
+	}
+}
+
+int sf__saip_check_cred(const struct sf_saip_build_params *prm, struct sf_saip_error *err)
+{
+	size_t n;
 	if (!prm->iccid || sf_iccid_check(prm->iccid))
 		return fail(err, SF_ESAIP_ICCID, "iccid",
 			    "must be 18 to 20 digits ending in its Luhn check digit");
 	if (!all_digits(prm->imsi, 5, 15))
 		return fail(err, SF_ESAIP_IMSI, "imsi", "must be 5 to 15 digits");
-	mnc_len = prm->mnc_len ? prm->mnc_len : 2;
-	if (mnc_len != 2 && mnc_len != 3)
-		return fail(err, SF_ESAIP_PARAM, "mnc_len", "must be 2 or 3");
 	switch (prm->algorithm) {
 	case SF_SAIP_ALG_MILENAGE:
 		if (!prm->k || prm->k_len != 16)
@@ -233,6 +252,33 @@ int sf_saip_build(const struct sf_saip_build_params *prm, uint8_t *dst, size_t d
 					    "may use only letters, digits, space and "
 					    "!\"#%&'()*+,-./:;<=>? (GSM 7-bit)");
 	}
+	return 0;
+}
+
+int sf_saip_build(const struct sf_saip_build_params *prm, uint8_t *dst, size_t dst_len,
+		  size_t *out_len, struct sf_saip_error *err)
+{
+	int rc = SF_EINTERNAL;
+	struct sf_der_writer w;
+	uint8_t iccid_hdr[10], iccid_ef[10], imsi[9], ad[4], ust[8], acc[2], keys[33],
+		spn[17], est[1], ecc[4], dir[32], arr[ARR_N * ARR_REC], pin1[8], puk1[8],
+		adm1[8], opc_zero[16];
+	unsigned mnc_len;
+
+	if (err) {
+		memset(err, 0, sizeof(*err));
+		err->element = "parameters";
+	}
+	if (!prm || !out_len || (!dst && dst_len))
+		return SF_EINVAL;
+	*out_len = 0;
+
+	/* ---- checks: nothing is written before all parameters pass ---- */
+	if ((rc = sf__saip_check_cred(prm, err)) != 0)
+		return rc;
+	mnc_len = prm->mnc_len ? prm->mnc_len : 2;
+	if (mnc_len != 2 && mnc_len != 3)
+		return fail(err, SF_ESAIP_PARAM, "mnc_len", "must be 2 or 3");
 	if (prm->pin1 && !all_digits(prm->pin1, 4, 8))
 		return fail(err, SF_ESAIP_PARAM, "pin1", "must be 4 to 8 digits");
 	if (prm->puk1 && !all_digits(prm->puk1, 8, 8))
@@ -241,39 +287,10 @@ int sf_saip_build(const struct sf_saip_build_params *prm, uint8_t *dst, size_t d
 		return fail(err, SF_ESAIP_PARAM, "adm1", "must be 1 to 8 octets");
 
 	/* ---- file contents ---- */
-	const char *ic = prm->iccid;
-	size_t il = strlen(ic);
-	/* Header: digits in order, one per nibble, F-padded; EF.ICCID: the same
-	 * nibble-swapped (TS 102 221 §13.2). */
-	memset(iccid_hdr, 0xFF, sizeof(iccid_hdr));
-	memset(iccid_ef, 0xFF, sizeof(iccid_ef));
-	for (size_t i = 0; i < il; i++) {
-		uint8_t d = (uint8_t)(ic[i] - '0');
-		if (i & 1) {
-			iccid_hdr[i / 2] = (uint8_t)((iccid_hdr[i / 2] & 0xF0) | d);
-			iccid_ef[i / 2] = (uint8_t)((iccid_ef[i / 2] & 0x0F) | (d << 4));
-		} else {
-			iccid_hdr[i / 2] = (uint8_t)((iccid_hdr[i / 2] & 0x0F) | (d << 4));
-			iccid_ef[i / 2] = (uint8_t)((iccid_ef[i / 2] & 0xF0) | d);
-		}
-	}
-	/* EF.IMSI (TS 31.102 §4.2.2, TS 24.008 §10.5.1.4): length of the
-	 * identity in octets, then digit 1 in the high nibble of the first octet
-	 * above the type "IMSI" (001) with the odd/even indicator (bit 4), the
-	 * other digits two per octet low nibble first, F-padded; FF after. */
+	sf__saip_enc_iccid(prm->iccid, iccid_hdr, iccid_ef);
+	sf__saip_enc_imsi(prm->imsi, imsi);
 	const char *im = prm->imsi;
 	size_t nl = strlen(im);
-	memset(imsi, 0xFF, sizeof(imsi));
-	imsi[0] = (uint8_t)((nl + 2) / 2);
-	imsi[1] = (uint8_t)(((im[0] - '0') << 4) | 0x01 | ((nl & 1) ? 0x08 : 0x00));
-	for (size_t i = 1; i < nl; i++) {
-		uint8_t d = (uint8_t)(im[i] - '0');
-		size_t o = 1 + (i + 1) / 2;
-		if (i & 1)
-			imsi[o] = (uint8_t)((imsi[o] & 0xF0) | d);
-		else
-			imsi[o] = (uint8_t)((imsi[o] & 0x0F) | (d << 4));
-	}
 	/* EF.AD: normal operation, no ciphering indicator, MNC length. */
 	ad[0] = 0x00;
 	ad[1] = 0x00;

@@ -30,4 +30,17 @@ struct sf__saip_petab {
 
 extern const struct sf__saip_petab sf__saip_pes[];
 
+struct sf_saip_build_params;
+struct sf_saip_error;
+
+/* Shared by the builder and the personaliser (saip_build.c). */
+/* Checks iccid, imsi, algorithm with k/opc and spn of prm: 0, or
+ * SF_ESAIP_ICCID / SF_ESAIP_IMSI / SF_ESAIP_PARAM with err->field set. */
+int sf__saip_check_cred(const struct sf_saip_build_params *prm, struct sf_saip_error *err);
+/* The ICCID as the ProfileHeader (digits in order) and EF.ICCID
+ * (nibble-swapped) hold it; iccid passed sf_iccid_check. */
+void sf__saip_enc_iccid(const char *iccid, uint8_t hdr[10], uint8_t ef[10]);
+/* EF.IMSI content (TS 31.102 §4.2.2): 9 octets; imsi is 5..15 digits. */
+void sf__saip_enc_imsi(const char *imsi, uint8_t out[9]);
+
 #endif

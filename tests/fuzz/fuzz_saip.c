@@ -16,7 +16,11 @@
  *   - error reports are filled (code, element name) and format safely into
  *     any buffer size;
  *   - the installer accepts only packages the reader accepts, and what it
- *     leaves in the arena is a file system sf_fs_attach() accepts.
+ *     leaves in the arena is a file system sf_fs_attach() accepts;
+ *   - sf_saip_personalise() (the package as an operator's template) accepts
+ *     only packages the reader accepts; its output parses with as many
+ *     elements, and personalising it again gives the same octets; on error
+ *     the output buffer is wiped.
  * Build: cmake -DSF_FUZZ=ON -DCMAKE_C_COMPILER=clang; run:
  *   fuzz_saip -max_total_time=60 <copy of tests/fuzz/corpus_saip> */
 #include <stddef.h>
@@ -281,6 +285,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_error(&e, rc);
 	}
 	sf_pins_free(&pins);
+
+	/* The package as an operator's template. */
+	static const uint8_t k[16] = {0x46, 0x5b, 0x5c, 0xe8, 0xb1, 0x99, 0xb4, 0x9f,
+	                              0xaa, 0x5f, 0x0a, 0x2e, 0xe2, 0x38, 0xa6, 0xbc};
+	static const uint8_t k32[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
+	                                12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+	                                23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+	struct sf_saip_build_params prm = {
+	    .iccid = "8949012345678901237",
+	    .imsi = "262019876543210",
+	    .algorithm = (size & 1) ? SF_SAIP_ALG_TUAK : SF_SAIP_ALG_MILENAGE,
+	    .k = (size & 1) ? k32 : k,
+	    .k_len = (size & 1) ? 32 : 16,
+	    .opc = (size & 1) ? k32 : k,
+	    .opc_len = (size & 1) ? 32 : 16,
+	    .spn = (size & 2) ? "fuzz" : NULL,
+	};
+	size_t cap = size + 256, olen = 0, olen2 = 0;
+	uint8_t *o1 = malloc(cap), *o2 = malloc(cap);
+	CHECK(o1 != NULL && o2 != NULL);
+	rc = sf_saip_personalise(pkg, size, &prm, o1, cap, &olen, &e);
+	if (read_rc < 0)
+		CHECK(rc < 0);
+	if (rc == 0) {
+		unsigned n2 = 0;
+		sf_saip_reader_init(&r, o1, olen);
+		while ((rc = sf_saip_next(&r, &pe, &e)) > 0)
+			n2++;
+		CHECK(rc == 0 && n2 == n);
+		CHECK(sf_saip_personalise(o1, olen, &prm, o2, cap, &olen2, &e) == 0);
+		CHECK(olen2 == olen && memcmp(o1, o2, olen) == 0);
+	} else {
+		check_error(&e, rc);
+		for (size_t i = 0; i < cap; i++) /* nothing of K left behind */
+			CHECK(o1[i] == 0);
+	}
+	free(o1);
+	free(o2);
 	free(pkg);
 	return 0;
 }

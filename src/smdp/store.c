@@ -43,8 +43,6 @@
 enum stmt {
 	S_BEGIN,
 	S_COMMIT,
-	S_SYNC_NORMAL,
-	S_SYNC_FULL,
 	S_ROLLBACK,
 	S_PROFILE_INSERT,
 	S_PACKAGE_INSERT,
@@ -75,8 +73,6 @@ enum stmt {
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
-    [S_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
-    [S_SYNC_FULL] = "PRAGMA synchronous = FULL",
     [S_ROLLBACK] = "ROLLBACK",
     [S_PROFILE_INSERT] =
         "INSERT INTO profile (iccid, operator, profile_type, spn, name, state,"
@@ -538,11 +534,14 @@ int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db)
 		return SF_EINVAL;
 	if (db->deferred) /* no commit syncs anyway */
 		return sf_smdp_txn_begin(db);
-	int rc = run(db, S_SYNC_NORMAL);
+	/* exec, never a prepared statement: SQLite applies "PRAGMA synchronous"
+	 * when it compiles it, so stepping a prepared one again changes
+	 * nothing. */
+	int rc = exec_sql(db, "PRAGMA synchronous = NORMAL", "deferring the sync");
 	if (rc == 0 && (rc = sf_smdp_txn_begin(db)) == 0)
 		db->lazy = 1;
 	else
-		run(db, S_SYNC_FULL);
+		exec_sql(db, "PRAGMA synchronous = FULL", "restoring the sync");
 	return rc;
 }
 
@@ -556,7 +555,7 @@ int sf_smdp_txn_end(struct sf_smdp_db *db)
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	if (db->lazy) {
 		db->lazy = 0;
-		int r2 = run(db, S_SYNC_FULL);
+		int r2 = exec_sql(db, "PRAGMA synchronous = FULL", "restoring the sync");
 		if (r2 && rc == 0)
 			rc = r2;
 	}
@@ -567,7 +566,7 @@ int sf_smdp_db_defer_sync(struct sf_smdp_db *db)
 {
 	if (!db || db->outer)
 		return SF_EINVAL;
-	int rc = run(db, S_SYNC_NORMAL);
+	int rc = exec_sql(db, "PRAGMA synchronous = NORMAL", "deferring syncs");
 	if (rc == 0)
 		db->deferred = 1;
 	return rc;
@@ -591,6 +590,18 @@ int sf_smdp_db_sync(struct sf_smdp_db *db)
 		return SF_ESMDP_DB;
 	}
 	return 0;
+}
+
+/* For the tests: the connection's PRAGMA synchronous (1 NORMAL, 2 FULL). */
+int sf__smdp_db_sync_level(struct sf_smdp_db *db)
+{
+	sqlite3_stmt *q = NULL;
+	int level = -1;
+	if (db && sqlite3_prepare_v2(db->db, "PRAGMA synchronous", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		level = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return level;
 }
 
 int64_t sf_smdp_db_changes(const struct sf_smdp_db *db)

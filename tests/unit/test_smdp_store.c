@@ -30,6 +30,7 @@
 #include "simfleet/smdp.h"
 
 int sf__smdp_db_open_version(const char *path, int version, struct sf_smdp_db **out);
+int sf__smdp_db_sync_level(struct sf_smdp_db *db);
 
 #define assert_rc(want, got)                                                                       \
 	do {                                                                                       \
@@ -597,7 +598,14 @@ static void test_deferred_sync(void **state)
 	char iccid[21];
 	assert_rc(SF_EINVAL, sf_smdp_db_defer_sync(NULL));
 	assert_rc(SF_EINVAL, sf_smdp_db_sync(NULL));
+	/* a lazy transaction alone: NORMAL inside, FULL again after */
+	assert_int_equal(sf__smdp_db_sync_level(db), 2);
+	assert_rc(0, sf_smdp_txn_begin_lazy(db));
+	assert_int_equal(sf__smdp_db_sync_level(db), 1);
+	assert_rc(0, sf_smdp_txn_end(db));
+	assert_int_equal(sf__smdp_db_sync_level(db), 2);
 	assert_rc(0, sf_smdp_db_defer_sync(db));
+	assert_int_equal(sf__smdp_db_sync_level(db), 1);
 	int64_t c0 = sf_smdp_db_changes(db);
 	assert_rc(0, sf_smdp_db_sync(db));
 	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
@@ -609,6 +617,7 @@ static void test_deferred_sync(void **state)
 	assert_rc(0, sf_smdp_txn_begin_lazy(db));
 	assert_rc(0, sf_smdp_audit(db, "operator:op1", "x", I1, NULL, "ok", NULL, 2));
 	assert_rc(0, sf_smdp_txn_end(db));
+	assert_int_equal(sf__smdp_db_sync_level(db), 1); /* still deferred */
 	assert_true(sf_smdp_db_changes(db) > c1);
 	int64_t c2 = sf_smdp_db_changes(db);
 	struct sf_smdp_profile p;

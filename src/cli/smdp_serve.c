@@ -1033,8 +1033,9 @@ static void es9_get_bpp(struct server *s, struct evhttp_request *req, json_t *j)
 		session_drop(s, x);
 		goto out;
 	}
+	/* the package read, the state and the audit record: one transaction */
+	int grouped = sf_smdp_txn_begin(s->db) == 0;
 	rc = bind_profile_package(s, x, otpk, &bpp, &bpp_len);
-	int grouped = sf_smdp_txn_begin(s->db) == 0; /* state and audit: one commit */
 	if (rc == 0)
 		rc = sf_smdp_mark_downloaded(s->db, x->iccid, x->rs.eid, now_s());
 	audit(s, req, "device", NULL, "getBoundProfilePackage", x->iccid, x->rs.eid, rc, NULL);
@@ -1100,6 +1101,8 @@ static void es9_notification(struct server *s, struct evhttp_request *req, json_
 		uint8_t pk[SF_EC_POINT_LEN];
 		int curve = 0;
 		const char *iccid = x && x->iccid[0] ? x->iccid : n.iccid;
+		/* the reads, the state and the audit record: one transaction */
+		int grouped = sf_smdp_txn_begin(s->db) == 0;
 		memset(&p, 0, sizeof(p));
 		rc = *iccid ? sf_smdp_profile_get(s->db, NULL, iccid, &p) : SF_ESMDP_UNKNOWN;
 		if (rc == 0) {
@@ -1114,7 +1117,6 @@ static void es9_notification(struct server *s, struct evhttp_request *req, json_
 		if (rc == 0)
 			rc = sf_rsp_smdp_verify_notification(&s->dp, &n, pk,
 			                                     (enum sf_ec_curve)curve, now_s());
-		int grouped = sf_smdp_txn_begin(s->db) == 0; /* state and audit: one commit */
 		if (rc == 0)
 			rc = sf_smdp_mark_installed(s->db, p.iccid, p.eid, n.success, now_s());
 		char d[96];

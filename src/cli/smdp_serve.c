@@ -120,6 +120,7 @@ struct server {
 	struct event *sigterm_ev, *sigint_ev, *tick_ev, *flush_ev;
 	struct held *hhead, **htail; /* waiting for the sync */
 	unsigned long syncs, synced_answers;
+	int sync_failed;
 	struct sf_smdp_db *db;
 	struct sf_rsp_smdp dp;
 	int dp_loaded;
@@ -1500,6 +1501,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (rc) {
 		fprintf(stderr, "smdp serve: %s\n", sf_smdp_last_error(s->db));
+		s->sync_failed = 1;
 		begin_stop(s, "the database cannot be synced to disk");
 	}
 }
@@ -1819,7 +1821,7 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 		sf_cli_err("smdp serve: the event loop failed");
 		goto out;
 	}
-	rc = SF_EXIT_OK;
+	rc = s.sync_failed ? SF_EXIT_FAIL : SF_EXIT_OK;
 out:
 	if (s.hhead) /* answers still waiting for a sync: the loop ended first */
 		flush_cb(-1, 0, &s);

@@ -29,7 +29,9 @@
 
 /* ---- errors ---- */
 
-static int fail(struct sf_saip_error *e, int code, const char *field, const char *detail)
+/* Fills e (may be NULL) and returns code: the one way the SAIP module
+ * reports a refusal (saip_internal.h). */
+int sf__saip_fail(struct sf_saip_error *e, int code, const char *field, const char *detail)
 {
 	if (e) {
 		e->code = code;
@@ -101,11 +103,11 @@ static int tlv_uint(const struct sf_der_tlv *t, uint64_t max, uint64_t *out,
 	uint64_t v;
 	int rc = sf_der_get_uint64(&q, t->raw + t->raw_len, t->tag, &v);
 	if (rc == SF_EDER_RANGE)
-		return fail(e, SF_ESAIP_VALUE, field, "is negative or too large");
+		return sf__saip_fail(e, SF_ESAIP_VALUE, field, "is negative or too large");
 	if (rc)
-		return fail(e, rc, field, NULL);
+		return sf__saip_fail(e, rc, field, NULL);
 	if (v > max)
-		return fail(e, SF_ESAIP_VALUE, field, "is out of range");
+		return sf__saip_fail(e, SF_ESAIP_VALUE, field, "is out of range");
 	*out = v;
 	return 0;
 }
@@ -113,7 +115,7 @@ static int tlv_uint(const struct sf_der_tlv *t, uint64_t max, uint64_t *out,
 static int tlv_null(const struct sf_der_tlv *t, struct sf_saip_error *e, const char *field)
 {
 	if (t->len != 0)
-		return fail(e, SF_EDER_VALUE, field, "must be NULL (empty)");
+		return sf__saip_fail(e, SF_EDER_VALUE, field, "must be NULL (empty)");
 	return 0;
 }
 
@@ -122,7 +124,7 @@ static int tlv_size(const struct sf_der_tlv *t, size_t lo, size_t hi, struct sf_
 		    const char *field, const char *detail)
 {
 	if (t->len < lo || t->len > hi)
-		return fail(e, SF_ESAIP_VALUE, field, detail);
+		return sf__saip_fail(e, SF_ESAIP_VALUE, field, detail);
 	return 0;
 }
 
@@ -160,20 +162,20 @@ static int match_seq(const uint8_t *val, size_t len, const struct sf__saip_fdesc
 	while ((rc = sf_der_iter_next(&it, &t)) > 0) {
 		while (i < n && f[i].tag != t.tag) {
 			if (!f[i].optional)
-				return fail(e, SF_ESAIP_FORMAT, f[i].name,
-					    "is missing (or a field is out of order)");
+				return sf__saip_fail(e, SF_ESAIP_FORMAT, f[i].name,
+				                     "is missing (or a field is out of order)");
 			i++;
 		}
 		if (i == n)
-			return fail(e, SF_ESAIP_FORMAT, NULL,
-				    "has an unknown or out-of-order field");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, NULL,
+			                     "has an unknown or out-of-order field");
 		out[i++] = t;
 	}
 	if (rc < 0)
-		return fail(e, rc, i < n ? f[i].name : NULL, NULL);
+		return sf__saip_fail(e, rc, i < n ? f[i].name : NULL, NULL);
 	for (; i < n; i++)
 		if (!f[i].optional)
-			return fail(e, SF_ESAIP_FORMAT, f[i].name, "is missing");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, f[i].name, "is missing");
 	return 0;
 }
 
@@ -250,18 +252,18 @@ int sf_saip_header_decode(const struct sf_saip_pe *pe, struct sf_saip_header *h,
 		rc = sf_der_get_string(&q, o[2].raw + o[2].raw_len, 0x82, SF_DER_UTF8_STRING, &s,
 				       &sl);
 		if (rc)
-			return fail(err, rc, "profileType", NULL);
+			return sf__saip_fail(err, rc, "profileType", NULL);
 		if (sl < 1 || sl > 100)
-			return fail(err, SF_ESAIP_VALUE, "profileType",
-				    "must be 1 to 100 octets");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "profileType",
+			                     "must be 1 to 100 octets");
 		x.profile_type = s;
 		x.profile_type_len = sl;
 	}
 	if ((rc = tlv_size(&o[3], 10, 10, err, "iccid", "must be 10 octets")))
 		return rc;
 	if (bcd_iccid(o[3].val, x.iccid))
-		return fail(err, SF_ESAIP_VALUE, "iccid",
-			    "must be 18 to 20 BCD digits padded with F");
+		return sf__saip_fail(err, SF_ESAIP_VALUE, "iccid",
+		                     "must be 18 to 20 BCD digits padded with F");
 	x.iccid_raw = o[3].val;
 	if (o[4].raw) {
 		x.pol = o[4].val;
@@ -274,16 +276,16 @@ int sf_saip_header_decode(const struct sf_saip_pe *pe, struct sf_saip_header *h,
 		unsigned num = sf_der_tag_number(t.tag);
 		if (sf_der_tag_class(t.tag) != SF_DER_CLASS_CONTEXT || sf_der_tag_constructed(t.tag) ||
 		    num >= SF_SAIP_SVC_COUNT || (int)num <= last)
-			return fail(err, SF_ESAIP_FORMAT, "eUICC-Mandatory-services",
-				    "has an unknown or out-of-order service");
+			return sf__saip_fail(err, SF_ESAIP_FORMAT, "eUICC-Mandatory-services",
+			                     "has an unknown or out-of-order service");
 		if (t.len)
-			return fail(err, SF_EDER_VALUE, "eUICC-Mandatory-services",
-				    "entries must be NULL");
+			return sf__saip_fail(err, SF_EDER_VALUE, "eUICC-Mandatory-services",
+			                     "entries must be NULL");
 		x.services |= 1u << num;
 		last = (int)num;
 	}
 	if (rc < 0)
-		return fail(err, rc, "eUICC-Mandatory-services", NULL);
+		return sf__saip_fail(err, rc, "eUICC-Mandatory-services", NULL);
 	/* eUICC-Mandatory-GFSTEList: SEQUENCE OF OBJECT IDENTIFIER */
 	sf_der_iter_init(&it, o[6].val, o[6].len);
 	while ((rc = sf_der_iter_next(&it, &t)) > 0) {
@@ -291,12 +293,12 @@ int sf_saip_header_decode(const struct sf_saip_pe *pe, struct sf_saip_header *h,
 		size_t ol;
 		rc = sf_der_get_oid(&q, t.raw + t.raw_len, SF_DER_OID, &oid, &ol);
 		if (rc)
-			return fail(err, rc == SF_EDER_TAG ? SF_ESAIP_FORMAT : rc,
-				    "eUICC-Mandatory-GFSTEList", "must hold only OIDs");
+			return sf__saip_fail(err, rc == SF_EDER_TAG ? SF_ESAIP_FORMAT : rc,
+			                     "eUICC-Mandatory-GFSTEList", "must hold only OIDs");
 		x.gfste_count++;
 	}
 	if (rc < 0)
-		return fail(err, rc, "eUICC-Mandatory-GFSTEList", NULL);
+		return sf__saip_fail(err, rc, "eUICC-Mandatory-GFSTEList", NULL);
 	x.gfste = o[6].val;
 	x.gfste_len = o[6].len;
 	if (o[7].raw) {
@@ -309,8 +311,8 @@ int sf_saip_header_decode(const struct sf_saip_pe *pe, struct sf_saip_header *h,
 		sf_der_iter_init(&it, o[8].val, o[8].len);
 		while ((rc = sf_der_iter_next(&it, &t)) > 0) {
 			if (t.tag != SF_DER_SEQUENCE)
-				return fail(err, SF_ESAIP_FORMAT, "eUICC-Mandatory-AIDs",
-					    "entries must be SEQUENCEs");
+				return sf__saip_fail(err, SF_ESAIP_FORMAT, "eUICC-Mandatory-AIDs",
+				                     "entries must be SEQUENCEs");
 			if ((rc = match_seq(t.val, t.len, fa, 2, a, err)))
 				return rc;
 			if ((rc = tlv_size(&a[0], 5, 16, err, "eUICC-Mandatory-AIDs",
@@ -320,7 +322,7 @@ int sf_saip_header_decode(const struct sf_saip_pe *pe, struct sf_saip_header *h,
 				return rc;
 		}
 		if (rc < 0)
-			return fail(err, rc, "eUICC-Mandatory-AIDs", NULL);
+			return sf__saip_fail(err, rc, "eUICC-Mandatory-AIDs", NULL);
 		x.aids = o[8].val;
 		x.aids_len = o[8].len;
 	}
@@ -370,12 +372,12 @@ int sf_saip_aka_decode(const struct sf_saip_pe *pe, struct sf_saip_aka *aka,
 		const uint8_t *q = o[1].val, *qe = o[1].val + o[1].len;
 		rc = sf_der_get_tlv(&q, qe, &c.tag, &c.val, &c.len);
 		if (rc)
-			return fail(err, rc, "algoConfiguration", NULL);
+			return sf__saip_fail(err, rc, "algoConfiguration", NULL);
 		c.raw = o[1].val;
 		c.raw_len = (size_t)(q - o[1].val);
 		if (q != qe)
-			return fail(err, SF_ESAIP_FORMAT, "algoConfiguration",
-				    "must hold exactly one alternative");
+			return sf__saip_fail(err, SF_ESAIP_FORMAT, "algoConfiguration",
+			                     "must hold exactly one alternative");
 	}
 	x.number_of_keccak = 1;
 	memcpy(x.rotation_constants, rot_default, 5);
@@ -410,22 +412,26 @@ int sf_saip_aka_decode(const struct sf_saip_pe *pe, struct sf_saip_aka *aka,
 		if ((rc = tlv_uint(&a[0], 1000, &v, err, "algorithmID")))
 			return rc;
 		if (v < 1 || v > 3)
-			return fail(err, SF_ESAIP_VALUE, "algorithmID",
-				    "must be milenage(1), tuak(2) or usim-test-algorithm(3)");
+			return sf__saip_fail(
+			    err, SF_ESAIP_VALUE, "algorithmID",
+			    "must be milenage(1), tuak(2) or usim-test-algorithm(3)");
 		x.algorithm = (int)v;
 		if ((rc = tlv_size(&a[1], 1, 1, err, "algorithmOptions", "must be 1 octet")))
 			return rc;
 		x.algorithm_options = a[1].val[0];
 		if (a[2].len != 16 && a[2].len != 32)
-			return fail(err, SF_ESAIP_VALUE, "key", "must be 16 or 32 octets");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "key", "must be 16 or 32 octets");
 		if (x.algorithm == SF_SAIP_ALG_MILENAGE && a[2].len != 16)
-			return fail(err, SF_ESAIP_VALUE, "key", "must be 16 octets for milenage");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "key",
+			                     "must be 16 octets for milenage");
 		x.key = a[2].val;
 		x.key_len = a[2].len;
 		if (x.algorithm == SF_SAIP_ALG_MILENAGE && a[3].len != 16)
-			return fail(err, SF_ESAIP_VALUE, "opc", "must be 16 octets for milenage");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "opc",
+			                     "must be 16 octets for milenage");
 		if (x.algorithm == SF_SAIP_ALG_TUAK && a[3].len != 32)
-			return fail(err, SF_ESAIP_VALUE, "opc", "(TOPc) must be 32 octets for tuak");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "opc",
+			                     "(TOPc) must be 32 octets for tuak");
 		x.opc = a[3].val;
 		x.opc_len = a[3].len;
 		if (a[4].raw) {
@@ -448,12 +454,13 @@ int sf_saip_aka_decode(const struct sf_saip_pe *pe, struct sf_saip_aka *aka,
 			if ((rc = tlv_uint(&a[7], 255, &v, err, "numberOfKeccak")))
 				return rc;
 			if (v == 0)
-				return fail(err, SF_ESAIP_VALUE, "numberOfKeccak", "must be at least 1");
+				return sf__saip_fail(err, SF_ESAIP_VALUE, "numberOfKeccak",
+				                     "must be at least 1");
 			x.number_of_keccak = (unsigned)v;
 		}
 	} else {
-		return fail(err, SF_ESAIP_FORMAT, "algoConfiguration",
-			    "must be mappingParameter [0] or algoParameter [1]");
+		return sf__saip_fail(err, SF_ESAIP_FORMAT, "algoConfiguration",
+		                     "must be mappingParameter [0] or algoParameter [1]");
 	}
 	x.sqn_options = 0x02;
 	static const uint8_t sqn_def[6] = {0x00, 0x00, 0x10, 0x00, 0x00, 0x00}; /* 2^28 */
@@ -468,15 +475,16 @@ int sf_saip_aka_decode(const struct sf_saip_pe *pe, struct sf_saip_aka *aka,
 		if ((rc = tlv_size(&o[3], 6, 6, err, "sqnDelta", "must be 6 octets")))
 			return rc;
 		if (!sqn_max_ok(o[3].val))
-			return fail(err, SF_ESAIP_VALUE, "sqnDelta", "must not exceed '07FFFFFFFFFF'H");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "sqnDelta",
+			                     "must not exceed '07FFFFFFFFFF'H");
 		memcpy(x.sqn_delta, o[3].val, 6);
 	}
 	if (o[4].raw) {
 		if ((rc = tlv_size(&o[4], 6, 6, err, "sqnAgeLimit", "must be 6 octets")))
 			return rc;
 		if (!sqn_max_ok(o[4].val))
-			return fail(err, SF_ESAIP_VALUE, "sqnAgeLimit",
-				    "must not exceed '07FFFFFFFFFF'H");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "sqnAgeLimit",
+			                     "must not exceed '07FFFFFFFFFF'H");
 		memcpy(x.sqn_age_limit, o[4].val, 6);
 	}
 	if (o[5].raw) {
@@ -486,19 +494,21 @@ int sf_saip_aka_decode(const struct sf_saip_pe *pe, struct sf_saip_aka *aka,
 		sf_der_iter_init(&it, o[5].val, o[5].len);
 		while ((rc = sf_der_iter_next(&it, &t)) > 0) {
 			if (t.tag != SF_DER_OCTET_STRING || t.len != 6)
-				return fail(err, SF_ESAIP_VALUE, "sqnInit",
-					    "entries must be OCTET STRINGs of 6 octets");
+				return sf__saip_fail(err, SF_ESAIP_VALUE, "sqnInit",
+				                     "entries must be OCTET STRINGs of 6 octets");
 			if (n == 32)
-				return fail(err, SF_ESAIP_VALUE, "sqnInit", "must have 32 entries");
+				return sf__saip_fail(err, SF_ESAIP_VALUE, "sqnInit",
+				                     "must have 32 entries");
 			if (!sqn_max_ok(t.val))
-				return fail(err, SF_ESAIP_VALUE, "sqnInit",
-					    "entries must not exceed '07FFFFFFFFFF'H");
+				return sf__saip_fail(err, SF_ESAIP_VALUE, "sqnInit",
+				                     "entries must not exceed '07FFFFFFFFFF'H");
 			memcpy(x.sqn_init[n++], t.val, 6);
 		}
 		if (rc < 0)
-			return fail(err, rc, "sqnInit", NULL);
+			return sf__saip_fail(err, rc, "sqnInit", NULL);
 		if (n != 32)
-			return fail(err, SF_ESAIP_VALUE, "sqnInit", "must have 32 entries");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "sqnInit",
+			                     "must have 32 entries");
 	}
 	*aka = x;
 	return 0;
@@ -532,12 +542,14 @@ int sf_saip_pins_decode(const struct sf_saip_pe *pe, struct sf_saip_pins *pins,
 		return rc;
 	const uint8_t *q = o[1].val, *qe = o[1].val + o[1].len;
 	if ((rc = sf_der_get_tlv(&q, qe, &c.tag, &c.val, &c.len)))
-		return fail(err, rc, "pinCodes", NULL);
+		return sf__saip_fail(err, rc, "pinCodes", NULL);
 	if (q != qe)
-		return fail(err, SF_ESAIP_FORMAT, "pinCodes", "must hold exactly one alternative");
+		return sf__saip_fail(err, SF_ESAIP_FORMAT, "pinCodes",
+		                     "must hold exactly one alternative");
 	if (c.tag == 0x81) {
 		if (c.len > 8)
-			return fail(err, SF_ESAIP_VALUE, "filePath", "must be at most 8 octets");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "filePath",
+			                     "must be at most 8 octets");
 		x.is_path = 1;
 		x.path = c.val;
 		x.path_len = c.len;
@@ -545,29 +557,32 @@ int sf_saip_pins_decode(const struct sf_saip_pe *pe, struct sf_saip_pins *pins,
 		return 0;
 	}
 	if (c.tag != 0xA0)
-		return fail(err, SF_ESAIP_FORMAT, "pinCodes",
-			    "must be pinconfig [0] or filePath [1]");
+		return sf__saip_fail(err, SF_ESAIP_FORMAT, "pinCodes",
+		                     "must be pinconfig [0] or filePath [1]");
 	struct sf_der_iter it;
 	struct sf_der_tlv t;
 	sf_der_iter_init(&it, c.val, c.len);
 	while ((rc = sf_der_iter_next(&it, &t)) > 0) {
 		struct sf_saip_pin *p;
 		if (t.tag != SF_DER_SEQUENCE)
-			return fail(err, SF_ESAIP_FORMAT, "pinconfig", "entries must be SEQUENCEs");
+			return sf__saip_fail(err, SF_ESAIP_FORMAT, "pinconfig",
+			                     "entries must be SEQUENCEs");
 		if (x.count == SF_SAIP_MAX_PINS)
-			return fail(err, SF_ESAIP_VALUE, "pinconfig", "has more than 26 PINs");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "pinconfig",
+			                     "has more than 26 PINs");
 		if ((rc = match_seq(t.val, t.len, fc, 5, a, err)))
 			return rc;
 		p = &x.pin[x.count];
 		if ((rc = tlv_uint(&a[0], 255, &v, err, "keyReference")))
 			return rc;
 		if (!sf_saip_pin_ref_name((unsigned)v))
-			return fail(err, SF_ESAIP_VALUE, "keyReference",
-				    "is not a PINKeyReferenceValue");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "keyReference",
+			                     "is not a PINKeyReferenceValue");
 		p->key_ref = (unsigned)v;
 		for (unsigned k = 0; k < x.count; k++)
 			if (x.pin[k].key_ref == p->key_ref)
-				return fail(err, SF_ESAIP_VALUE, "keyReference", "is defined twice");
+				return sf__saip_fail(err, SF_ESAIP_VALUE, "keyReference",
+				                     "is defined twice");
 		if ((rc = tlv_size(&a[1], 8, 8, err, "pinValue", "must be 8 octets")))
 			return rc;
 		p->value = a[1].val;
@@ -576,8 +591,8 @@ int sf_saip_pins_decode(const struct sf_saip_pe *pe, struct sf_saip_pins *pins,
 			if ((rc = tlv_uint(&a[2], 255, &v, err, "unblockingPINReference")))
 				return rc;
 			if (!sf_saip_puk_ref_name((unsigned)v))
-				return fail(err, SF_ESAIP_VALUE, "unblockingPINReference",
-					    "is not a PUKKeyReferenceValue");
+				return sf__saip_fail(err, SF_ESAIP_VALUE, "unblockingPINReference",
+				                     "is not a PUKKeyReferenceValue");
 			p->unblock_ref = (int)v;
 		}
 		p->attributes = 7;
@@ -594,9 +609,10 @@ int sf_saip_pins_decode(const struct sf_saip_pe *pe, struct sf_saip_pins *pins,
 		x.count++;
 	}
 	if (rc < 0)
-		return fail(err, rc, "pinconfig", NULL);
+		return sf__saip_fail(err, rc, "pinconfig", NULL);
 	if (x.count == 0)
-		return fail(err, SF_ESAIP_VALUE, "pinconfig", "must have at least one PIN");
+		return sf__saip_fail(err, SF_ESAIP_VALUE, "pinconfig",
+		                     "must have at least one PIN");
 	*pins = x;
 	return 0;
 }
@@ -629,21 +645,24 @@ int sf_saip_puks_decode(const struct sf_saip_pe *pe, struct sf_saip_puks *puks,
 	while ((rc = sf_der_iter_next(&it, &t)) > 0) {
 		struct sf_saip_puk *p;
 		if (t.tag != SF_DER_SEQUENCE)
-			return fail(err, SF_ESAIP_FORMAT, "pukCodes", "entries must be SEQUENCEs");
+			return sf__saip_fail(err, SF_ESAIP_FORMAT, "pukCodes",
+			                     "entries must be SEQUENCEs");
 		if (x.count == SF_SAIP_MAX_PUKS)
-			return fail(err, SF_ESAIP_VALUE, "pukCodes", "has more than 16 PUKs");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "pukCodes",
+			                     "has more than 16 PUKs");
 		if ((rc = match_seq(t.val, t.len, fc, 3, a, err)))
 			return rc;
 		p = &x.puk[x.count];
 		if ((rc = tlv_uint(&a[0], 255, &v, err, "keyReference")))
 			return rc;
 		if (!sf_saip_puk_ref_name((unsigned)v))
-			return fail(err, SF_ESAIP_VALUE, "keyReference",
-				    "is not a PUKKeyReferenceValue");
+			return sf__saip_fail(err, SF_ESAIP_VALUE, "keyReference",
+			                     "is not a PUKKeyReferenceValue");
 		p->key_ref = (unsigned)v;
 		for (unsigned k = 0; k < x.count; k++)
 			if (x.puk[k].key_ref == p->key_ref)
-				return fail(err, SF_ESAIP_VALUE, "keyReference", "is defined twice");
+				return sf__saip_fail(err, SF_ESAIP_VALUE, "keyReference",
+				                     "is defined twice");
 		if ((rc = tlv_size(&a[1], 8, 8, err, "pukValue", "must be 8 octets")))
 			return rc;
 		p->value = a[1].val;
@@ -655,9 +674,9 @@ int sf_saip_puks_decode(const struct sf_saip_pe *pe, struct sf_saip_puks *puks,
 		x.count++;
 	}
 	if (rc < 0)
-		return fail(err, rc, "pukCodes", NULL);
+		return sf__saip_fail(err, rc, "pukCodes", NULL);
 	if (x.count == 0)
-		return fail(err, SF_ESAIP_VALUE, "pukCodes", "must have at least one PUK");
+		return sf__saip_fail(err, SF_ESAIP_VALUE, "pukCodes", "must have at least one PUK");
 	*puks = x;
 	return 0;
 }
@@ -724,7 +743,8 @@ static int decode_fcp(const uint8_t *val, size_t len, struct sf_saip_fcp *fcp,
 		fcp->lcsi = o[3].val[0];
 	/* efFileSize "shall be encoded on the minimum number of octets". */
 	if (o[5].raw && o[5].len > 1 && o[5].val[0] == 0)
-		return fail(e, SF_ESAIP_VALUE, "efFileSize", "must not have leading zero octets");
+		return sf__saip_fail(e, SF_ESAIP_VALUE, "efFileSize",
+		                     "must not have leading zero octets");
 	if (o[8].raw) {
 		static const struct sf__saip_fdesc fp[] = {
 			{0xC0, "specialFileInformation", 1},
@@ -744,8 +764,8 @@ static int decode_fcp(const uint8_t *val, size_t len, struct sf_saip_fcp *fcp,
 			fcp->special_file_info = p[0].val[0];
 		}
 		if (p[1].raw && p[2].raw)
-			return fail(e, SF_ESAIP_VALUE, "fillPattern",
-				    "and repeatPattern must not both be present");
+			return sf__saip_fail(e, SF_ESAIP_VALUE, "fillPattern",
+			                     "and repeatPattern must not both be present");
 		if (p[1].raw) {
 			if ((rc = tlv_size(&p[1], 1, 200, e, "fillPattern", "must be 1 to 200 octets")))
 				return rc;
@@ -759,8 +779,8 @@ static int decode_fcp(const uint8_t *val, size_t len, struct sf_saip_fcp *fcp,
 		}
 		if (p[3].raw) {
 			if (p[3].len == 0 || (p[3].len > 1 && p[3].val[0] == 0))
-				return fail(e, SF_ESAIP_VALUE, "maximumFileSize",
-					    "must be minimal and non-empty");
+				return sf__saip_fail(e, SF_ESAIP_VALUE, "maximumFileSize",
+				                     "must be minimal and non-empty");
 			fcp->maximum_file_size = (struct sf_saip_bytes){p[3].val, p[3].len, 1};
 		}
 		if (p[4].raw) {
@@ -794,12 +814,13 @@ static int walk_file(const struct sf_der_tlv *ft, struct sf_saip_file_item *item
 	while ((rc = sf_der_iter_next(&it, &t)) > 0) {
 		uint64_t v;
 		if (dnc)
-			return fail(e, SF_ESAIP_FORMAT, item->file, "has content after doNotCreate");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, item->file,
+			                     "has content after doNotCreate");
 		switch (t.tag) {
 		case 0x80:
 			if (!first)
-				return fail(e, SF_ESAIP_FORMAT, item->file,
-					    "has doNotCreate after other items");
+				return sf__saip_fail(e, SF_ESAIP_FORMAT, item->file,
+				                     "has doNotCreate after other items");
 			if ((rc = tlv_null(&t, e, item->file)))
 				return rc;
 			dnc = 1;
@@ -807,8 +828,8 @@ static int walk_file(const struct sf_der_tlv *ft, struct sf_saip_file_item *item
 			break;
 		case 0xA1:
 			if (!first)
-				return fail(e, SF_ESAIP_FORMAT, item->file,
-					    "has a fileDescriptor after other items");
+				return sf__saip_fail(e, SF_ESAIP_FORMAT, item->file,
+				                     "has a fileDescriptor after other items");
 			if ((rc = decode_fcp(t.val, t.len, &item->fcp, e)))
 				return rc;
 			item->op = SF_SAIP_FILE_FCP;
@@ -825,14 +846,14 @@ static int walk_file(const struct sf_der_tlv *ft, struct sf_saip_file_item *item
 			item->len = t.len;
 			break;
 		default:
-			return fail(e, SF_ESAIP_FORMAT, item->file, "has an unknown item");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, item->file, "has an unknown item");
 		}
 		first = 0;
 		if ((rc = emit(cb, user, item)))
 			return rc;
 	}
 	if (rc < 0)
-		return fail(e, rc, item->file, NULL);
+		return sf__saip_fail(e, rc, item->file, NULL);
 	item->op = SF_SAIP_FILE_END;
 	return emit(cb, user, item);
 }
@@ -850,14 +871,14 @@ static int walk_template(const struct sf_saip_pe *pe, sf_saip_file_cb cb, void *
 	sf_der_iter_init(&it, pe->val, pe->len);
 	/* PEHeader [0] and templateID [1] were checked by the caller (validate). */
 	if ((rc = sf_der_iter_next(&it, &t)) <= 0 || t.tag != 0xA0)
-		return fail(e, rc < 0 ? rc : SF_ESAIP_FORMAT, "header", "is missing");
+		return sf__saip_fail(e, rc < 0 ? rc : SF_ESAIP_FORMAT, "header", "is missing");
 	if ((rc = sf_der_iter_next(&it, &t)) <= 0 || t.tag != 0x81)
-		return fail(e, rc < 0 ? rc : SF_ESAIP_FORMAT, "templateID", "is missing");
+		return sf__saip_fail(e, rc < 0 ? rc : SF_ESAIP_FORMAT, "templateID", "is missing");
 	{
 		const uint8_t *q = t.raw, *oid;
 		size_t ol;
 		if ((rc = sf_der_get_oid(&q, t.raw + t.raw_len, 0x81, &oid, &ol)))
-			return fail(e, rc, "templateID", NULL);
+			return sf__saip_fail(e, rc, "templateID", NULL);
 		item.template_oid = oid;
 		item.template_oid_len = ol;
 	}
@@ -865,14 +886,15 @@ static int walk_template(const struct sf_saip_pe *pe, sf_saip_file_cb cb, void *
 		uint32_t num = sf_der_tag_number(t.tag);
 		if (sf_der_tag_class(t.tag) != SF_DER_CLASS_CONTEXT || !sf_der_tag_constructed(t.tag) ||
 		    num < 2 || num - 2 >= tab->nfiles)
-			return fail(e, SF_ESAIP_FORMAT, NULL, "has an unknown field");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, NULL, "has an unknown field");
 		size_t idx = num - 2;
 		if (idx < next)
-			return fail(e, SF_ESAIP_FORMAT, tab->files[idx].name,
-				    "is repeated or out of order");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, tab->files[idx].name,
+			                     "is repeated or out of order");
 		for (; next < idx; next++)
 			if (!tab->files[next].optional)
-				return fail(e, SF_ESAIP_FORMAT, tab->files[next].name, "is missing");
+				return sf__saip_fail(e, SF_ESAIP_FORMAT, tab->files[next].name,
+				                     "is missing");
 		next = idx + 1;
 		item.file = tab->files[idx].name;
 		item.field = num;
@@ -880,10 +902,11 @@ static int walk_template(const struct sf_saip_pe *pe, sf_saip_file_cb cb, void *
 			return rc;
 	}
 	if (rc < 0)
-		return fail(e, rc, NULL, NULL);
+		return sf__saip_fail(e, rc, NULL, NULL);
 	for (; next < tab->nfiles; next++)
 		if (!tab->files[next].optional)
-			return fail(e, SF_ESAIP_FORMAT, tab->files[next].name, "is missing");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, tab->files[next].name,
+			                     "is missing");
 	return 0;
 }
 
@@ -906,8 +929,8 @@ static int walk_gfm(const struct sf_saip_pe *pe, sf_saip_file_cb cb, void *user,
 	while ((rc = sf_der_iter_next(&it, &t)) > 0) {
 		unsigned nitems = 0;
 		if (t.tag != SF_DER_SEQUENCE)
-			return fail(e, SF_ESAIP_FORMAT, "fileManagementCMD",
-				    "entries must be SEQUENCEs");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, "fileManagementCMD",
+			                     "entries must be SEQUENCEs");
 		item.op = SF_SAIP_FILE_CMD;
 		if ((rc = emit(cb, user, &item)))
 			return rc;
@@ -917,8 +940,8 @@ static int walk_gfm(const struct sf_saip_pe *pe, sf_saip_file_cb cb, void *user,
 			switch (c.tag) {
 			case 0x80:
 				if (c.len > 8)
-					return fail(e, SF_ESAIP_VALUE, "filePath",
-						    "must be at most 8 octets");
+					return sf__saip_fail(e, SF_ESAIP_VALUE, "filePath",
+					                     "must be at most 8 octets");
 				item.op = SF_SAIP_FILE_PATH;
 				item.data = c.val;
 				item.len = c.len;
@@ -940,23 +963,24 @@ static int walk_gfm(const struct sf_saip_pe *pe, sf_saip_file_cb cb, void *user,
 				item.len = c.len;
 				break;
 			default:
-				return fail(e, SF_ESAIP_FORMAT, "fileManagementCMD",
-					    "has an unknown command");
+				return sf__saip_fail(e, SF_ESAIP_FORMAT, "fileManagementCMD",
+				                     "has an unknown command");
 			}
 			nitems++;
 			if ((rc = emit(cb, user, &item)))
 				return rc;
 		}
 		if (rc < 0)
-			return fail(e, rc, "fileManagementCMD", NULL);
+			return sf__saip_fail(e, rc, "fileManagementCMD", NULL);
 		if (nitems == 0)
-			return fail(e, SF_ESAIP_VALUE, "fileManagementCMD", "has an empty command");
+			return sf__saip_fail(e, SF_ESAIP_VALUE, "fileManagementCMD",
+			                     "has an empty command");
 		ncmd++;
 	}
 	if (rc < 0)
-		return fail(e, rc, "fileManagementCMD", NULL);
+		return sf__saip_fail(e, rc, "fileManagementCMD", NULL);
 	if (ncmd == 0)
-		return fail(e, SF_ESAIP_VALUE, "fileManagementCMD", "must not be empty");
+		return sf__saip_fail(e, SF_ESAIP_VALUE, "fileManagementCMD", "must not be empty");
 	return 0;
 }
 
@@ -970,7 +994,7 @@ int sf_saip_files_walk(const struct sf_saip_pe *pe, sf_saip_file_cb cb, void *us
 		return walk_template(pe, cb, user, err);
 	if (pe->type == SF_SAIP_PE_GENERIC_FILE_MANAGEMENT)
 		return walk_gfm(pe, cb, user, err);
-	return fail(err, SF_EINVAL, NULL, "is not a file-system element");
+	return sf__saip_fail(err, SF_EINVAL, NULL, "is not a file-system element");
 }
 
 /* ---- generic field walk ---- */
@@ -1021,7 +1045,8 @@ static int validate(struct sf_saip_pe *pe, struct sf_saip_error *e)
 	if (pe->type >= 11 && pe->type <= 15) {
 		/* PE-Dummy ::= SEQUENCE {} */
 		if (pe->len)
-			return fail(e, SF_ESAIP_FORMAT, NULL, "(a reserved element) must be empty");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, NULL,
+			                     "(a reserved element) must be empty");
 		return 0;
 	}
 	/* The PEHeader first: every element but the header has one. */
@@ -1031,9 +1056,9 @@ static int validate(struct sf_saip_pe *pe, struct sf_saip_error *e)
 		sf_der_iter_init(&it, pe->val, pe->len);
 		rc = sf_der_iter_next(&it, &t);
 		if (rc < 0)
-			return fail(e, rc, NULL, NULL);
+			return sf__saip_fail(e, rc, NULL, NULL);
 		if (rc == 0 || t.tag != 0xA0)
-			return fail(e, SF_ESAIP_FORMAT, "PEHeader", "is missing");
+			return sf__saip_fail(e, SF_ESAIP_FORMAT, "PEHeader", "is missing");
 		if ((rc = pe_header(&t, &pe->mandated, &pe->identification, e, "PEHeader")))
 			return rc;
 	}
@@ -1067,12 +1092,12 @@ static int validate(struct sf_saip_pe *pe, struct sf_saip_error *e)
 		for (size_t i = 0; i < tab->nfields; i++)
 			if (o[i].raw && sf_der_tag_constructed(o[i].tag) &&
 			    (rc = check_nested(o[i].val, o[i].len, 0)))
-				return fail(e, rc, tab->fields[i].name, NULL);
+				return sf__saip_fail(e, rc, tab->fields[i].name, NULL);
 		if (pe->type == SF_SAIP_PE_NON_STANDARD) {
 			const uint8_t *q = o[1].raw, *oid;
 			size_t ol;
 			if ((rc = sf_der_get_oid(&q, o[1].raw + o[1].raw_len, 0x81, &oid, &ol)))
-				return fail(e, rc, "issuerID", NULL);
+				return sf__saip_fail(e, rc, "issuerID", NULL);
 		}
 		if (pe->type == SF_SAIP_PE_CDMA_PARAMETER &&
 		    (rc = tlv_size(&o[1], 8, 8, e, "authenticationKey", "must be 8 octets")))
@@ -1150,11 +1175,12 @@ int sf_saip_next(struct sf_saip_reader *r, struct sf_saip_pe *pe, struct sf_saip
 	if (r->p == r->end) {
 		if (r->seen_end)
 			return 0;
-		return fail(err, SF_EDER_TRUNC, NULL,
-			    r->index ? "ends before its end element (truncated)" : "is empty");
+		return sf__saip_fail(err, SF_EDER_TRUNC, NULL,
+		                     r->index ? "ends before its end element (truncated)"
+		                              : "is empty");
 	}
 	if (r->seen_end)
-		return fail(err, SF_ESAIP_ORDER, NULL, "has data after its end element");
+		return sf__saip_fail(err, SF_ESAIP_ORDER, NULL, "has data after its end element");
 	memset(&x, 0, sizeof(x));
 	q = r->p;
 	rc = sf_der_get_tlv(&q, r->end, &tag, &x.val, &x.len);
@@ -1167,14 +1193,14 @@ int sf_saip_next(struct sf_saip_reader *r, struct sf_saip_pe *pe, struct sf_saip
 			    sf_der_tag_constructed(tag) && tn < SF_SAIP_PE_COUNT)
 				err->element = sf__saip_pes[tn].name;
 		}
-		return fail(err, rc, NULL, "is malformed or truncated");
+		return sf__saip_fail(err, rc, NULL, "is malformed or truncated");
 	}
 	uint32_t num = sf_der_tag_number(tag);
 	err->tag = tag;
 	if (sf_der_tag_class(tag) != SF_DER_CLASS_CONTEXT || !sf_der_tag_constructed(tag) ||
 	    num >= SF_SAIP_PE_COUNT)
-		return fail(err, SF_ESAIP_UNKNOWN_PE, NULL,
-			    "is not a ProfileElement of PEDefinitions 3.3.1");
+		return sf__saip_fail(err, SF_ESAIP_UNKNOWN_PE, NULL,
+		                     "is not a ProfileElement of PEDefinitions 3.3.1");
 	x.type = (enum sf_saip_pe_type)num;
 	x.name = sf__saip_pes[num].name;
 	x.raw = r->p;
@@ -1183,9 +1209,10 @@ int sf_saip_next(struct sf_saip_reader *r, struct sf_saip_pe *pe, struct sf_saip
 	x.index = r->index;
 	err->element = x.name;
 	if (r->index == 0 && x.type != SF_SAIP_PE_HEADER)
-		return fail(err, SF_ESAIP_ORDER, NULL, "must not come first: the header must");
+		return sf__saip_fail(err, SF_ESAIP_ORDER, NULL,
+		                     "must not come first: the header must");
 	if (r->index > 0 && x.type == SF_SAIP_PE_HEADER)
-		return fail(err, SF_ESAIP_ORDER, NULL, "must come only once, first");
+		return sf__saip_fail(err, SF_ESAIP_ORDER, NULL, "must come only once, first");
 	if ((rc = validate(&x, err)))
 		return rc;
 	r->p = q;

@@ -133,16 +133,6 @@ static void wr_template_pe(struct sf_der_writer *w, enum sf_saip_pe_type type, u
 
 /* ---- parameter checks ---- */
 
-static int fail(struct sf_saip_error *e, int code, const char *field, const char *detail)
-{
-	if (e) {
-		e->code = code;
-		e->field = field;
-		e->detail = detail;
-	}
-	return code;
-}
-
 static int all_digits(const char *s, size_t lo, size_t hi)
 {
 	size_t n = s ? strlen(s) : 0;
@@ -214,43 +204,50 @@ int sf__saip_check_cred(const struct sf_saip_build_params *prm, struct sf_saip_e
 {
 	size_t n;
 	if (!prm->iccid || sf_iccid_check(prm->iccid))
-		return fail(err, SF_ESAIP_ICCID, "iccid",
-			    "must be 18 to 20 digits ending in its Luhn check digit");
+		return sf__saip_fail(err, SF_ESAIP_ICCID, "iccid",
+		                     "must be 18 to 20 digits ending in its Luhn check digit");
 	if (!all_digits(prm->imsi, 5, 15))
-		return fail(err, SF_ESAIP_IMSI, "imsi", "must be 5 to 15 digits");
+		return sf__saip_fail(err, SF_ESAIP_IMSI, "imsi", "must be 5 to 15 digits");
 	switch (prm->algorithm) {
 	case SF_SAIP_ALG_MILENAGE:
 		if (!prm->k || prm->k_len != 16)
-			return fail(err, SF_ESAIP_PARAM, "k", "must be 16 octets for milenage");
+			return sf__saip_fail(err, SF_ESAIP_PARAM, "k",
+			                     "must be 16 octets for milenage");
 		if (!prm->opc || prm->opc_len != 16)
-			return fail(err, SF_ESAIP_PARAM, "opc", "must be 16 octets for milenage");
+			return sf__saip_fail(err, SF_ESAIP_PARAM, "opc",
+			                     "must be 16 octets for milenage");
 		break;
 	case SF_SAIP_ALG_TUAK:
 		if (!prm->k || (prm->k_len != 16 && prm->k_len != 32))
-			return fail(err, SF_ESAIP_PARAM, "k", "must be 16 or 32 octets for tuak");
+			return sf__saip_fail(err, SF_ESAIP_PARAM, "k",
+			                     "must be 16 or 32 octets for tuak");
 		if (!prm->opc || prm->opc_len != 32)
-			return fail(err, SF_ESAIP_PARAM, "opc", "(TOPc) must be 32 octets for tuak");
+			return sf__saip_fail(err, SF_ESAIP_PARAM, "opc",
+			                     "(TOPc) must be 32 octets for tuak");
 		break;
 	case SF_SAIP_ALG_TEST:
 		if (!prm->k || prm->k_len != 16)
-			return fail(err, SF_ESAIP_PARAM, "k",
-				    "must be 16 octets for the XOR test algorithm");
+			return sf__saip_fail(err, SF_ESAIP_PARAM, "k",
+			                     "must be 16 octets for the XOR test algorithm");
 		if (prm->opc && prm->opc_len != 16)
-			return fail(err, SF_ESAIP_PARAM, "opc",
-				    "must be 16 octets if given (the XOR algorithm ignores it)");
+			return sf__saip_fail(
+			    err, SF_ESAIP_PARAM, "opc",
+			    "must be 16 octets if given (the XOR algorithm ignores it)");
 		break;
 	default:
-		return fail(err, SF_ESAIP_PARAM, "algorithm", "must be milenage, tuak or xor");
+		return sf__saip_fail(err, SF_ESAIP_PARAM, "algorithm",
+		                     "must be milenage, tuak or xor");
 	}
 	if (prm->spn) {
 		n = strlen(prm->spn);
 		if (n == 0 || n > 16)
-			return fail(err, SF_ESAIP_PARAM, "spn", "must be 1 to 16 characters");
+			return sf__saip_fail(err, SF_ESAIP_PARAM, "spn",
+			                     "must be 1 to 16 characters");
 		for (size_t i = 0; i < n; i++)
 			if (!gsm7_same(prm->spn[i]))
-				return fail(err, SF_ESAIP_PARAM, "spn",
-					    "may use only letters, digits, space and "
-					    "!\"#%&'()*+,-./:;<=>? (GSM 7-bit)");
+				return sf__saip_fail(err, SF_ESAIP_PARAM, "spn",
+				                     "may use only letters, digits, space and "
+				                     "!\"#%&'()*+,-./:;<=>? (GSM 7-bit)");
 	}
 	return 0;
 }
@@ -278,13 +275,13 @@ int sf_saip_build(const struct sf_saip_build_params *prm, uint8_t *dst, size_t d
 		return rc;
 	mnc_len = prm->mnc_len ? prm->mnc_len : 2;
 	if (mnc_len != 2 && mnc_len != 3)
-		return fail(err, SF_ESAIP_PARAM, "mnc_len", "must be 2 or 3");
+		return sf__saip_fail(err, SF_ESAIP_PARAM, "mnc_len", "must be 2 or 3");
 	if (prm->pin1 && !all_digits(prm->pin1, 4, 8))
-		return fail(err, SF_ESAIP_PARAM, "pin1", "must be 4 to 8 digits");
+		return sf__saip_fail(err, SF_ESAIP_PARAM, "pin1", "must be 4 to 8 digits");
 	if (prm->puk1 && !all_digits(prm->puk1, 8, 8))
-		return fail(err, SF_ESAIP_PARAM, "puk1", "must be 8 digits");
+		return sf__saip_fail(err, SF_ESAIP_PARAM, "puk1", "must be 8 digits");
 	if (prm->adm1 && (prm->adm1_len < 1 || prm->adm1_len > 8))
-		return fail(err, SF_ESAIP_PARAM, "adm1", "must be 1 to 8 octets");
+		return sf__saip_fail(err, SF_ESAIP_PARAM, "adm1", "must be 1 to 8 octets");
 
 	/* ---- file contents ---- */
 	sf__saip_enc_iccid(prm->iccid, iccid_hdr, iccid_ef);
@@ -477,9 +474,9 @@ int sf_saip_build(const struct sf_saip_build_params *prm, uint8_t *dst, size_t d
 
 	rc = sf_der_writer_finish(&w, out_len);
 	if (rc && rc != SF_EBUFSIZE)
-		fail(err, rc, NULL, "internal encoding error");
+		sf__saip_fail(err, rc, NULL, "internal encoding error");
 	else if (rc)
-		fail(err, rc, NULL, NULL);
+		sf__saip_fail(err, rc, NULL, NULL);
 
 	/* Wipe the stack copies of secrets (K and OPc only pass through dst). */
 	sf_wipe(pin1, sizeof(pin1));

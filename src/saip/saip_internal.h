@@ -33,6 +33,10 @@ extern const struct sf__saip_petab sf__saip_pes[];
 struct sf_saip_build_params;
 struct sf_saip_error;
 
+/* Sets e->code, e->field, e->detail (e may be NULL) and returns code
+ * (saip.c): every refusal of the parser, builder and personaliser. */
+int sf__saip_fail(struct sf_saip_error *e, int code, const char *field, const char *detail);
+
 /* Shared by the builder and the personaliser (saip_build.c). */
 /* Checks iccid, imsi, algorithm with k/opc and spn of prm: 0, or
  * SF_ESAIP_ICCID / SF_ESAIP_IMSI / SF_ESAIP_PARAM with err->field set. */

@@ -67,16 +67,6 @@ struct pz {
 	int has_adf_fid;
 };
 
-static int fail(struct sf_saip_error *e, int code, const char *field, const char *detail)
-{
-	if (e) {
-		e->code = code;
-		e->field = field;
-		e->detail = detail;
-	}
-	return code;
-}
-
 /* A refusal about element pe (NULL: the package). */
 static int refuse(struct pz *z, const struct sf_saip_pe *pe, const char *field, const char *detail)
 {
@@ -93,7 +83,7 @@ static int refuse(struct pz *z, const struct sf_saip_pe *pe, const char *field, 
 			e->offset = z->tmpl_len;
 		}
 	}
-	return fail(e, SF_ESAIP_TEMPLATE, field, detail);
+	return sf__saip_fail(e, SF_ESAIP_TEMPLATE, field, detail);
 }
 
 /* ---- output: each element encoded by its own backward writer at the end
@@ -154,7 +144,7 @@ static int write_header(struct pz *z, const struct sf_saip_pe *pe)
 	if ((rc = sf_saip_header_decode(pe, &h, z->err)) != 0)
 		return rc;
 	if ((rc = children(pe->val, pe->len, c, MAX_CHILDREN, &n)) != 0)
-		return fail(z->err, rc, NULL, NULL);
+		return sf__saip_fail(z->err, rc, NULL, NULL);
 	uint32_t svc = (h.services & ~(uint32_t)SVC_ALGS) | z->alg_svc;
 	out_begin(z, &w);
 	m = sf_der_writer_mark(&w);
@@ -258,7 +248,7 @@ static int write_template(struct pz *z, const struct sf_saip_pe *pe, const struc
 	size_t n, m, ni;
 	int rc;
 	if ((rc = children(pe->val, pe->len, c, MAX_CHILDREN, &n)) != 0)
-		return fail(z->err, rc, NULL, NULL);
+		return sf__saip_fail(z->err, rc, NULL, NULL);
 	out_begin(z, &w);
 	m = sf_der_writer_mark(&w);
 	for (size_t i = n; i-- > 0;) {
@@ -280,7 +270,7 @@ static int write_template(struct pz *z, const struct sf_saip_pe *pe, const struc
 			if ((t.tag == 0x80 || t.tag == 0xA1) && ni < 4)
 				it[ni++] = t;
 		if (rc < 0)
-			return fail(z->err, rc, NULL, NULL);
+			return sf__saip_fail(z->err, rc, NULL, NULL);
 		size_t mf = sf_der_writer_mark(&w);
 		sf_der_write_octets(&w, 0x83, x->content, x->len);
 		for (size_t k = ni; k-- > 0;)
@@ -424,7 +414,7 @@ static int write_aka(struct pz *z, const struct sf_saip_pe *pe, const struct sf_
 	size_t n, na, m;
 	int rc;
 	if ((rc = children(pe->val, pe->len, c, 8, &n)) != 0)
-		return fail(z->err, rc, NULL, NULL);
+		return sf__saip_fail(z->err, rc, NULL, NULL);
 	out_begin(z, &w);
 	m = sf_der_writer_mark(&w);
 	for (size_t i = n; i-- > 0;) {
@@ -437,9 +427,9 @@ static int write_aka(struct pz *z, const struct sf_saip_pe *pe, const struct sf_
 		const uint8_t *q = c[i].val;
 		if ((rc = sf_der_get_tlv(&q, c[i].val + c[i].len, &alt.tag, &alt.val, &alt.len)) !=
 		    0)
-			return fail(z->err, rc, "algoConfiguration", NULL);
+			return sf__saip_fail(z->err, rc, "algoConfiguration", NULL);
 		if ((rc = children(alt.val, alt.len, ap, 10, &na)) != 0)
-			return fail(z->err, rc, "algoParameter", NULL);
+			return sf__saip_fail(z->err, rc, "algoParameter", NULL);
 		size_t m1 = sf_der_writer_mark(&w), m2 = sf_der_writer_mark(&w);
 		for (size_t k = na; k-- > 0;) {
 			switch (ap[k].tag) {
@@ -524,21 +514,22 @@ int sf_saip_personalise(const uint8_t *tmpl, size_t tmpl_len,
 		err->element = "parameters";
 	}
 	if (!tmpl || !prm || !out_len || (!dst && dst_len))
-		return fail(err, SF_EINVAL, NULL, NULL);
+		return sf__saip_fail(err, SF_EINVAL, NULL, NULL);
 	*out_len = 0;
 	if ((rc = sf__saip_check_cred(prm, err)) != 0)
 		return rc;
 	/* What the builder would set but a template keeps as its operator
 	 * made it: refused rather than silently ignored. */
 	if (prm->pin1 || prm->puk1 || prm->adm1)
-		return fail(err, SF_ESAIP_PARAM,
-		            prm->pin1   ? "pin1"
-		            : prm->puk1 ? "puk1"
-		                        : "adm1",
-		            "is not set in a template (the template's PINs and keys stay)");
+		return sf__saip_fail(
+		    err, SF_ESAIP_PARAM,
+		    prm->pin1   ? "pin1"
+		    : prm->puk1 ? "puk1"
+		                : "adm1",
+		    "is not set in a template (the template's PINs and keys stay)");
 	if (prm->mnc_len)
-		return fail(err, SF_ESAIP_PARAM, "mnc_len",
-		            "is not set in a template (its EF.AD stays)");
+		return sf__saip_fail(err, SF_ESAIP_PARAM, "mnc_len",
+		                     "is not set in a template (its EF.AD stays)");
 
 	memset(&z, 0, sizeof(z));
 	z.prm = prm;
@@ -605,7 +596,7 @@ int sf_saip_personalise(const uint8_t *tmpl, size_t tmpl_len,
 	if (rc && err) {
 		memset(err, 0, sizeof(*err));
 		err->element = "parameters";
-		fail(err, rc, NULL, NULL);
+		sf__saip_fail(err, rc, NULL, NULL);
 	}
 out:
 	sf_wipe(&z, sizeof(z));

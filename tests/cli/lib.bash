@@ -30,3 +30,13 @@ usim_ahead() {
 	done
 	"$SF" euicc apdu --state "$1" "${apdus[@]}" | tail -n +2 | cut -c1-4 | sort | uniq -c | tr -s ' '
 }
+# luhn DIGITS: DIGITS followed by their Luhn check digit (ICCIDs)
+luhn() {
+	local s=$1 sum=0 i d k n=${#1}
+	for ((i = n - 1, k = 0; i >= 0; i--, k++)); do
+		d=${s:i:1}
+		if ((k % 2 == 0)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
+		sum=$((sum + d))
+	done
+	echo "$s$(((10 - sum % 10) % 10))"
+}

@@ -19,16 +19,6 @@ KT=000102030405060708090a0b0c0d0e0f # the templates' key (XOR test algorithm)
 TK=$(printf 'a%.0s' $(seq 64))      # a TUAK-256 key and TOPc
 TOPC=$(printf '5%.0s' $(seq 64))
 
-# luhn DIGITS: DIGITS + its Luhn check digit (ICCIDs)
-luhn() {
-	local s=$1 sum=0 i d k n=${#1}
-	for ((i = n - 1, k = 0; i >= 0; i--, k++)); do
-		d=${s:i:1}
-		if ((k % 2 == 0)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
-		sum=$((sum + d))
-	done
-	echo "$s$(((10 - sum % 10) % 10))"
-}
 # list DATA: "iccid profile_type state" per profile, sorted
 list() { "$SF" smdp list --data "$1" | jq -r '.[] | .iccid + " " + .profile_type + " " + .state' | sort; }
 # stored DATA ICCID FILE: the package the SM-DP+ stored for ICCID (needs sqlite3)

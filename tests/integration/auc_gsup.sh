@@ -25,16 +25,6 @@ fi
 . "$(dirname "$0")/../cli/lib.bash"
 SERVE_PID=""
 trap '[ -n "$SERVE_PID" ] && kill "$SERVE_PID" 2>/dev/null && wait "$SERVE_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
-# luhn DIGITS: DIGITS followed by its Luhn check digit
-luhn() {
-	local s=$1 sum=0 i d dbl=1
-	for ((i = ${#s} - 1; i >= 0; i--)); do
-		d=${s:i:1}
-		if ((dbl)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
-		sum=$((sum + d)); dbl=$((1 - dbl))
-	done
-	echo "$s$(((10 - sum % 10) % 10))"
-}
 
 # ---- subscribers: A ok, B stale SQN, C wrong K in the AuC, D suspended,
 #      E not in the AuC ----

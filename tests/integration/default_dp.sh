@@ -26,16 +26,6 @@ cleanup() {
 	[ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
-# luhn DIGITS: DIGITS + its Luhn check digit (ICCIDs)
-luhn() {
-	local s=$1 sum=0 i d n=${#1} k
-	for ((i = n - 1, k = 0; i >= 0; i--, k++)); do
-		d=${s:i:1}
-		if ((k % 2 == 0)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
-		sum=$((sum + d))
-	done
-	echo "$s$(((10 - sum % 10) % 10))"
-}
 # state ICCID / attempts ICCID: the SM-DP+'s view of a profile
 state() { "$SF" smdp list --data "$D" | jq -r --arg i "$1" '.[] | select(.iccid == $i) | .state'; }
 attempts() { "$SF" smdp list --data "$D" | jq -r --arg i "$1" '.[] | select(.iccid == $i) | .attempts'; }

@@ -24,16 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# luhn DIGITS: DIGITS + its Luhn check digit (ICCIDs)
-luhn() {
-	local s=$1 sum=0 i d n=${#1}
-	for ((i = n - 1, k = 0; i >= 0; i--, k++)); do
-		d=${s:i:1}
-		if ((k % 2 == 0)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
-		sum=$((sum + d))
-	done
-	echo "$s$(((10 - sum % 10) % 10))"
-}
 # eid BODY22: an EID in the test EUM's range 89049032 with its check digits
 # (SGP.29: ISO 7064 MOD 97-10)
 eid() { python3 -c "p='89049032$1'; print(p + '%02d' % (98 - int(p + '00') % 97))"; }

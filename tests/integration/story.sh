@@ -26,15 +26,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-luhn() {
-	local s=$1 sum=0 i d dbl=1
-	for ((i = ${#s} - 1; i >= 0; i--)); do
-		d=${s:i:1}
-		if ((dbl)); then d=$((d * 2)); ((d > 9)) && d=$((d - 9)); fi
-		sum=$((sum + d)); dbl=$((1 - dbl))
-	done
-	echo "$s$(((10 - sum % 10) % 10))"
-}
 # wait_line FILE SED-EXPR PID: the first match of SED-EXPR in FILE
 wait_line() {
 	local v=""

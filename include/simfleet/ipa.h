@@ -280,6 +280,11 @@ struct sf_ipa_result {
 	/* ES9+ functionExecutionStatus when the SM-DP+ refused ("" otherwise) */
 	char status[32], subject_code[32], reason_code[32], subject_id[128];
 	int es10_code; /* eUICC error code (authenticate/prepare/PIR), -1 if none */
+	/* The failure may pass on its own (the SM-DP+ unreachable, the
+	 * connection lost, HTTP 429, 500, 502, 503 or 504): a later attempt can
+	 * succeed.  retry_after_s: the server's Retry-After, 0 when none. */
+	int retryable;
+	long retry_after_s;
 	/* on success */
 	char iccid[21];
 	char smdp[256];

@@ -18,12 +18,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "simfleet/der.h"
 #include "simfleet/err.h"
 #include "simfleet/euicc.h"
 #include "simfleet/ipa.h"
+#include "simfleet/rng.h"
 #include "simfleet/util.h"
 
 /* ---- the card: shared with `simfleet attach` ---- */
@@ -104,6 +106,8 @@ enum {
 	D_TAC,
 	D_IMEI,
 	D_ENABLE,
+	D_RETRIES,
+	D_RETRY_WAIT,
 	D_HELP
 };
 
@@ -119,12 +123,15 @@ static const struct option dopts[] = {{"state", required_argument, 0, D_STATE},
                                       {"tac", required_argument, 0, D_TAC},
                                       {"imei", required_argument, 0, D_IMEI},
                                       {"enable", no_argument, 0, D_ENABLE},
+                                      {"retries", required_argument, 0, D_RETRIES},
+                                      {"retry-wait", required_argument, 0, D_RETRY_WAIT},
                                       {"help", no_argument, 0, D_HELP},
                                       {0, 0, 0, 0}};
 
 struct dargs {
 	const char *state, *sock, *reader, *ac, *cc, *cacert, *tac, *imei;
 	int pcsc, process, refresh, enable, help;
+	unsigned retries, retry_wait; /* download: attempts after the first; first wait (s) */
 	int reader_guessed; /* reader is the word after --pcsc, not --pcsc=READER */
 	size_t block;
 	const char *pos; /* the one positional argument (ICCID or ADDRESS) */
@@ -159,7 +166,7 @@ static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsi
 			a->help = 1;
 			return 0;
 		}
-		if (c < D_STATE || c > D_ENABLE || !(allowed & ALLOW(c))) {
+		if (c < D_STATE || c > D_RETRY_WAIT || !(allowed & ALLOW(c))) {
 			sf_cli_err("%s: bad option %s (see --help)", argv[0],
 			           optind > 1 ? argv[optind - 1] : "");
 			return SF_EXIT_USAGE;
@@ -210,6 +217,16 @@ static int parse(int argc, char **argv, struct dargs *a, const char *usage, unsi
 			if (sf_cli_uint("--block", optarg, 1, 255, &v) != 0)
 				return SF_EXIT_USAGE;
 			a->block = (size_t)v;
+			break;
+		case D_RETRIES:
+			if (sf_cli_uint("--retries", optarg, 0, 1000, &v) != 0)
+				return SF_EXIT_USAGE;
+			a->retries = (unsigned)v;
+			break;
+		case D_RETRY_WAIT:
+			if (sf_cli_uint("--retry-wait", optarg, 1, 3600, &v) != 0)
+				return SF_EXIT_USAGE;
+			a->retry_wait = (unsigned)v;
 			break;
 		}
 	}
@@ -648,10 +665,29 @@ out:
 	return rc;
 }
 
+/* Seconds to wait before retry number n (1, 2, ...): first * 2^(n-1), at
+ * most an hour, +/- 20 % at random so that devices cut off together do not
+ * come back together; at least the server's Retry-After. */
+static unsigned retry_delay(unsigned first, unsigned n, long retry_after)
+{
+	double w = first;
+	for (unsigned i = 1; i < n && w < 3600; i++)
+		w *= 2;
+	if (w > 3600)
+		w = 3600;
+	uint8_t r[2] = {0, 0};
+	if (sf_rng_fill(sf_rng_system(), r, sizeof(r)) == 0)
+		w *= 0.8 + 0.4 * (double)(r[0] << 8 | r[1]) / 65535.0;
+	if (retry_after > 0 && w < (double)retry_after)
+		w = (double)(retry_after < 3600 ? retry_after : 3600);
+	return w < 1 ? 1 : (unsigned)(w + 0.5);
+}
+
 static const char download_usage[] =
     "Usage: simfleet device download [--activation-code AC] [--confirmation-code CODE]\n"
     "                [--cacert FILE] (--state DIR | --socket PATH | --pcsc [READER])\n"
     "                [--tac HEX8] [--imei HEX16] [--enable [--refresh]]\n"
+    "                [--retries N [--retry-wait SECONDS]]\n"
     "\n"
     "Downloads and installs a profile (SGP.22 §3.1.3).  AC is the activation code as\n"
     "SGP.22 §4.1 writes it, with or without the LPA: prefix of a QR code:\n"
@@ -664,7 +700,14 @@ static const char download_usage[] =
     "Progress lines go to stderr; the result is JSON on stdout: result \"ok\" with\n"
     "iccid, or the failed step, message and the SM-DP+'s subjectCode/reasonCode.\n"
     "Exit 0 on success.  The new profile is installed disabled; --enable enables it\n"
-    "afterwards.\n";
+    "afterwards.\n"
+    "--retries N: for a device on its own, up to N more attempts after a failure\n"
+    "that may pass (the SM-DP+ unreachable, the connection lost, HTTP 429 or 5xx),\n"
+    "waiting --retry-wait SECONDS (default 5) before the first, twice as long before\n"
+    "each next (at most an hour, give or take a fifth at random so a fleet does not\n"
+    "come back at once), or the server's Retry-After if longer.  A refusal (wrong\n"
+    "matchingId, EID, code, expired order, eUICC error) is never retried.  Each\n"
+    "attempt that reached authenticateClient counts against the order's attempts.\n";
 
 static int cmd_download(int argc, char **argv)
 {
@@ -675,7 +718,8 @@ static int cmd_download(int argc, char **argv)
 	struct sf_ipa_ac ac;
 	int rc = parse(argc, argv, &a, download_usage,
 	               CARD_OPTS | ALLOW(D_AC) | ALLOW(D_CC) | ALLOW(D_CACERT) | ALLOW(D_TAC) |
-	                   ALLOW(D_IMEI) | ALLOW(D_ENABLE) | ALLOW(D_REFRESH),
+	                   ALLOW(D_IMEI) | ALLOW(D_ENABLE) | ALLOW(D_REFRESH) | ALLOW(D_RETRIES) |
+	                   ALLOW(D_RETRY_WAIT),
 	               0);
 	if (rc || a.help)
 		return rc;
@@ -710,9 +754,21 @@ static int cmd_download(int argc, char **argv)
 	memcpy(cfg.dev.nr_5gc, r15, 3);
 	cfg.net.cacert = a.cacert;
 	cfg.net.progress = progress_line;
+	if (a.retry_wait && !a.retries) {
+		sf_cli_err("--retry-wait goes with --retries N");
+		return SF_EXIT_USAGE;
+	}
 	if ((rc = dev_open(&d, &a)) != 0)
 		return rc;
+	unsigned attempt = 1;
 	int r = sf_ipa_download(&d.c, &cfg, &res);
+	for (; r != 0 && res.retryable && attempt <= a.retries; attempt++) {
+		unsigned wait = retry_delay(a.retry_wait ? a.retry_wait : 5, attempt, res.retry_after_s);
+		fprintf(stderr, "simfleet: attempt %u failed: %s; retrying in %u s (%u of %u left)\n",
+		        attempt, res.message, wait, a.retries - attempt + 1, a.retries);
+		sleep(wait);
+		r = sf_ipa_download(&d.c, &cfg, &res);
+	}
 	int en = 0, tried = 0;
 	if (r == 0 && a.enable && res.iccid[0]) {
 		tried = 1;
@@ -728,6 +784,7 @@ static int cmd_download(int argc, char **argv)
 		json_object_set_new(j, "default_smdp", json_true());
 	json_object_set_new(j, "transaction_id", str_or_null(res.tid));
 	json_object_set_new(j, "iccid", str_or_null(res.iccid));
+	json_object_set_new(j, "attempts", json_integer(attempt));
 	if (r) {
 		json_object_set_new(j, "error", json_string(sf_err_name(r)));
 		json_object_set_new(j, "step", str_or_null(res.step));

@@ -167,6 +167,7 @@ static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t
 	CURLcode cc = curl_easy_perform(c->h);
 	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, NULL);
 	free(data);
+	int first = !res->message[0]; /* this failure is the one reported */
 	if (cc != CURLE_OK) {
 		const char *why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
 		if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
@@ -176,13 +177,27 @@ static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t
 			    "%s: TLS: the SM-DP+ %s is not trusted: %s (give its trust anchor "
 			    "with --cacert FILE)",
 			    fn, address, why);
+		/* not reached, cut, timed out: the network or the server, for now */
+		if (first && (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+		              cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_SEND_ERROR ||
+		              cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING ||
+		              cc == CURLE_PARTIAL_FILE || cc == CURLE_SSL_CONNECT_ERROR))
+			res->retryable = 1;
 		return fail(res, fn, SF_EIPA_HTTP, "%s: %s: %s", fn, url, why);
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 204 && c->len == 0)
 		return 0;
-	if (status != 200)
+	if (status != 200) {
+		if (first && (status == 429 || status == 500 || status == 502 || status == 503 ||
+		              status == 504)) {
+			curl_off_t ra = 0;
+			res->retryable = 1;
+			if (curl_easy_getinfo(c->h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+				res->retry_after_s = (long)ra;
+		}
 		return fail(res, fn, SF_EIPA_HTTP, "%s: %s: HTTP status %ld", fn, url, status);
+	}
 	j = json_loadb(c->body ? c->body : "", c->len, 0, NULL);
 	json_t *fes = json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
 	const char *st = json_string_value(json_object_get(fes, "status"));

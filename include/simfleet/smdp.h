@@ -129,8 +129,8 @@ int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db);
  * synchronous=NORMAL: a crash of the process or the machine never corrupts
  * the database, but a power failure may lose the last commits, whole, in
  * order); sf_smdp_db_sync then makes every commit made so far durable with
- * one sync of the WAL, the sync SQLite itself makes at a synchronous=FULL
- * commit.  The caller must answer nothing that depends on a commit before
+ * one sync of the WAL through SQLite's VFS, as its synchronous=FULL commit
+ * does.  The database must be in WAL mode (else SF_ESMDP_DB).  The caller must answer nothing that depends on a commit before
  * a later sf_smdp_db_sync has returned 0.  sf_smdp_txn_begin_lazy is then
  * an ordinary transaction.  Each returns 0, SF_EINVAL or SF_ESMDP_DB (the
  * sync failed: what was committed may not be on disk). */

@@ -440,6 +440,13 @@ static void respond(struct evhttp_request *req, int code, const char *reason,
 	sf__https_send(req, code, reason, body);
 }
 
+/* Sends j (released) as the JSON answer, through respond. */
+static void send_json(struct evhttp_request *req, int code, json_t *j)
+{
+	struct evbuffer *b = sf__https_json_body(req, j);
+	respond(req, b ? code : 500, b ? NULL : "Internal Server Error", b);
+}
+
 /* Sends o (may be NULL) with header.functionExecutionStatus: success when
  * subject is NULL, else Failed with statusCodeData. */
 static void reply(struct evhttp_request *req, int http, json_t *o, const char *subject,
@@ -475,11 +482,7 @@ static void reply(struct evhttp_request *req, int http, json_t *o, const char *s
 	if (http == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
 		                  "Bearer realm=\"simfleet-smdp-es2plus\"");
-	struct evbuffer *b = sf__https_json_body(req, j);
-	if (b)
-		respond(req, http, NULL, b);
-	else
-		evhttp_send_error(req, 500, "out of memory");
+	send_json(req, http, j);
 }
 
 /* Malformed requests: HTTP 400 and subjectCode 1.2.1 (the request), reason
@@ -1368,7 +1371,7 @@ static void route_request(struct server *s, struct evhttp_request *req)
 	if (strcmp(path, "/health") == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
 		json_t *o = json_object();
 		json_object_set_new(o, "status", json_string("ok"));
-		sf__https_send_json(req, 200, o);
+		send_json(req, 200, o);
 		return;
 	}
 	static const char es9[] = "/gsma/rsp2/es9plus/", es2p[] = "/gsma/rsp2/es2plus/";
@@ -1415,7 +1418,7 @@ static void route_request(struct server *s, struct evhttp_request *req)
 		}
 		return;
 	}
-	sf__https_send_json(req, 404, json_pack("{s:s,s:s}", "error", "not_found", "path", path));
+	send_json(req, 404, json_pack("{s:s,s:s}", "error", "not_found", "path", path));
 }
 
 /* ---- group commit ---- */
@@ -1433,7 +1436,8 @@ static void release(struct server *s, struct held *h)
 }
 
 /* The sync failed: what the request changed may not be on disk, so its
- * answer cannot stand.  SGP.22: execution error, retry later. */
+ * answer cannot stand, nor its notices.  SGP.22: execution error, retry
+ * later; the answer's own headers go, the connection closes. */
 static void refuse(struct held *h)
 {
 	if (h->body)
@@ -1444,8 +1448,11 @@ static void refuse(struct held *h)
 		notice_free(n);
 	}
 	h->notices = NULL;
-	if (!h->req)
+	if (!h->req || !h->answered)
 		return;
+	struct evkeyvalq *out = evhttp_request_get_output_headers(h->req);
+	evhttp_clear_headers(out);
+	evhttp_add_header(out, "Connection", "close");
 	struct held *saved = capture;
 	capture = NULL;
 	reply(h->req, 503, NULL, "8.8", "4.2",
@@ -1453,11 +1460,14 @@ static void refuse(struct held *h)
 	capture = saved;
 }
 
+/* A held request whose connection is freed: forget it.  A request that
+ * libevent detached from a failed connection but still expects an answer
+ * for (to free it) keeps its pointer. */
 static void conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct server *s = arg;
 	for (struct held *h = s->hhead; h; h = h->next)
-		if (h->evcon == evcon)
+		if (h->evcon == evcon && h->req && evhttp_request_get_connection(h->req) == evcon)
 			h->req = NULL;
 }
 
@@ -1468,14 +1478,26 @@ static void begin_stop(struct server *s, const char *why)
 	s->stopping = 1;
 	fprintf(stderr, "smdp serve: %s: stopping\n", why);
 	sf__https_stop_accepting(&s->h);
-	/* Requests are answered within their callbacks or at the next sync;
-	 * leave a moment for the answers to leave the socket buffers. */
+	/* Requests are answered within their turn of the loop (held ones by
+	 * the sync at its end); leave a moment for the answers to leave the
+	 * socket buffers. */
 	struct timeval tv = {0, 200000};
 	event_base_loopexit(s->base, &tv);
 }
 
-/* After every ready request of this turn of the loop (lowest priority):
- * one sync for all the answers waiting on it. */
+/* The WAL could not be synced: nothing can be promised any more (Linux
+ * reports a failed writeback once; a later fsync may succeed over lost
+ * pages), so the server stops. */
+static void sync_failed(struct server *s)
+{
+	fprintf(stderr, "smdp serve: %s\n", sf_smdp_last_error(s->db));
+	s->sync_failed = 1;
+	begin_stop(s, "the database cannot be synced to disk");
+}
+
+/* Activated by the first request held in a turn of the loop; it joins the
+ * end of the turn's queue of ready callbacks, so it runs after every
+ * request already ready: one sync for all their answers. */
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -1489,8 +1511,8 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	int rc = sf_smdp_db_sync(s->db);
 	s->syncs++;
 	for (struct held *h = list, *next; h; h = next) {
-		s->synced_answers++;
 		next = h->next;
+		s->synced_answers += h->answered;
 		if (h->req)
 			evhttp_connection_set_closecb(h->evcon, NULL, NULL);
 		if (rc == 0)
@@ -1499,15 +1521,13 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 			refuse(h);
 		free(h);
 	}
-	if (rc) {
-		fprintf(stderr, "smdp serve: %s\n", sf_smdp_last_error(s->db));
-		s->sync_failed = 1;
-		begin_stop(s, "the database cannot be synced to disk");
-	}
+	if (rc)
+		sync_failed(s);
 }
 
-/* Every request: handled with its answer captured; sent at once when the
- * request wrote nothing, else held for the next sync. */
+/* Every request: handled with its answer and notices captured.  Nothing
+ * written: all sent at once.  Written: all held for the next sync; but
+ * authenticateClient's answer (lazy) goes at once, only its notices wait. */
 static void route(struct evhttp_request *req, void *arg)
 {
 	struct server *s = arg;
@@ -1519,21 +1539,30 @@ static void route(struct evhttp_request *req, void *arg)
 	capture = &h;
 	route_request(s, req);
 	capture = NULL;
-	if (h.lazy || sf_smdp_db_changes(s->db) == before) {
+	if (sf_smdp_db_changes(s->db) == before) {
 		release(s, &h);
 		return;
 	}
+	if (h.lazy) {
+		if (h.answered)
+			sf__https_send(req, h.code, h.reason, h.body);
+		h.answered = 0;
+		h.body = NULL;
+		h.req = NULL; /* what is left to hold: the notices */
+	}
 	struct held *p = malloc(sizeof(*p));
 	if (!p) { /* no memory to wait: sync now */
-		if (sf_smdp_db_sync(s->db) == 0)
+		if (sf_smdp_db_sync(s->db) == 0) {
 			release(s, &h);
-		else
+		} else {
 			refuse(&h);
+			sync_failed(s);
+		}
 		return;
 	}
 	*p = h;
 	p->ntail = p->notices ? p->ntail : &p->notices;
-	p->evcon = evhttp_request_get_connection(req);
+	p->evcon = p->req ? evhttp_request_get_connection(req) : NULL;
 	if (p->evcon)
 		evhttp_connection_set_closecb(p->evcon, conn_closed, s);
 	*s->htail = p;
@@ -1761,14 +1790,12 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 	s.sigterm_ev = evsignal_new(s.base, SIGTERM, stop_cb, &s);
 	s.sigint_ev = evsignal_new(s.base, SIGINT, stop_cb, &s);
 	s.tick_ev = event_new(s.base, -1, EV_PERSIST, tick_cb, &s);
-	/* Three priorities: libevent's own callbacks at the middle one (the
-	 * default), the sync at the lowest, i.e. after all of them. */
-	s.flush_ev = event_base_priority_init(s.base, 3) == 0
-	                 ? event_new(s.base, -1, 0, flush_cb, &s)
-	                 : NULL;
+	/* The sync: the same priority as the connections (see flush_cb); at a
+	 * lower one, libevent would not run it while requests keep coming. */
+	s.flush_ev = event_new(s.base, -1, 0, flush_cb, &s);
 	struct timeval tick = {5, 0};
 	if (!s.sigterm_ev || !s.sigint_ev || !s.tick_ev || !s.flush_ev ||
-	    event_priority_set(s.flush_ev, 2) || evsignal_add(s.sigterm_ev, NULL) ||
+	    evsignal_add(s.sigterm_ev, NULL) ||
 	    evsignal_add(s.sigint_ev, NULL) || event_add(s.tick_ev, &tick)) {
 		sf_cli_err("smdp serve: cannot set up the event loop");
 		goto out;
@@ -1823,8 +1850,12 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 	}
 	rc = s.sync_failed ? SF_EXIT_FAIL : SF_EXIT_OK;
 out:
-	if (s.hhead) /* answers still waiting for a sync: the loop ended first */
+	if (s.hhead && s.base) { /* answers still waiting for a sync: the loop ended first */
 		flush_cb(-1, 0, &s);
+		event_base_loop(s.base, EVLOOP_NONBLOCK); /* one more turn, to send them */
+	}
+	if (s.sync_failed)
+		rc = SF_EXIT_FAIL;
 	if (s.thread_up) {
 		pthread_mutex_lock(&s.mu);
 		s.qstop = 1;

@@ -566,15 +566,29 @@ int sf_smdp_db_defer_sync(struct sf_smdp_db *db)
 {
 	if (!db || db->outer)
 		return SF_EINVAL;
+	/* Only a WAL is synced by sf_smdp_db_sync; in a rollback journal mode
+	 * NORMAL would also risk corruption. */
+	sqlite3_stmt *q = NULL;
+	int wal = sqlite3_prepare_v2(db->db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK &&
+	          sqlite3_step(q) == SQLITE_ROW &&
+	          sqlite3_stricmp((const char *)sqlite3_column_text(q, 0), "wal") == 0;
+	sqlite3_finalize(q);
+	if (!wal) {
+		snprintf(db->errmsg, sizeof(db->errmsg),
+		         "deferring syncs: the database is not in WAL mode");
+		return SF_ESMDP_DB;
+	}
 	int rc = exec_sql(db, "PRAGMA synchronous = NORMAL", "deferring syncs");
 	if (rc == 0)
 		db->deferred = 1;
 	return rc;
 }
 
-/* The WAL's sqlite3_file, through SQLite's own VFS: the same sync (and the
- * same flags: fdatasync, the directory the first time) as SQLite's commit
- * at synchronous=FULL. */
+/* The WAL's sqlite3_file, synced through SQLite's own VFS with the flags of
+ * its commit at synchronous=FULL (fdatasync; the directory the first time).
+ * One difference: at FULL, SQLite pads a commit to a sector boundary when
+ * the VFS does not promise powersafe overwrite; the unix VFS does, by
+ * default. */
 int sf_smdp_db_sync(struct sf_smdp_db *db)
 {
 	sqlite3_file *wal = NULL;

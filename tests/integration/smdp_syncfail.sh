@@ -36,7 +36,7 @@ start() {
 	before=$(cat "$LOG" 2>/dev/null | wc -l)
 	if [ -n "${1:-}" ]; then
 		# ASan must come first unless told otherwise; the shim only wraps two calls
-		LD_PRELOAD="$1" SF_FAILSYNC="$FAIL" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
+		LD_PRELOAD="$1${LD_PRELOAD:+:$LD_PRELOAD}" SF_FAILSYNC="$FAIL" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
 			"$SF" smdp serve --config "$tmp/smdp.json" --listen 127.0.0.1:0 2>>"$LOG" &
 	else
 		"$SF" smdp serve --config "$tmp/smdp.json" --listen 127.0.0.1:0 2>>"$LOG" &
@@ -69,13 +69,25 @@ expect_eq "order on a working disk" "$(field "$out" state)" released
 touch "$FAIL"
 expect_eq "health while failing" "$(curl -sS --max-time 20 --cacert "$D/pki/ci.pem" "$URL/health" |
 	jq -r .status)" ok
-"${OP[@]}" --iccid "${ICC[1]}" --release >"$tmp/out" 2>"$tmp/err"
-expect_eq "order refused" $? 1
-grep -q "8.8/4.2" "$tmp/err" && ok || bad "refusal code: $(cat "$tmp/err")"
-grep -q "durable" "$tmp/err" && ok || bad "refusal message: $(cat "$tmp/err")"
-expect_eq "no order printed" "$(cat "$tmp/out")" ""
+# (with curl, to see the answer as sent: 503, its own headers once,
+# Connection: close, the SGP.22 status)
+curl -sS --max-time 20 --cacert "$D/pki/ci.pem" -D "$tmp/hdr" -o "$tmp/body" \
+	-H "Authorization: Bearer $(jq -r .token "$CRED")" -H "X-Admin-Protocol: gsma/rsp/v2.2.0" \
+	-H "Content-Type: application/json" \
+	--data "{\"header\": {\"functionRequesterIdentifier\": \"default\", \"functionCallIdentifier\": \"1\"}, \"iccid\": \"${ICC[1]}\"}" \
+	"$URL/gsma/rsp2/es2plus/downloadOrder"
+expect_eq "refused: HTTP status" "$(head -1 "$tmp/hdr" | cut -d' ' -f2)" 503
+expect_eq "refused: X-Admin-Protocol once" "$(grep -ci '^X-Admin-Protocol:' "$tmp/hdr")" 1
+expect_eq "refused: Content-Type once" "$(grep -ci '^Content-Type:' "$tmp/hdr")" 1
+grep -qi '^Connection: close' "$tmp/hdr" && ok || bad "refused: no Connection: close: $(cat "$tmp/hdr")"
+expect_eq "refused: status" "$(jq -r '.header.functionExecutionStatus.status' "$tmp/body")" Failed
+expect_eq "refused: code" "$(jq -r '.header.functionExecutionStatus.statusCodeData |
+	.subjectCode + "/" + .reasonCode' "$tmp/body")" 8.8/4.2
+grep -q durable "$tmp/body" && ok || bad "refusal message: $(cat "$tmp/body")"
+expect_eq "refused: no iccid in the answer" "$(jq -r '.iccid // "none"' "$tmp/body")" none
 # ... and the server stops, saying why, with a failure status.
 for _ in $(seq 100); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$SERVE_PID" 2>/dev/null && { bad "the server did not stop"; kill -KILL "$SERVE_PID"; }
 wait "$SERVE_PID"
 expect_eq "server exit status" $? 1
 SERVE_PID=""

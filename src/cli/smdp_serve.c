@@ -117,7 +117,7 @@ struct server {
 	struct sf__smdp_config *c;
 	struct sf__https h;
 	struct event_base *base;
-	struct event *sigterm_ev, *sigint_ev, *tick_ev, *flush_ev;
+	struct event *sigterm_ev, *sigint_ev, *tick_ev, *flush_ev, *deadline_ev;
 	struct held *hhead, **htail; /* waiting for the sync */
 	unsigned long syncs, synced_answers;
 	int sync_failed;
@@ -1495,14 +1495,19 @@ static void sync_failed(struct server *s)
 	begin_stop(s, "the database cannot be synced to disk");
 }
 
-/* Activated by the first request held in a turn of the loop; it joins the
- * end of the turn's queue of ready callbacks, so it runs after every
- * request already ready: one sync for all their answers. */
+/* One sync for every answer held.  Activated by each held request at the
+ * lowest priority, it runs when no request is ready any more, so that
+ * under load one sync serves many; and at the latest FLUSH_DEADLINE_US
+ * after the first answer was held (deadline_ev, highest priority): libevent
+ * runs no lower priority in a turn that ran a higher one, so without the
+ * deadline a steady stream of requests could hold answers for ever. */
+#define FLUSH_DEADLINE_US 2000
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct server *s = arg;
+	event_del(s->deadline_ev);
 	struct held *list = s->hhead;
 	s->hhead = NULL;
 	s->htail = &s->hhead;
@@ -1548,7 +1553,9 @@ static void route(struct evhttp_request *req, void *arg)
 			sf__https_send(req, h.code, h.reason, h.body);
 		h.answered = 0;
 		h.body = NULL;
-		h.req = NULL; /* what is left to hold: the notices */
+		h.req = NULL; /* what is left to hold: the notices, if any */
+		if (!h.notices)
+			return;
 	}
 	struct held *p = malloc(sizeof(*p));
 	if (!p) { /* no memory to wait: sync now */
@@ -1565,6 +1572,10 @@ static void route(struct evhttp_request *req, void *arg)
 	p->evcon = p->req ? evhttp_request_get_connection(req) : NULL;
 	if (p->evcon)
 		evhttp_connection_set_closecb(p->evcon, conn_closed, s);
+	if (!s->hhead) {
+		struct timeval dl = {0, FLUSH_DEADLINE_US};
+		event_add(s->deadline_ev, &dl);
+	}
 	*s->htail = p;
 	s->htail = &p->next;
 	event_active(s->flush_ev, EV_TIMEOUT, 0);
@@ -1787,14 +1798,21 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 		sf_cli_err("smdp serve: cannot create the event loop");
 		goto out;
 	}
+	/* Three priorities: the connections, signals and tick at the middle one
+	 * (libevent's default), the sync at the lowest, its deadline at the
+	 * highest (see flush_cb). */
+	if (event_base_priority_init(s.base, 3) != 0) {
+		sf_cli_err("smdp serve: cannot set up the event loop's priorities");
+		goto out;
+	}
 	s.sigterm_ev = evsignal_new(s.base, SIGTERM, stop_cb, &s);
 	s.sigint_ev = evsignal_new(s.base, SIGINT, stop_cb, &s);
 	s.tick_ev = event_new(s.base, -1, EV_PERSIST, tick_cb, &s);
-	/* The sync: the same priority as the connections (see flush_cb); at a
-	 * lower one, libevent would not run it while requests keep coming. */
 	s.flush_ev = event_new(s.base, -1, 0, flush_cb, &s);
+	s.deadline_ev = evtimer_new(s.base, flush_cb, &s);
 	struct timeval tick = {5, 0};
-	if (!s.sigterm_ev || !s.sigint_ev || !s.tick_ev || !s.flush_ev ||
+	if (!s.sigterm_ev || !s.sigint_ev || !s.tick_ev || !s.flush_ev || !s.deadline_ev ||
+	    event_priority_set(s.flush_ev, 2) || event_priority_set(s.deadline_ev, 0) ||
 	    evsignal_add(s.sigterm_ev, NULL) ||
 	    evsignal_add(s.sigint_ev, NULL) || event_add(s.tick_ev, &tick)) {
 		sf_cli_err("smdp serve: cannot set up the event loop");
@@ -1876,6 +1894,8 @@ out:
 		event_free(s.tick_ev);
 	if (s.flush_ev)
 		event_free(s.flush_ev);
+	if (s.deadline_ev)
+		event_free(s.deadline_ev);
 	if (s.base)
 		event_base_free(s.base);
 	if (s.dp_loaded)

@@ -140,6 +140,13 @@ struct dargs {
 #define ALLOW(o) (1u << ((o)-D_STATE))
 #define CARD_OPTS (ALLOW(D_STATE) | ALLOW(D_SOCKET) | ALLOW(D_PCSC) | ALLOW(D_BLOCK))
 
+/* Prints j (released); exit status 1 when failed, else that of the print. */
+static int print_outcome(json_t *j, int failed)
+{
+	int rc = sf_cli_print(j);
+	return rc == SF_EXIT_OK && failed ? SF_EXIT_FAIL : rc;
+}
+
 static int all_digits(const char *s)
 {
 	if (!*s)
@@ -543,9 +550,7 @@ static int profile_op(int argc, char **argv, uint32_t fn)
 	json_object_set_new(j, "iccid", json_string(a.pos));
 	json_object_set_new(j, "result", json_string(sf_ipa_result_name(fn, r)));
 	json_object_set_new(j, "code", json_integer(r));
-	rc = sf_cli_print(j);
-	if (rc == SF_EXIT_OK && r != 0)
-		rc = SF_EXIT_FAIL;
+	rc = print_outcome(j, r != 0);
 out:
 	dev_close(&d);
 	return rc;
@@ -657,9 +662,7 @@ static int cmd_notifications(int argc, char **argv)
 	}
 	json_t *j = json_object();
 	json_object_set_new(j, "notifications", arr);
-	rc = sf_cli_print(j);
-	if (rc == SF_EXIT_OK && failed)
-		rc = SF_EXIT_FAIL;
+	rc = print_outcome(j, failed);
 out:
 	dev_close(&d);
 	return rc;
@@ -859,9 +862,7 @@ static int cmd_set_default_dp(int argc, char **argv)
 	                                : r == 127 ? "undefinedError"
 	                                           : "unknown"));
 	json_object_set_new(j, "code", json_integer(r));
-	rc = sf_cli_print(j);
-	if (rc == SF_EXIT_OK && r != 0)
-		rc = SF_EXIT_FAIL;
+	rc = print_outcome(j, r != 0);
 out:
 	dev_close(&d);
 	return rc;

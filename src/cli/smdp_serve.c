@@ -613,84 +613,54 @@ static void audit(struct server *s, struct evhttp_request *req, const char *acto
 /* ---- ES9+ ---- */
 
 /* SGP.22 subject/reason of a library or store error on ES9+. */
+/* SGP.22 functionExecutionStatus codes (subjectCode, reasonCode) and the
+ * HTTP status for simfleet's codes.  The last entry of a table (rc 0) is
+ * the default. */
+struct status_map {
+	int rc;
+	const char *subject, *reason;
+	int http;
+};
+
+static const struct status_map *status_of(const struct status_map *t, int rc)
+{
+	while (t->rc && t->rc != rc)
+		t++;
+	return t;
+}
+
+static const struct status_map es9_status[] = {
+    {SF_ERSP_TRANSACTION, "8.10.1", "3.9", 200}, /* unknown transactionId */
+    {SF_ERSP_NO_SESSION, "8.10.1", "3.9", 200},
+    {SF_ERSP_ADDRESS, "8.8.1", "3.8", 200},    /* invalid SM-DP+ address */
+    {SF_ERSP_CI_UNKNOWN, "8.8.2", "3.1", 200}, /* no supported CI PKID */
+    {SF_ERSP_SIG, "8.1", "6.1", 200},          /* eUICC signature */
+    {SF_ERSP_CHALLENGE, "8.1", "6.1", 200},
+    {SF_ECRYPTO_SIG, "8.1", "6.1", 200},
+    {SF_EPKI_EID, "8.1.4", "6.1", 200},  /* EID outside the EUM range */
+    {SF_ERSP_CERT, "8.1.3", "6.1", 200}, /* eUICC certificate chain */
+    {SF_EPKI_FORMAT, "8.1.3", "6.1", 200},
+    {SF_EPKI_UNKNOWN_CI, "8.1.3", "6.1", 200},
+    {SF_EPKI_CHAIN, "8.1.3", "6.1", 200},
+    {SF_EPKI_SIG, "8.1.3", "6.1", 200},
+    {SF_EPKI_VALIDITY, "8.1.3", "6.1", 200},
+    {SF_EPKI_USAGE, "8.1.3", "6.1", 200},
+    {SF_EPKI_ROLE, "8.1.3", "6.1", 200},
+    {SF_ERSP_EUICC_ERROR, "8.1", "3.8", 200},    /* the eUICC refused */
+    {SF_ESMDP_MATCHING_ID, "8.2.6", "3.8", 200}, /* matchingId refused */
+    {SF_ESMDP_EID, "8.1.1", "3.8", 200},         /* EID refused */
+    {SF_ESMDP_EXPIRED, "8.8.5", "4.10", 200},    /* download order expired */
+    {SF_ESMDP_ATTEMPTS, "8.8.5", "6.4", 200},    /* max retries exceeded */
+    {SF_ESMDP_CC, "8.2.7", "3.8", 200},          /* confirmation code refused */
+    {SF_ERSP_CC, "8.2.7", "2.2", 200},           /* code missing */
+    {SF_ERSP_FORMAT, "1.2.1", "2.1", 400},
+    {0, "8.8", "3.8", 200}, /* simfleet: internal */
+};
+
 static void es9_fail(struct evhttp_request *req, int rc, const char *fn, const char *detail)
 {
-	const char *sc = "8.1", *rs = "3.8";
-	int http = 200;
-	switch (rc) {
-	case SF_ERSP_TRANSACTION:
-	case SF_ERSP_NO_SESSION:
-		sc = "8.10.1";
-		rs = "3.9";
-		break; /* unknown transactionId */
-	case SF_ERSP_ADDRESS:
-		sc = "8.8.1";
-		rs = "3.8";
-		break; /* invalid SM-DP+ address */
-	case SF_ERSP_CI_UNKNOWN:
-		sc = "8.8.2";
-		rs = "3.1";
-		break; /* no supported CI PKID */
-	case SF_ERSP_SIG:
-	case SF_ERSP_CHALLENGE:
-	case SF_ECRYPTO_SIG:
-		sc = "8.1";
-		rs = "6.1";
-		break; /* eUICC signature */
-	case SF_EPKI_EID:
-		sc = "8.1.4";
-		rs = "6.1";
-		break; /* EID outside the EUM range */
-	case SF_ERSP_CERT:
-	case SF_EPKI_FORMAT:
-	case SF_EPKI_UNKNOWN_CI:
-	case SF_EPKI_CHAIN:
-	case SF_EPKI_SIG:
-	case SF_EPKI_VALIDITY:
-	case SF_EPKI_USAGE:
-	case SF_EPKI_ROLE:
-		sc = "8.1.3";
-		rs = "6.1";
-		break; /* eUICC certificate chain */
-	case SF_ERSP_EUICC_ERROR:
-		sc = "8.1";
-		rs = "3.8";
-		break; /* the eUICC refused */
-	case SF_ESMDP_MATCHING_ID:
-		sc = "8.2.6";
-		rs = "3.8";
-		break; /* matchingId refused */
-	case SF_ESMDP_EID:
-		sc = "8.1.1";
-		rs = "3.8";
-		break; /* EID refused */
-	case SF_ESMDP_EXPIRED:
-		sc = "8.8.5";
-		rs = "4.10";
-		break; /* download order expired */
-	case SF_ESMDP_ATTEMPTS:
-		sc = "8.8.5";
-		rs = "6.4";
-		break; /* max retries exceeded */
-	case SF_ESMDP_CC:
-		sc = "8.2.7";
-		rs = "3.8";
-		break; /* confirmation code refused */
-	case SF_ERSP_CC:
-		sc = "8.2.7";
-		rs = "2.2";
-		break; /* code missing */
-	case SF_ERSP_FORMAT:
-		sc = "1.2.1";
-		rs = "2.1";
-		http = 400;
-		break;
-	default:
-		sc = "8.8";
-		rs = "3.8";
-		break; /* simfleet: internal */
-	}
-	reply(req, http, NULL, sc, rs, "%s: %s%s%s", fn, sf_strerror(rc),
+	const struct status_map *m = status_of(es9_status, rc);
+	reply(req, m->http, NULL, m->subject, m->reason, "%s: %s%s%s", fn, sf_strerror(rc),
 	      detail && *detail ? ": " : "", detail ? detail : "");
 }
 
@@ -1201,42 +1171,20 @@ out:
 
 /* ---- ES2+ ---- */
 
+static const struct status_map es2_status[] = {
+    {SF_ESMDP_UNKNOWN, "8.2.1", "3.9", 200},        /* ICCID unknown */
+    {SF_ESMDP_STATE, "8.2.1", "3.5", 200},          /* not in the right state */
+    {SF_ESMDP_NONE_AVAILABLE, "8.2.5", "3.7", 200}, /* profile type unavailable */
+    {SF_ESMDP_EID, "8.1.1", "3.10", 200},           /* another EID */
+    {SF_ESMDP_MATCHING_ID, "8.2.6", "3.3", 200},    /* matchingId in use / wrong */
+    {SF_EINVAL, "1.2.1", "2.1", 400},
+    {0, "8.8", "3.8", 200},
+};
+
 static void es2_fail(struct evhttp_request *req, int rc, const char *fn)
 {
-	const char *sc = "8.2.1", *rs = "3.8";
-	int http = 200;
-	switch (rc) {
-	case SF_ESMDP_UNKNOWN:
-		sc = "8.2.1";
-		rs = "3.9";
-		break; /* ICCID unknown */
-	case SF_ESMDP_STATE:
-		sc = "8.2.1";
-		rs = "3.5";
-		break; /* not in the right state */
-	case SF_ESMDP_NONE_AVAILABLE:
-		sc = "8.2.5";
-		rs = "3.7";
-		break; /* profile type unavailable */
-	case SF_ESMDP_EID:
-		sc = "8.1.1";
-		rs = "3.10";
-		break; /* another EID */
-	case SF_ESMDP_MATCHING_ID:
-		sc = "8.2.6";
-		rs = "3.3";
-		break; /* matchingId in use / wrong */
-	case SF_EINVAL:
-		sc = "1.2.1";
-		rs = "2.1";
-		http = 400;
-		break;
-	default:
-		sc = "8.8";
-		rs = "3.8";
-		break;
-	}
-	reply(req, http, NULL, sc, rs, "%s: %s", fn, sf_strerror(rc));
+	const struct status_map *m = status_of(es2_status, rc);
+	reply(req, m->http, NULL, m->subject, m->reason, "%s: %s", fn, sf_strerror(rc));
 }
 
 static const char *jstr(json_t *j, const char *k)

@@ -72,25 +72,6 @@ static char (*mids)[MID_MAX];
 static atomic_long next_i, n_ok, n_fail, n_conn;
 
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t collect(void *d, size_t sz, size_t nm, void *u)
-{
-	struct buf *b = u;
-	size_t n = sz * nm;
-	char *q = realloc(b->p, b->n + n + 1);
-	if (!q)
-		return 0;
-	memcpy(q + b->n, d, n);
-	b->n += n;
-	q[b->n] = '\0';
-	b->p = q;
-	return n;
-}
-
 static double mono(void)
 {
 	struct timespec ts;
@@ -138,7 +119,7 @@ struct worker {
 	pthread_t th;
 	CURL *c;
 	struct curl_slist *es9_h, *es2_h;
-	struct buf b;
+	struct sf_glue_buf b;
 	uint8_t *req, *rsp;
 	long done, failed;
 	int id;
@@ -166,17 +147,10 @@ static json_t *post(struct worker *w, const char *path, json_t *body, int es2, l
 		return NULL;
 	}
 	curl_easy_getinfo(w->c, CURLINFO_RESPONSE_CODE, http);
-	if (*http == 204)
-		return json_object();
-	j = w->b.n ? json_loadb(w->b.p, w->b.n, 0, NULL) : NULL;
-	const char *st = json_string_value(json_object_get(
-	    json_object_get(json_object_get(j, "header"), "functionExecutionStatus"), "status"));
-	if (!st || strcmp(st, "Executed-Success") != 0) {
+	j = sf_glue_answer(*http, &w->b, NULL, NULL, 0);
+	if (!j)
 		fprintf(stderr, "smdp_load: %s: HTTP %ld %.300s\n", path, *http,
 		        w->b.n ? w->b.p : "");
-		json_decref(j);
-		return NULL;
-	}
 	return j;
 }
 
@@ -358,7 +332,7 @@ static int worker_init(struct worker *w)
 	w->es9_h = curl_slist_append(w->es9_h, "User-Agent: gsma-rsp-lpad");
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	w->es2_h = curl_slist_append(w->es2_h, auth);
-	curl_easy_setopt(w->c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(w->c, CURLOPT_WRITEFUNCTION, sf_glue_collect);
 	curl_easy_setopt(w->c, CURLOPT_WRITEDATA, &w->b);
 	curl_easy_setopt(w->c, CURLOPT_CAINFO, cacert);
 	curl_easy_setopt(w->c, CURLOPT_TIMEOUT, 30L);

@@ -91,3 +91,38 @@ out:
 	free(items);
 	return rc == 0 ? 0 : -1;
 }
+
+size_t sf_glue_collect(void *d, size_t sz, size_t nm, void *buf)
+{
+	struct sf_glue_buf *b = buf;
+	size_t n = sz * nm;
+	char *q = realloc(b->p, b->n + n + 1);
+	if (!q)
+		return 0;
+	memcpy(q + b->n, d, n);
+	b->n += n;
+	q[b->n] = '\0';
+	b->p = q;
+	return n;
+}
+
+json_t *sf_glue_answer(long http, const struct sf_glue_buf *b, char *subject, char *reason,
+                       size_t cap)
+{
+	if (http == 204 && !b->n)
+		return json_object();
+	json_t *j = b->n ? json_loadb(b->p, b->n, 0, NULL) : NULL;
+	json_t *fes = json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
+	const char *st = json_string_value(json_object_get(fes, "status"));
+	if (st && strcmp(st, "Executed-Success") == 0)
+		return j;
+	json_t *cd = json_object_get(fes, "statusCodeData");
+	const char *sc = json_string_value(json_object_get(cd, "subjectCode"));
+	const char *rc = json_string_value(json_object_get(cd, "reasonCode"));
+	if (subject)
+		snprintf(subject, cap, "%s", sc ? sc : "?");
+	if (reason)
+		snprintf(reason, cap, "%s", rc ? rc : "?");
+	json_decref(j);
+	return NULL;
+}

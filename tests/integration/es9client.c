@@ -40,25 +40,6 @@
 static const char *url, *cacert, *step = "start";
 static char subject[32] = "", reason[32] = "";
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t collect(void *d, size_t sz, size_t nm, void *u)
-{
-	struct buf *b = u;
-	size_t n = sz * nm;
-	char *q = realloc(b->p, b->n + n + 1);
-	if (!q)
-		return 0;
-	memcpy(q + b->n, d, n);
-	b->n += n;
-	q[b->n] = '\0';
-	b->p = q;
-	return n;
-}
-
 static void out(const char *result, const char *iccid, int pir_success)
 {
 	json_t *o = json_pack("{s:s,s:s}", "result", result, "step", step);
@@ -81,7 +62,7 @@ static void out(const char *result, const char *iccid, int pir_success)
 static json_t *es9(const char *fn, json_t *body, long *http)
 {
 	char u[600];
-	struct buf b = {NULL, 0};
+	struct sf_glue_buf b = {NULL, 0};
 	struct curl_slist *h = NULL;
 	step = fn;
 	snprintf(u, sizeof(u), "%s/gsma/rsp2/es9plus/%s", url, fn);
@@ -94,7 +75,7 @@ static json_t *es9(const char *fn, json_t *body, long *http)
 	curl_easy_setopt(c, CURLOPT_URL, u);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, txt);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sf_glue_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
@@ -105,20 +86,9 @@ static json_t *es9(const char *fn, json_t *body, long *http)
 		fprintf(stderr, "es9client: %s: %s\n", fn, curl_easy_strerror(r));
 	} else {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, http);
-		j = b.p && b.n ? json_loads(b.p, 0, NULL) : json_object();
-		json_t *fes =
-		    json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
-		const char *st = json_string_value(json_object_get(fes, "status"));
-		if (*http != 204 && (!st || strcmp(st, "Executed-Success") != 0)) {
-			json_t *cd = json_object_get(fes, "statusCodeData");
-			const char *sc = json_string_value(json_object_get(cd, "subjectCode"));
-			const char *rc = json_string_value(json_object_get(cd, "reasonCode"));
-			snprintf(subject, sizeof(subject), "%s", sc ? sc : "?");
-			snprintf(reason, sizeof(reason), "%s", rc ? rc : "?");
+		j = sf_glue_answer(*http, &b, subject, reason, sizeof(subject));
+		if (!j)
 			fprintf(stderr, "es9client: %s: HTTP %ld %s\n", fn, *http, b.p ? b.p : "");
-			json_decref(j);
-			j = NULL;
-		}
 	}
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);

@@ -115,14 +115,6 @@ const char *sf_smdp_last_error(const struct sf_smdp_db *db);
  * SF_ESMDP_DB. */
 int sf_smdp_txn_begin(struct sf_smdp_db *db);
 int sf_smdp_txn_end(struct sf_smdp_db *db);
-/* As sf_smdp_txn_begin, but the commit is not synced to disk (WAL,
- * synchronous=NORMAL for that one transaction): it is durable once a later
- * synced commit or a checkpoint has run.  A power failure (not a crash of
- * the process) may lose it, whole, never half; the commits after it are
- * never kept without it (the WAL is replayed in order).  For changes whose
- * loss is harmless: the SM-DP+ uses it for authenticateClient (an attempt,
- * PK.EUICC, the audit record), never for a state that hands out a profile. */
-int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db);
 
 /* Group commit, for a server answering many requests.  After
  * sf_smdp_db_defer_sync a commit no longer waits for the disk (WAL,
@@ -130,10 +122,10 @@ int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db);
  * the database, but a power failure may lose the last commits, whole, in
  * order); sf_smdp_db_sync then makes every commit made so far durable with
  * one sync of the WAL through SQLite's VFS, as its synchronous=FULL commit
- * does.  The database must be in WAL mode (else SF_ESMDP_DB).  The caller must answer nothing that depends on a commit before
- * a later sf_smdp_db_sync has returned 0.  sf_smdp_txn_begin_lazy is then
- * an ordinary transaction.  Each returns 0, SF_EINVAL or SF_ESMDP_DB (the
- * sync failed: what was committed may not be on disk). */
+ * does.  The database must be in WAL mode (else SF_ESMDP_DB).  The caller
+ * must answer nothing that depends on a commit before a later
+ * sf_smdp_db_sync has returned 0.  Each returns 0, SF_EINVAL or SF_ESMDP_DB
+ * (the sync failed: what was committed may not be on disk). */
 int sf_smdp_db_defer_sync(struct sf_smdp_db *db);
 int sf_smdp_db_sync(struct sf_smdp_db *db);
 /* Rows inserted, updated or deleted through this connection since it was

@@ -872,7 +872,7 @@ static void es9_authenticate(struct server *s, struct evhttp_request *req, json_
 	 * at the latest the one getBoundProfilePackage's answer, which hands out
 	 * the profile, waits for.  A power failure in between loses at most
 	 * this attempt (the session is lost with the process anyway). */
-	int grouped = sf_smdp_txn_begin_lazy(s->db) == 0;
+	int grouped = sf_smdp_txn_begin(s->db) == 0;
 	if (capture)
 		capture->lazy = 1;
 	if (!has_mid) {

@@ -14,8 +14,7 @@
  * two writers (the server and `smdp import`, or two requests) cannot both
  * act on the same old state, and a crash leaves either the old or the new
  * state.  WAL with synchronous=FULL: a COMMIT is durable when it returns
- * (except in sf_smdp_txn_begin_lazy's transactions, durable with the next
- * synced commit).
+ * (after sf_smdp_db_defer_sync, when a later sf_smdp_db_sync returns).
  *
  * Confirmation codes: only SHA-256(CC) is stored.  That is exactly the inner
  * hash of hashCc = SHA-256(SHA-256(CC) || transactionId) (SGP.22 §3.1.3.2),
@@ -169,8 +168,6 @@ struct sf_smdp_db {
 	struct sf_smdp_policy pol;
 	int version;
 	int outer, outer_failed; /* a caller's transaction is open (sf_smdp_txn_begin) */
-	int lazy;                /* ... and commits without a sync (sf_smdp_txn_begin_lazy) */
-	int deferred;            /* commits never sync; sf_smdp_db_sync does (group commit) */
 	char errmsg[256];
 };
 
@@ -525,26 +522,6 @@ int sf_smdp_txn_begin(struct sf_smdp_db *db)
 	return rc;
 }
 
-/* WAL with synchronous=NORMAL: COMMIT appends the transaction to the WAL
- * without an fsync; the next commit with synchronous=FULL (or a checkpoint)
- * syncs the WAL up to its own end, this transaction included. */
-int sf_smdp_txn_begin_lazy(struct sf_smdp_db *db)
-{
-	if (!db || db->outer)
-		return SF_EINVAL;
-	if (db->deferred) /* no commit syncs anyway */
-		return sf_smdp_txn_begin(db);
-	/* exec, never a prepared statement: SQLite applies "PRAGMA synchronous"
-	 * when it compiles it, so stepping a prepared one again changes
-	 * nothing. */
-	int rc = exec_sql(db, "PRAGMA synchronous = NORMAL", "deferring the sync");
-	if (rc == 0 && (rc = sf_smdp_txn_begin(db)) == 0)
-		db->lazy = 1;
-	else
-		exec_sql(db, "PRAGMA synchronous = FULL", "restoring the sync");
-	return rc;
-}
-
 int sf_smdp_txn_end(struct sf_smdp_db *db)
 {
 	if (!db || !db->outer)
@@ -553,12 +530,6 @@ int sf_smdp_txn_end(struct sf_smdp_db *db)
 	int rc = db->outer_failed ? SF_ESMDP_DB : run(db, S_COMMIT);
 	if (rc)
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
-	if (db->lazy) {
-		db->lazy = 0;
-		int r2 = exec_sql(db, "PRAGMA synchronous = FULL", "restoring the sync");
-		if (r2 && rc == 0)
-			rc = r2;
-	}
 	return rc;
 }
 
@@ -578,10 +549,10 @@ int sf_smdp_db_defer_sync(struct sf_smdp_db *db)
 		         "deferring syncs: the database is not in WAL mode");
 		return SF_ESMDP_DB;
 	}
-	int rc = exec_sql(db, "PRAGMA synchronous = NORMAL", "deferring syncs");
-	if (rc == 0)
-		db->deferred = 1;
-	return rc;
+	/* exec, never a prepared statement: SQLite applies "PRAGMA synchronous"
+	 * when it compiles it, so stepping a prepared one again changes
+	 * nothing. */
+	return exec_sql(db, "PRAGMA synchronous = NORMAL", "deferring syncs");
 }
 
 /* The WAL's sqlite3_file, synced through SQLite's own VFS with the flags of

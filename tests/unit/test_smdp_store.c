@@ -588,9 +588,9 @@ static void test_txn(void **state)
 }
 
 /* Group commit: after sf_smdp_db_defer_sync the changes count moves with
- * each write, sf_smdp_db_sync succeeds (before any write too), a lazy
- * transaction is an ordinary one, and another connection sees every commit
- * at once (the sync is about the disk, not visibility). */
+ * each write, sf_smdp_db_sync succeeds (before any write too), a grouped
+ * transaction leaves the connection deferred, and another connection sees
+ * every commit at once (the sync is about the disk, not visibility). */
 static void test_deferred_sync(void **state)
 {
 	(void)state;
@@ -598,11 +598,6 @@ static void test_deferred_sync(void **state)
 	char iccid[21];
 	assert_rc(SF_EINVAL, sf_smdp_db_defer_sync(NULL));
 	assert_rc(SF_EINVAL, sf_smdp_db_sync(NULL));
-	/* a lazy transaction alone: NORMAL inside, FULL again after */
-	assert_int_equal(sf__smdp_db_sync_level(db), 2);
-	assert_rc(0, sf_smdp_txn_begin_lazy(db));
-	assert_int_equal(sf__smdp_db_sync_level(db), 1);
-	assert_rc(0, sf_smdp_txn_end(db));
 	assert_int_equal(sf__smdp_db_sync_level(db), 2);
 	assert_rc(0, sf_smdp_db_defer_sync(db));
 	assert_int_equal(sf__smdp_db_sync_level(db), 1);
@@ -614,7 +609,7 @@ static void test_deferred_sync(void **state)
 	assert_int_equal(st(other, I1), SF_SMDP_ALLOCATED);
 	assert_rc(0, sf_smdp_db_sync(db));
 	int64_t c1 = sf_smdp_db_changes(db);
-	assert_rc(0, sf_smdp_txn_begin_lazy(db));
+	assert_rc(0, sf_smdp_txn_begin(db));
 	assert_rc(0, sf_smdp_audit(db, "operator:op1", "x", I1, NULL, "ok", NULL, 2));
 	assert_rc(0, sf_smdp_txn_end(db));
 	assert_int_equal(sf__smdp_db_sync_level(db), 1); /* still deferred */

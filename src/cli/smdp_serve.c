@@ -110,7 +110,7 @@ struct held {
 	int lazy; /* what it wrote may reach the disk with a later sync */
 	const char *reason; /* static text or NULL */
 	struct evbuffer *body;
-	struct notice *notices, **ntail;
+	struct notice *notices, **ntail; /* ntail: while captured only */
 };
 
 struct server {
@@ -1516,7 +1516,6 @@ static void route(struct evhttp_request *req, void *arg)
 		return;
 	}
 	*p = h;
-	p->ntail = p->notices ? p->ntail : &p->notices;
 	p->evcon = p->req ? evhttp_request_get_connection(req) : NULL;
 	if (p->evcon)
 		evhttp_connection_set_closecb(p->evcon, conn_closed, s);

@@ -53,7 +53,8 @@ enum stmt {
 	S_PROFILE_FIRST_OF_TYPE,
 	S_PROFILE_SET_ORDER, /* state, eid, matching_id, cc_hash, attempts, cc_failures, expires */
 	S_PROFILE_SET_STATE,
-	S_PROFILE_SET_ATTEMPT, /* attempts, state, eid */
+	S_PROFILE_SET_ATTEMPT, /* attempts */
+	S_PROFILE_SET_EID,
 	S_PROFILE_SET_CC_FAIL, /* cc_failures, state */
 	S_MID_IN_USE,
 	S_EUICC_PUT,
@@ -89,13 +90,17 @@ static const char *const sql[S_COUNT] = {
         "UPDATE profile SET state = ?2, eid = ?3, matching_id = ?4, cc_hash = ?5, attempts = ?6,"
         " cc_failures = ?7, expires = ?8, max_attempts = ?9, updated = ?10 WHERE iccid = ?1",
     [S_PROFILE_SET_STATE] = "UPDATE profile SET state = ?2, updated = ?3 WHERE iccid = ?1",
-    [S_PROFILE_SET_ATTEMPT] = "UPDATE profile SET attempts = ?2, state = ?3, eid = ?4,"
-                              " updated = ?5 WHERE iccid = ?1",
+    /* Only the columns that change: naming an indexed column in SET
+     * rewrites its index entry even with the same value. */
+    [S_PROFILE_SET_ATTEMPT] = "UPDATE profile SET attempts = ?2, updated = ?3 WHERE iccid = ?1",
+    [S_PROFILE_SET_EID] = "UPDATE profile SET eid = ?2 WHERE iccid = ?1",
     [S_PROFILE_SET_CC_FAIL] =
         "UPDATE profile SET cc_failures = ?2, state = ?3, updated = ?4 WHERE iccid = ?1",
     [S_MID_IN_USE] = "SELECT count(*) FROM profile WHERE matching_id = ?1",
     [S_EUICC_PUT] =
-        "INSERT OR REPLACE INTO euicc (eid, curve, pk, updated) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO euicc (eid, curve, pk, updated) VALUES (?1, ?2, ?3, ?4)"
+        " ON CONFLICT (eid) DO UPDATE SET curve = excluded.curve, pk = excluded.pk,"
+        " updated = excluded.updated WHERE curve <> excluded.curve OR pk <> excluded.pk",
     [S_EUICC_GET] = "SELECT curve, pk FROM euicc WHERE eid = ?1",
     [S_AUDIT_PUT] = "INSERT INTO audit (at, actor, action, iccid, eid, result, detail)"
                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -158,6 +163,29 @@ static const char *const migrations[] = {
     "ALTER TABLE profile ADD COLUMN released INTEGER NOT NULL DEFAULT 0;"
     "UPDATE profile SET released = updated WHERE state IN ('released', 'downloaded');"
     "CREATE INDEX profile_eid ON profile (eid)",
+    /* 4 -> 5: fewer pages written per download (each a WAL frame, each
+     * frame two writes and part of the sync).  The index that finds an
+     * available profile of a type holds only available profiles, so the
+     * state changes of an order no longer move its entry; the audit log
+     * loses AUTOINCREMENT, whose sqlite_sequence row was a second page per
+     * entry (ids still grow: the log is never deleted from, and a rowid
+     * is then one more than the largest); PK.EUICC is kept in one B-tree
+     * (WITHOUT ROWID) instead of a table and its key's index. */
+    "DROP INDEX profile_type_state;"
+    "CREATE INDEX profile_available ON profile (operator, profile_type, iccid)"
+    " WHERE state = 'available';"
+    "CREATE TABLE audit_v5 (id INTEGER PRIMARY KEY,"
+    " at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+    " iccid TEXT, eid TEXT, result TEXT NOT NULL, detail TEXT);"
+    "INSERT INTO audit_v5 (id, at, actor, action, iccid, eid, result, detail)"
+    " SELECT id, at, actor, action, iccid, eid, result, detail FROM audit;"
+    "DROP TABLE audit;"
+    "ALTER TABLE audit_v5 RENAME TO audit;"
+    "CREATE TABLE euicc_v5 (eid TEXT PRIMARY KEY NOT NULL, curve INTEGER NOT NULL,"
+    " pk BLOB NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO euicc_v5 (eid, curve, pk, updated) SELECT eid, curve, pk, updated FROM euicc;"
+    "DROP TABLE euicc;"
+    "ALTER TABLE euicc_v5 RENAME TO euicc",
 };
 #define LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -947,14 +975,18 @@ int sf_smdp_begin_download(struct sf_smdp_db *db, const char *matching_id, const
 	 * attempt still runs; the profile goes to error only when it fails
 	 * (a later begin finds attempts == max). */
 	p->attempts++;
-	snprintf(p->eid, sizeof(p->eid), "%s", eid);
 	sqlite3_stmt *s = db->st[S_PROFILE_SET_ATTEMPT];
 	sqlite3_bind_text(s, 1, p->iccid, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, p->attempts);
-	sqlite3_bind_text(s, 3, sf_smdp_state_name(p->state), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, p->eid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 5, now);
+	sqlite3_bind_int64(s, 3, now);
 	rc = run(db, S_PROFILE_SET_ATTEMPT);
+	if (rc == 0 && !p->eid[0]) {
+		snprintf(p->eid, sizeof(p->eid), "%s", eid);
+		s = db->st[S_PROFILE_SET_EID];
+		sqlite3_bind_text(s, 1, p->iccid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 2, p->eid, -1, SQLITE_TRANSIENT);
+		rc = run(db, S_PROFILE_SET_EID);
+	}
 out:
 	if (rc == SF_ESMDP_ATTEMPTS && p->state != SF_SMDP_ERROR) {
 		/* Over the limit: the order has failed (SGP.22: the SM-DP+ ends it). */

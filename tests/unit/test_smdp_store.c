@@ -540,6 +540,7 @@ static void test_migration_released(void **state)
 	sf_smdp_db_close(db);
 }
 
+
 static int count_rows(void *user, int64_t id, int64_t at, const char *actor, const char *action,
                       const char *iccid, const char *eid, const char *result, const char *detail)
 {
@@ -547,6 +548,82 @@ static int count_rows(void *user, int64_t id, int64_t at, const char *actor, con
 	(void)detail;
 	(*(int *)user)++;
 	return 0;
+}
+
+/* The audit log's ids, in order (up to 8). */
+struct ids {
+	int n;
+	int64_t id[8];
+};
+static int list_ids(void *user, int64_t id, int64_t at, const char *actor, const char *action,
+                    const char *iccid, const char *eid, const char *result, const char *detail)
+{
+	(void)at, (void)actor, (void)action, (void)iccid, (void)eid, (void)result, (void)detail;
+	struct ids *v = user;
+	if (v->n < 8)
+		v->id[v->n] = id;
+	v->n++;
+	return 0;
+}
+
+/* 4 -> 5: the audit log, PK.EUICC and the available profiles move to
+ * their new tables and index with every row; audit ids go on growing from
+ * the largest; an available profile of a type is still found, and no
+ * longer once it is ordered. */
+static void test_migration_v5(void **state)
+{
+	(void)state;
+	struct sf_smdp_db *db = NULL;
+	unlink(dbp);
+	assert_rc(0, sf__smdp_db_open_version(dbp, 4, &db));
+	sf_smdp_db_close(db);
+	sqlite3 *raw;
+	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(raw,
+	                 "INSERT INTO profile (iccid, operator, profile_type, state, created,"
+	                 " updated) VALUES ('" I1 "', 'op1', 'meter', 'available', 1, 1),"
+	                 " ('" I2 "', 'op1', 'meter', 'available', 1, 1);"
+	                 "INSERT INTO package (iccid, der) VALUES ('" I1 "', x'00'), ('" I2 "', x'00');"
+	                 "INSERT INTO euicc (eid, curve, pk, updated) VALUES"
+	                 " ('89049032000000000000000011111125', 1, zeroblob(65), 7);"
+	                 "INSERT INTO audit (id, at, actor, action, result) VALUES"
+	                 " (41, 1, 'operator:op1', 'import', 'ok'), (42, 2, 'operator:op1', 'x', 'ok')",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(raw);
+	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &db));
+	assert_int_equal(sf_smdp_schema_version(db), sf_smdp_schema_latest());
+	assert_true(sf_smdp_schema_latest() >= 5);
+	int curve = 0;
+	uint8_t pk[65] = {1};
+	assert_rc(0, sf_smdp_euicc_get(db, EID1, &curve, pk));
+	assert_int_equal(curve, 1);
+	assert_int_equal(pk[0], 0);
+	pk[0] = 4;
+	assert_rc(0, sf_smdp_euicc_put(db, EID1, 2, pk, 8)); /* replaces */
+	assert_rc(0, sf_smdp_euicc_get(db, EID1, &curve, pk));
+	assert_int_equal(curve, 2);
+	assert_int_equal(pk[0], 4);
+	assert_rc(0, sf_smdp_audit(db, "operator:op1", "y", NULL, NULL, "ok", NULL, 3));
+	struct ids v = {0};
+	assert_rc(0, sf_smdp_audit_list(db, list_ids, &v));
+	assert_int_equal(v.n, 3);
+	assert_int_equal(v.id[0], 41);
+	assert_int_equal(v.id[1], 42);
+	assert_int_equal(v.id[2], 43);
+	char iccid[SF_SMDP_ICCID_MAX + 1];
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, NULL, "meter", 10, iccid));
+	assert_string_equal(iccid, I1);
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, NULL, "meter", 10, iccid));
+	assert_string_equal(iccid, I2);
+	assert_rc(SF_ESMDP_NONE_AVAILABLE,
+	          sf_smdp_download_order(db, "op1", NULL, NULL, "meter", 10, iccid));
+	/* cancelled back to available, found again */
+	assert_rc(0, sf_smdp_cancel_order(db, "op1", I2, NULL, NULL, 1, 11));
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, NULL, "meter", 12, iccid));
+	assert_string_equal(iccid, I2);
+	sf_smdp_db_close(db);
 }
 
 /* Grouped calls commit together; a refusal inside writes nothing of its own
@@ -717,6 +794,7 @@ int main(void)
 	    cmocka_unit_test(test_txn),         cmocka_unit_test(test_deferred_sync),
 	    cmocka_unit_test(test_order_for_eid),
 	    cmocka_unit_test(test_migration_released),
+	    cmocka_unit_test(test_migration_v5),
 	    cmocka_unit_test(test_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

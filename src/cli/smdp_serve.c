@@ -1415,8 +1415,11 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct server *s = arg;
 	for (struct held *h = s->hhead; h; h = h->next)
-		if (h->evcon == evcon && h->req && evhttp_request_get_connection(h->req) == evcon)
-			h->req = NULL;
+		if (h->evcon == evcon) {
+			if (h->req && evhttp_request_get_connection(h->req) == evcon)
+				h->req = NULL;
+			h->evcon = NULL; /* freed after this callback, either way */
+		}
 }
 
 static void begin_stop(struct server *s, const char *why)
@@ -1466,7 +1469,7 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	for (struct held *h = list, *next; h; h = next) {
 		next = h->next;
 		s->synced_answers += h->answered;
-		if (h->req)
+		if (h->evcon)
 			evhttp_connection_set_closecb(h->evcon, NULL, NULL);
 		if (rc == 0)
 			release(s, h);
@@ -1516,6 +1519,7 @@ static void route(struct evhttp_request *req, void *arg)
 		return;
 	}
 	*p = h;
+	p->ntail = NULL; /* it pointed into h; nothing is captured any more */
 	p->evcon = p->req ? evhttp_request_get_connection(req) : NULL;
 	if (p->evcon)
 		evhttp_connection_set_closecb(p->evcon, conn_closed, s);
@@ -1818,6 +1822,13 @@ out:
 	if (s.hhead && s.base) { /* answers still waiting for a sync: the loop ended first */
 		flush_cb(-1, 0, &s);
 		event_base_loop(s.base, EVLOOP_NONBLOCK); /* one more turn, to send them */
+	}
+	/* Commits answered without a sync (authenticateClient's) reach the
+	 * disk too, even if another process keeps the database open and so no
+	 * checkpoint comes with the close. */
+	if (s.db && !s.sync_failed && sf_smdp_db_sync(s.db) != 0) {
+		fprintf(stderr, "smdp serve: %s\n", sf_smdp_last_error(s.db));
+		rc = SF_EXIT_FAIL;
 	}
 	if (s.sync_failed)
 		rc = SF_EXIT_FAIL;

@@ -174,18 +174,30 @@ static const char *const migrations[] = {
     "DROP INDEX profile_type_state;"
     "CREATE INDEX profile_available ON profile (operator, profile_type, iccid)"
     " WHERE state = 'available';"
+    "CREATE INDEX profile_operator ON profile (operator, iccid);" /* an operator's list */
+    /* RENAME as before SQLite 3.26: it does not re-check the views and
+     * triggers of the schema, so one of an administrator's own on the old
+     * table does not fail the upgrade (and reads the new one). */
+    "PRAGMA legacy_alter_table = ON;"
     "CREATE TABLE audit_v5 (id INTEGER PRIMARY KEY,"
     " at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
     " iccid TEXT, eid TEXT, result TEXT NOT NULL, detail TEXT);"
     "INSERT INTO audit_v5 (id, at, actor, action, iccid, eid, result, detail)"
     " SELECT id, at, actor, action, iccid, eid, result, detail FROM audit;"
+    /* ids deleted from the end of the log by hand stay used: an entry
+     * at the highest id AUTOINCREMENT gave out keeps the next ones above */
+    "INSERT INTO audit_v5 (id, at, actor, action, result, detail)"
+    " SELECT seq, CAST(strftime('%s', 'now') AS INTEGER), 'admin', 'upgrade', 'ok',"
+    " 'schema 5: the audit ids up to this one were given out before' FROM sqlite_sequence"
+    " WHERE name = 'audit' AND seq > (SELECT coalesce(max(id), 0) FROM audit);"
     "DROP TABLE audit;"
     "ALTER TABLE audit_v5 RENAME TO audit;"
     "CREATE TABLE euicc_v5 (eid TEXT PRIMARY KEY NOT NULL, curve INTEGER NOT NULL,"
     " pk BLOB NOT NULL, updated INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO euicc_v5 (eid, curve, pk, updated) SELECT eid, curve, pk, updated FROM euicc;"
     "DROP TABLE euicc;"
-    "ALTER TABLE euicc_v5 RENAME TO euicc",
+    "ALTER TABLE euicc_v5 RENAME TO euicc;"
+    "PRAGMA legacy_alter_table = OFF",
 };
 #define LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -559,6 +571,15 @@ int sf_smdp_txn_end(struct sf_smdp_db *db)
 	if (rc)
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc;
+}
+
+int sf_smdp_txn_abort(struct sf_smdp_db *db)
+{
+	if (!db || !db->outer)
+		return SF_EINVAL;
+	db->outer = 0;
+	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	return 0;
 }
 
 int sf_smdp_db_defer_sync(struct sf_smdp_db *db)
@@ -971,7 +992,7 @@ int sf_smdp_begin_download(struct sf_smdp_db *db, const char *matching_id, const
 		rc = SF_ESMDP_ATTEMPTS;
 		goto out;
 	}
-	/* Count the attempt and bind the EID in one step.  The last allowed
+	/* Count the attempt and bind the EID, in the one transaction.  The last allowed
 	 * attempt still runs; the profile goes to error only when it fails
 	 * (a later begin finds attempts == max). */
 	p->attempts++;

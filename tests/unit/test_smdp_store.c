@@ -540,7 +540,6 @@ static void test_migration_released(void **state)
 	sf_smdp_db_close(db);
 }
 
-
 static int count_rows(void *user, int64_t id, int64_t at, const char *actor, const char *action,
                       const char *iccid, const char *eid, const char *result, const char *detail)
 {
@@ -568,8 +567,9 @@ static int list_ids(void *user, int64_t id, int64_t at, const char *actor, const
 
 /* 4 -> 5: the audit log, PK.EUICC and the available profiles move to
  * their new tables and index with every row; audit ids go on growing from
- * the largest; an available profile of a type is still found, and no
- * longer once it is ordered. */
+ * the largest ever given out; a view of the old table survives; an
+ * available profile of a type is still found, and no longer once it is
+ * ordered. */
 static void test_migration_v5(void **state)
 {
 	(void)state;
@@ -588,7 +588,11 @@ static void test_migration_v5(void **state)
 	                 "INSERT INTO euicc (eid, curve, pk, updated) VALUES"
 	                 " ('89049032000000000000000011111125', 1, zeroblob(65), 7);"
 	                 "INSERT INTO audit (id, at, actor, action, result) VALUES"
-	                 " (41, 1, 'operator:op1', 'import', 'ok'), (42, 2, 'operator:op1', 'x', 'ok')",
+	                 " (41, 1, 'operator:op1', 'import', 'ok'), (42, 2, 'operator:op1', 'x', 'ok');"
+	                 /* a tail entry deleted by hand: its id stays given out */
+	                 "DELETE FROM audit WHERE id = 42;"
+	                 /* an administrator's own view does not stop the upgrade */
+	                 "CREATE VIEW recent AS SELECT id, action FROM audit WHERE at > 0",
 	                 NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(raw);
@@ -610,8 +614,16 @@ static void test_migration_v5(void **state)
 	assert_rc(0, sf_smdp_audit_list(db, list_ids, &v));
 	assert_int_equal(v.n, 3);
 	assert_int_equal(v.id[0], 41);
-	assert_int_equal(v.id[1], 42);
+	assert_int_equal(v.id[1], 42); /* the upgrade's entry */
 	assert_int_equal(v.id[2], 43);
+	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_prepare_v2(raw, "SELECT count(*) FROM recent", -1, &q, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
+	sqlite3_finalize(q);
+	sqlite3_close(raw);
 	char iccid[SF_SMDP_ICCID_MAX + 1];
 	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, NULL, "meter", 10, iccid));
 	assert_string_equal(iccid, I1);
@@ -627,13 +639,23 @@ static void test_migration_v5(void **state)
 }
 
 /* Grouped calls commit together; a refusal inside writes nothing of its own
- * but the rest commits; a second begin is refused. */
+ * but the rest commits; a second begin is refused; an aborted group leaves
+ * nothing. */
 static void test_txn(void **state)
 {
 	(void)state;
 	struct sf_smdp_db *db = fresh(NULL), *other = NULL;
 	char iccid[21];
 	int n = 0;
+	assert_rc(SF_EINVAL, sf_smdp_txn_abort(db));
+	assert_rc(0, sf_smdp_txn_begin(db));
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_rc(0, sf_smdp_audit(db, "operator:op1", "downloadOrder", I1, NULL, "ok", NULL, 1));
+	assert_rc(0, sf_smdp_txn_abort(db));
+	assert_rc(SF_EINVAL, sf_smdp_txn_end(db));
+	assert_int_equal(st(db, I1), SF_SMDP_AVAILABLE);
+	assert_rc(0, sf_smdp_audit_list(db, count_rows, &n));
+	assert_int_equal(n, 0);
 	assert_rc(0, sf_smdp_txn_begin(db));
 	assert_rc(SF_EINVAL, sf_smdp_txn_begin(db));
 	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));

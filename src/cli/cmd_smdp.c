@@ -321,9 +321,13 @@ static const char import_usage[] =
     "applets and PINs stay; the header ICCID, EF.ICCID, EF.IMSI, the USIM's AKA\n"
     "algorithm, K and OPc, and EF.SPN with --spn are set per row), or else the\n"
     "built-in USIM template (`profile build`).  profileType from --profile-type, or\n"
-    "the template's header.  Every row is checked before anything is imported; the\n"
-    "import stops at a row whose ICCID is already in the inventory.  The same file\n"
-    "provisions the operator's AuC, so a downloaded profile authenticates.\n";
+    "the template's header.  The file is read twice, a line at a time (any number of\n"
+    "rows, in constant memory): first every row is checked, and nothing is imported\n"
+    "if one is invalid or its ICCID is in the file twice or already in the inventory;\n"
+    "then the rows are added 500 to a transaction.  Should a transaction fail (the\n"
+    "database, or another import taking an ICCID in between), its rows are not\n"
+    "imported, those before stay, and the message says from which line on.  The same\n"
+    "file provisions the operator's AuC, so a downloaded profile authenticates.\n";
 
 static int read_all(const char *path, uint8_t **buf, size_t *len)
 {
@@ -402,24 +406,6 @@ static int package_header(const uint8_t *pkg, size_t len, char iccid[21], char *
 	return 0;
 }
 
-/* One subscriber row personalised into a package (heap, wiped by the
- * caller). */
-struct built {
-	char iccid[21];
-	uint8_t *pkg;
-	size_t len;
-};
-
-static void built_free(struct built *b, size_t n)
-{
-	for (size_t i = 0; b && i < n; i++)
-		if (b[i].pkg) {
-			sf_wipe(b[i].pkg, b[i].len);
-			free(b[i].pkg);
-		}
-	free(b);
-}
-
 /* An operator's template (--template): the package and its file name. */
 struct tmpl {
 	const char *name;
@@ -427,37 +413,63 @@ struct tmpl {
 	size_t len;
 };
 
-/* Reads FILE.csv (imsi,iccid,alg,k,opc) and builds every package, by
- * personalising tp->pkg when tp is given, else with the built-in template;
- * nothing is returned unless every row builds.  SF_EXIT_OK, or SF_EXIT_USAGE
- * after naming the line and column (or what the template lacks). */
-static int build_subscribers(const char *file, const char *spn, const struct tmpl *tp,
-                             struct built **out, size_t *nout)
+/* One row of FILE.csv personalised: its line, the package's ICCID and
+ * profileType, the package (wiped and freed after the callback). */
+struct row {
+	unsigned line;
+	const char *iccid, *ptype;
+	const uint8_t *pkg;
+	size_t len;
+};
+
+/* The longest line of FILE.csv: imsi (15), iccid (20), alg, K and OPc (64
+ * hex digits each for TUAK), commas and blanks fit many times over. */
+#define CSV_LINE_MAX 1024
+
+/* One line of f into buf (without its newline, NUL-terminated): 1, 0 at
+ * the end of the file, -1 too long, -2 a NUL byte in it, -3 a read error. */
+static int read_line(FILE *f, char *buf, size_t cap, size_t *len)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0, n = 0, cap = 0;
-	struct built *b = NULL;
-	int rc = SF_EXIT_USAGE;
-	int r = read_all(file, &buf, &len);
-	if (r) {
-		sf_cli_err("--subscribers %s: %s", file, r == SF_ENOENT ? strerror(errno) : sf_strerror(r));
+	size_t n = 0;
+	int c, any = 0;
+	while ((c = getc_unlocked(f)) != EOF) {
+		any = 1;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			return -2;
+		if (n + 1 >= cap)
+			return -1;
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	*len = n;
+	if (ferror(f))
+		return -3;
+	return any ? 1 : 0;
+}
+
+/* Reads FILE.csv (imsi,iccid,alg,k,opc) one line at a time, personalises
+ * each row (tp->pkg when tp is given, else the built-in template) and
+ * calls cb with it; a file of any length, in constant memory.  Returns
+ * SF_EXIT_OK; SF_EXIT_USAGE after naming the line and column (or what the
+ * template lacks), the message ending with `then`; or what cb returned
+ * (anything but SF_EXIT_OK stops, cb having said why). */
+static int each_subscriber(const char *file, const char *spn, const struct tmpl *tp,
+                           const char *then, int (*cb)(void *user, const struct row *r),
+                           void *user)
+{
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		sf_cli_err("--subscribers %s: %s", file, strerror(errno));
 		return SF_EXIT_USAGE;
 	}
-	if (memchr(buf, '\0', len)) {
-		sf_cli_err("--subscribers %s: not a CSV text file", file);
-		goto out;
-	}
-	char *text = realloc(buf, len + 1);
-	if (!text)
-		goto out;
-	buf = (uint8_t *)text;
-	text[len] = '\0';
+	char ln[CSV_LINE_MAX + 1];
+	uint8_t k[32], opc[32];
 	unsigned line = 0;
-	int header = 0;
-	for (char *ln = text, *next; ln; ln = next) {
-		next = strchr(ln, '\n');
-		if (next)
-			*next++ = '\0';
+	size_t rows = 0, lnlen = 0;
+	int header = 0, rc = SF_EXIT_USAGE, got;
+	while ((got = read_line(f, ln, sizeof(ln), &lnlen)) == 1) {
 		line++;
 		char *t = sf_cli_trim(ln), *cols[6];
 		if (!*t)
@@ -466,23 +478,23 @@ static int build_subscribers(const char *file, const char *spn, const struct tmp
 		if (!header) {
 			if (!sf_cli_csv_is_subscriber_header(cols, nc)) {
 				sf_cli_err("%s: line %u: the header must be exactly \"imsi,iccid,alg,k,opc\"; "
-				           "nothing was imported",
-				           file, line);
+				           "%s",
+				           file, line, then);
 				goto out;
 			}
 			header = 1;
 			continue;
 		}
 		if (nc != 5) {
-			sf_cli_err("%s: line %u: expected 5 columns imsi,iccid,alg,k,opc, found %zu; "
-			           "nothing was imported",
-			           file, line, nc);
+			sf_cli_err("%s: line %u: expected 5 columns imsi,iccid,alg,k,opc, found %zu; %s",
+			           file, line, nc, then);
 			goto out;
 		}
 		struct sf_saip_build_params p;
 		struct sf_saip_error e;
-		uint8_t k[32], opc[32];
-		size_t kl = 0, ol = 0;
+		size_t kl = 0, ol = 0, need = 0;
+		int r = 0;
+		uint8_t *pkg = NULL;
 		memset(&p, 0, sizeof(p));
 		memset(&e, 0, sizeof(e));
 		p.iccid = cols[1];
@@ -506,81 +518,270 @@ static int build_subscribers(const char *file, const char *spn, const struct tmp
 			p.k_len = kl;
 			p.opc = ol ? opc : NULL;
 			p.opc_len = ol;
-			size_t need = 0;
 			r = tp ? sf_saip_personalise(tp->pkg, tp->len, &p, NULL, 0, &need, &e)
-			      : sf_saip_build(&p, NULL, 0, &need, &e);
-			uint8_t *pkg = r == SF_EBUFSIZE ? malloc(need) : NULL;
+			       : sf_saip_build(&p, NULL, 0, &need, &e);
+			pkg = r == SF_EBUFSIZE ? malloc(need) : NULL;
 			if (pkg)
 				r = tp ? sf_saip_personalise(tp->pkg, tp->len, &p, pkg, need, &need, &e)
-				      : sf_saip_build(&p, pkg, need, &need, &e);
+				       : sf_saip_build(&p, pkg, need, &need, &e);
 			if (r && tp && r != SF_ESAIP_ICCID && r != SF_ESAIP_IMSI &&
 			    r != SF_ESAIP_PARAM && r != SF_ENOMEM && r != SF_EBUFSIZE) {
 				/* the template, not the row */
 				char why[256];
 				sf_saip_error_format(&e, why, sizeof(why));
-				sf_cli_err("--template %s: cannot be personalised: %s (%s); nothing "
-				           "was imported",
-				           tp->name, why, sf_err_name(r));
-				sf_wipe(k, sizeof(k));
-				sf_wipe(opc, sizeof(opc));
-				free(pkg);
+				sf_cli_err("--template %s: cannot be personalised: %s (%s); %s", tp->name,
+				           why, sf_err_name(r), then);
+				if (pkg) {
+					sf_wipe(pkg, need);
+					free(pkg);
+				}
 				goto out;
 			}
-			if (r == 0 && n == cap) {
-				size_t nc2 = cap ? cap * 2 : 64;
-				struct built *nb = realloc(b, nc2 * sizeof(*nb));
-				if (nb) {
-					b = nb;
-					cap = nc2;
-				} else {
-					r = SF_ENOMEM;
-				}
-			}
-			if (r == 0) {
-				snprintf(b[n].iccid, sizeof(b[n].iccid), "%s", cols[1]);
-				b[n].pkg = pkg;
-				b[n].len = need;
-				n++;
-				pkg = NULL;
-			} else {
+			if (r)
 				col = e.field ? e.field : "row";
-			}
-			if (pkg) {
-				sf_wipe(pkg, need);
-				free(pkg);
-			}
 		}
-		sf_wipe(k, sizeof(k));
-		sf_wipe(opc, sizeof(opc));
 		if (col) {
-			sf_cli_err("%s: line %u, column %s: not valid%s%s; nothing was imported", file,
-			           line, col, r ? ": " : "", r ? sf_strerror(r) : "");
+			sf_cli_err("%s: line %u, column %s: not valid%s%s; %s", file, line, col,
+			           r ? ": " : "", r ? sf_strerror(r) : "", then);
+			free(pkg); /* NULL: r != 0 */
 			goto out;
 		}
+		char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
+		r = package_header(pkg, need, iccid, ptype, sizeof(ptype), why, sizeof(why));
+		if (r)
+			sf_cli_err("%s: line %u: the personalised package does not read back: %s; %s",
+			           file, line, why, then);
+		else
+			rc = cb(user, &(struct row){line, iccid, ptype, pkg, need});
+		sf_wipe(pkg, need);
+		free(pkg);
+		if (r)
+			goto out;
+		if (rc != SF_EXIT_OK)
+			goto done; /* cb said why */
+		rows++;
+		rc = SF_EXIT_USAGE;
 	}
-	if (!header || n == 0) {
+	if (got < 0) {
+		if (got == -1)
+			sf_cli_err("%s: line %u: longer than %d characters; %s", file, line + 1,
+			           CSV_LINE_MAX, then);
+		else
+			sf_cli_err("%s: line %u: %s; %s", file, line + 1,
+			           got == -2 ? "a NUL byte: not a CSV text file" : strerror(errno), then);
+		goto out;
+	}
+	if (!header || rows == 0) {
 		sf_cli_err("%s: no subscriber (header imsi,iccid,alg,k,opc then one row per "
 		           "subscriber)",
 		           file);
 		goto out;
 	}
-	*out = b;
-	*nout = n;
-	b = NULL;
 	rc = SF_EXIT_OK;
+	goto done;
 out:
-	built_free(b, n);
-	if (buf) {
-		sf_wipe(buf, len);
-		free(buf);
-	}
+	rc = SF_EXIT_USAGE;
+done:
+	sf_wipe(ln, sizeof(ln)); /* K and OPc */
+	sf_wipe(k, sizeof(k));
+	sf_wipe(opc, sizeof(opc));
+	fclose(f);
 	return rc;
+}
+
+/* The first pass over FILE.csv: every row personalised, and its ICCID in
+ * the file once and not yet in the inventory. */
+struct seen {
+	char iccid[21];
+	unsigned line;
+};
+struct check {
+	struct sf_smdp_db *db;
+	const char *file;
+	struct seen *v;
+	size_t n, cap;
+};
+
+static int check_row(void *user, const struct row *r)
+{
+	struct check *c = user;
+	struct sf_smdp_profile p;
+	int g = sf_smdp_profile_get(c->db, NULL, r->iccid, &p);
+	if (g == 0) {
+		sf_cli_err("%s: line %u: ICCID %s is already in the inventory (operator %s); "
+		           "nothing was imported",
+		           c->file, r->line, r->iccid, p.op);
+		return SF_EXIT_FAIL;
+	}
+	if (g != SF_ESMDP_UNKNOWN) {
+		sf_cli_err("%s: line %u: ICCID %s: %s (%s)%s%s; nothing was imported", c->file,
+		           r->line, r->iccid, sf_strerror(g), sf_err_name(g),
+		           g == SF_ESMDP_DB ? ": " : "", g == SF_ESMDP_DB ? sf_smdp_last_error(c->db) : "");
+		return SF_EXIT_FAIL;
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct seen *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			sf_cli_err("%s: out of memory at line %u; nothing was imported", c->file, r->line);
+			return SF_EXIT_FAIL;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	snprintf(c->v[c->n].iccid, sizeof(c->v[c->n].iccid), "%s", r->iccid);
+	c->v[c->n++].line = r->line;
+	return SF_EXIT_OK;
+}
+
+static int seen_cmp(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+	int d = strcmp(x->iccid, y->iccid);
+	return d ? d : (x->line > y->line) - (x->line < y->line);
+}
+
+/* The second pass: the rows added IMPORT_BATCH at a time, each batch one
+ * transaction (one sync; the running server's writes wait at most one
+ * batch); the JSON lines of a batch printed once it is committed. */
+#define IMPORT_BATCH 500
+struct adder {
+	struct sf_smdp_db *db;
+	const char *file, *op, *ptype_arg;
+	size_t n, done;    /* rows in the open batch; rows committed */
+	unsigned first;    /* the open batch's first line */
+	struct added {
+		char iccid[21], ptype[SF_SMDP_NAME_MAX + 1];
+		size_t len;
+	} batch[IMPORT_BATCH];
+};
+
+/* What stays when a batch fails: said the same way for every failure. */
+static void import_stopped(const struct adder *a)
+{
+	if (a->done)
+		sf_cli_err("%s: the %zu subscribers before line %u were imported (their JSON lines "
+		           "above), none from line %u on",
+		           a->file, a->done, a->first, a->first);
+	else
+		sf_cli_err("%s: nothing was imported", a->file);
+}
+
+static int commit_batch(struct adder *a)
+{
+	if (!a->n)
+		return SF_EXIT_OK;
+	int r = sf_smdp_txn_end(a->db);
+	if (r) {
+		sf_cli_err("%s: committing lines %u and after: %s (%s): %s", a->file, a->first,
+		           sf_strerror(r), sf_err_name(r), sf_smdp_last_error(a->db));
+		a->n = 0;
+		import_stopped(a);
+		return SF_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "iccid", json_string(a->batch[i].iccid));
+		json_object_set_new(o, "operator", json_string(a->op));
+		json_object_set_new(o, "profile_type", json_string(a->batch[i].ptype));
+		json_object_set_new(o, "state", json_string("available"));
+		json_object_set_new(o, "size", json_integer((json_int_t)a->batch[i].len));
+		if (sf_cli_print(o) != SF_EXIT_OK)
+			return SF_EXIT_FAIL;
+	}
+	a->done += a->n;
+	a->n = 0;
+	return SF_EXIT_OK;
+}
+
+static int add_row(void *user, const struct row *r)
+{
+	struct adder *a = user;
+	int64_t now = (int64_t)time(NULL);
+	if (a->n == 0) {
+		int b = sf_smdp_txn_begin(a->db);
+		if (b) {
+			sf_cli_err("%s: line %u: %s (%s): %s", a->file, r->line, sf_strerror(b),
+			           sf_err_name(b), sf_smdp_last_error(a->db));
+			import_stopped(a);
+			return SF_EXIT_FAIL;
+		}
+		a->first = r->line;
+	}
+	struct added *x = &a->batch[a->n];
+	snprintf(x->iccid, sizeof(x->iccid), "%s", r->iccid);
+	snprintf(x->ptype, sizeof(x->ptype), "%s", a->ptype_arg ? a->ptype_arg : r->ptype);
+	x->len = r->len;
+	int e = sf_smdp_profile_add(a->db, a->op, x->iccid, x->ptype, NULL, NULL, r->pkg, r->len,
+	                            now);
+	if (e == 0)
+		e = sf_smdp_audit(a->db, "admin", "import", x->iccid, NULL, "ok",
+		                  x->ptype[0] ? x->ptype : NULL, now);
+	if (e) {
+		/* another import took the ICCID since the check, or the database
+		 * failed: the batch goes, the failure is logged outside it */
+		sf_smdp_txn_abort(a->db);
+		a->n = 0;
+		sf_smdp_audit(a->db, "admin", "import", x->iccid, NULL, sf_err_name(e), a->file, now);
+		sf_cli_err("%s: line %u: ICCID %s: %s (%s)%s%s", a->file, r->line, x->iccid,
+		           sf_strerror(e), sf_err_name(e), e == SF_ESMDP_DB ? ": " : "",
+		           e == SF_ESMDP_DB ? sf_smdp_last_error(a->db) : "");
+		import_stopped(a);
+		return SF_EXIT_FAIL;
+	}
+	if (++a->n == IMPORT_BATCH)
+		return commit_batch(a);
+	return SF_EXIT_OK;
+}
+
+/* --subscribers: two passes over the file, so that a file with a bad row
+ * (or an ICCID twice, or one already in the inventory) imports nothing,
+ * and the packages never all sit in memory at once. */
+static int import_subscribers(struct sf_smdp_db *db, const char *op, const char *file,
+                              const char *spn, const struct tmpl *tp, const char *ptype_arg)
+{
+	struct check c = {db, file, NULL, 0, 0};
+	int rc = each_subscriber(file, spn, tp, "nothing was imported", check_row, &c);
+	if (rc == SF_EXIT_OK) {
+		qsort(c.v, c.n, sizeof(*c.v), seen_cmp);
+		for (size_t i = 1; i < c.n; i++)
+			if (strcmp(c.v[i - 1].iccid, c.v[i].iccid) == 0) {
+				sf_cli_err("%s: ICCID %s on line %u and on line %u; nothing was imported",
+				           file, c.v[i].iccid, c.v[i - 1].line, c.v[i].line);
+				rc = SF_EXIT_USAGE;
+				break;
+			}
+	}
+	free(c.v);
+	if (rc != SF_EXIT_OK)
+		return rc;
+	struct adder *a = calloc(1, sizeof(*a));
+	if (!a) {
+		sf_cli_err("%s: out of memory; nothing was imported", file);
+		return SF_EXIT_FAIL;
+	}
+	a->db = db;
+	a->file = file;
+	a->op = op;
+	a->ptype_arg = ptype_arg;
+	/* The file read again: a row that no longer builds (the file changed
+	 * in between) is refused like any other, its batch with it. */
+	rc = each_subscriber(file, spn, tp, "its batch was not imported", add_row, a);
+	if (rc == SF_EXIT_OK)
+		rc = commit_batch(a);
+	else if (a->n) { /* each_subscriber refused a row: its batch goes */
+		sf_smdp_txn_abort(a->db);
+		a->n = 0;
+		import_stopped(a);
+	}
+	free(a);
+	return rc == SF_EXIT_USAGE ? SF_EXIT_FAIL : rc;
 }
 
 /* Adds one package (label names it in messages); prints its JSON line.
  * 0 or -1. */
 static int import_one(struct sf_smdp_db *db, const char *op, const char *label,
-                      const uint8_t *pkg, size_t len, const char *ptype_arg, int override)
+                      const uint8_t *pkg, size_t len, const char *ptype_arg)
 {
 	char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
 	int r = package_header(pkg, len, iccid, ptype, sizeof(ptype), why, sizeof(why));
@@ -591,7 +792,7 @@ static int import_one(struct sf_smdp_db *db, const char *op, const char *label,
 		              (int64_t)time(NULL));
 		return -1;
 	}
-	if ((!ptype[0] || override) && ptype_arg)
+	if (!ptype[0] && ptype_arg)
 		snprintf(ptype, sizeof(ptype), "%s", ptype_arg);
 	r = sf_smdp_profile_add(db, op, iccid, ptype, NULL, NULL, pkg, len, (int64_t)time(NULL));
 	sf_smdp_audit(db, "admin", "import", iccid, NULL, r ? sf_err_name(r) : "ok",
@@ -713,20 +914,11 @@ static int cmd_import(int argc, char **argv)
 	}
 	int rc = SF_EXIT_OK;
 	if (subs) {
-		struct built *b = NULL;
-		size_t n = 0;
-		rc = build_subscribers(subs, spn, tmpl_file ? &t : NULL, &b, &n);
+		rc = import_subscribers(db, op, subs, spn, tmpl_file ? &t : NULL, ptype_arg);
 		if (t.pkg) { /* it holds the template's keys */
 			sf_wipe(t.pkg, t.len);
 			free(t.pkg);
 		}
-		for (size_t i = 0; rc == SF_EXIT_OK && i < n; i++) {
-			char label[600];
-			snprintf(label, sizeof(label), "%s: ICCID %s", subs, b[i].iccid);
-			if (import_one(db, op, label, b[i].pkg, b[i].len, ptype_arg, 1))
-				rc = SF_EXIT_FAIL;
-		}
-		built_free(b, n);
 	}
 	for (int i = optind; i < argc; i++) {
 		uint8_t *pkg = NULL;
@@ -738,7 +930,7 @@ static int cmd_import(int argc, char **argv)
 			rc = SF_EXIT_FAIL;
 			continue;
 		}
-		if (import_one(db, op, argv[i], pkg, len, ptype_arg, 0))
+		if (import_one(db, op, argv[i], pkg, len, ptype_arg))
 			rc = SF_EXIT_FAIL;
 		sf_wipe(pkg, len); /* it holds K/OPc */
 		free(pkg);

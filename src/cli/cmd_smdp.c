@@ -464,6 +464,8 @@ static int each_subscriber(const char *file, const char *spn, const struct tmpl 
 		sf_cli_err("--subscribers %s: %s", file, strerror(errno));
 		return SF_EXIT_USAGE;
 	}
+	char iobuf[16384]; /* stdio's buffer, ours so that its keys are wiped */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	char ln[CSV_LINE_MAX + 1];
 	uint8_t k[32], opc[32];
 	unsigned line = 0;
@@ -586,6 +588,7 @@ done:
 	sf_wipe(k, sizeof(k));
 	sf_wipe(opc, sizeof(opc));
 	fclose(f);
+	sf_wipe(iobuf, sizeof(iobuf));
 	return rc;
 }
 

@@ -116,7 +116,8 @@ const char *sf_smdp_last_error(const struct sf_smdp_db *db);
 int sf_smdp_txn_begin(struct sf_smdp_db *db);
 int sf_smdp_txn_end(struct sf_smdp_db *db);
 /* Ends the group without committing anything of it.  Returns 0, SF_EINVAL
- * (no group open). */
+ * (no group open), SF_ESMDP_DB (the rollback failed and the transaction
+ * is still open). */
 int sf_smdp_txn_abort(struct sf_smdp_db *db);
 
 /* Group commit, for a server answering many requests.  After

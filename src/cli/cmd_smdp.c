@@ -326,8 +326,10 @@ static const char import_usage[] =
     "if one is invalid or its ICCID is in the file twice or already in the inventory;\n"
     "then the rows are added 500 to a transaction.  Should a transaction fail (the\n"
     "database, or another import taking an ICCID in between), its rows are not\n"
-    "imported, those before stay, and the message says from which line on.  The same\n"
-    "file provisions the operator's AuC, so a downloaded profile authenticates.\n";
+    "imported, those before stay, and the message says up to which line.  FILE.csv\n"
+    "must be a regular file; one changed during the import is caught by its rows.\n"
+    "The same file provisions the operator's AuC, so a downloaded profile\n"
+    "authenticates.\n";
 
 static int read_all(const char *path, uint8_t **buf, size_t *len)
 {
@@ -449,23 +451,16 @@ static int read_line(FILE *f, char *buf, size_t cap, size_t *len)
 	return any ? 1 : 0;
 }
 
-/* Reads FILE.csv (imsi,iccid,alg,k,opc) one line at a time, personalises
- * each row (tp->pkg when tp is given, else the built-in template) and
- * calls cb with it; a file of any length, in constant memory.  Returns
- * SF_EXIT_OK; SF_EXIT_USAGE after naming the line and column (or what the
- * template lacks), the message ending with `then`; or what cb returned
- * (anything but SF_EXIT_OK stops, cb having said why). */
-static int each_subscriber(const char *file, const char *spn, const struct tmpl *tp,
+/* Reads FILE.csv (imsi,iccid,alg,k,opc; f, from its start) one line at a
+ * time, personalises each row (tp->pkg when tp is given, else the built-in
+ * template) and calls cb with it: a file of any length, one row in memory
+ * at a time.  Returns SF_EXIT_OK; SF_EXIT_USAGE after naming the line and
+ * column (or what the template lacks), the message ending with `then`; or
+ * what cb returned (anything but SF_EXIT_OK stops, cb having said why). */
+static int each_subscriber(FILE *f, const char *file, const char *spn, const struct tmpl *tp,
                            const char *then, int (*cb)(void *user, const struct row *r),
                            void *user)
 {
-	FILE *f = fopen(file, "rb");
-	if (!f) {
-		sf_cli_err("--subscribers %s: %s", file, strerror(errno));
-		return SF_EXIT_USAGE;
-	}
-	char iobuf[16384]; /* stdio's buffer, ours so that its keys are wiped */
-	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	char ln[CSV_LINE_MAX + 1];
 	uint8_t k[32], opc[32];
 	unsigned line = 0;
@@ -545,7 +540,10 @@ static int each_subscriber(const char *file, const char *spn, const struct tmpl 
 		if (col) {
 			sf_cli_err("%s: line %u, column %s: not valid%s%s; %s", file, line, col,
 			           r ? ": " : "", r ? sf_strerror(r) : "", then);
-			free(pkg); /* NULL: r != 0 */
+			if (pkg) {
+				sf_wipe(pkg, need);
+				free(pkg);
+			}
 			goto out;
 		}
 		char iccid[21] = "", ptype[SF_SMDP_NAME_MAX + 1] = "", why[256] = "";
@@ -575,8 +573,8 @@ static int each_subscriber(const char *file, const char *spn, const struct tmpl 
 	}
 	if (!header || rows == 0) {
 		sf_cli_err("%s: no subscriber (header imsi,iccid,alg,k,opc then one row per "
-		           "subscriber)",
-		           file);
+		           "subscriber); %s",
+		           file, then);
 		goto out;
 	}
 	rc = SF_EXIT_OK;
@@ -587,8 +585,6 @@ done:
 	sf_wipe(ln, sizeof(ln)); /* K and OPc */
 	sf_wipe(k, sizeof(k));
 	sf_wipe(opc, sizeof(opc));
-	fclose(f);
-	sf_wipe(iobuf, sizeof(iobuf));
 	return rc;
 }
 
@@ -644,6 +640,11 @@ static int seen_cmp(const void *a, const void *b)
 	return d ? d : (x->line > y->line) - (x->line < y->line);
 }
 
+static int seen_iccid_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct seen *)a)->iccid, ((const struct seen *)b)->iccid);
+}
+
 /* The second pass: the rows added IMPORT_BATCH at a time, each batch one
  * transaction (one sync; the running server's writes wait at most one
  * batch); the JSON lines of a batch printed once it is committed. */
@@ -651,8 +652,12 @@ static int seen_cmp(const void *a, const void *b)
 struct adder {
 	struct sf_smdp_db *db;
 	const char *file, *op, *ptype_arg;
-	size_t n, done;    /* rows in the open batch; rows committed */
-	unsigned first;    /* the open batch's first line */
+	const struct seen *checked; /* the first pass's ICCIDs, sorted */
+	size_t nchecked;
+	size_t n, done, rows; /* rows in the open batch; committed; seen */
+	unsigned first, last; /* the open batch's first line; the last row's */
+	unsigned committed;   /* the line of the last row committed */
+	int said;             /* import_stopped has spoken */
 	struct added {
 		char iccid[21], ptype[SF_SMDP_NAME_MAX + 1];
 		size_t len;
@@ -660,12 +665,13 @@ struct adder {
 };
 
 /* What stays when a batch fails: said the same way for every failure. */
-static void import_stopped(const struct adder *a)
+static void import_stopped(struct adder *a)
 {
+	a->said = 1;
 	if (a->done)
-		sf_cli_err("%s: the %zu subscribers before line %u were imported (their JSON lines "
-		           "above), none from line %u on",
-		           a->file, a->done, a->first, a->first);
+		sf_cli_err("%s: the %zu subscribers up to line %u were imported (their JSON lines "
+		           "above), none after",
+		           a->file, a->done, a->committed);
 	else
 		sf_cli_err("%s: nothing was imported", a->file);
 }
@@ -676,24 +682,37 @@ static int commit_batch(struct adder *a)
 		return SF_EXIT_OK;
 	int r = sf_smdp_txn_end(a->db);
 	if (r) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", sf_smdp_last_error(a->db));
 		sf_cli_err("%s: committing lines %u and after: %s (%s): %s", a->file, a->first,
-		           sf_strerror(r), sf_err_name(r), sf_smdp_last_error(a->db));
+		           sf_strerror(r), sf_err_name(r), why);
 		a->n = 0;
+		char detail[600];
+		snprintf(detail, sizeof(detail), "%s: lines %u and after", a->file, a->first);
+		sf_smdp_audit(a->db, "admin", "import", NULL, NULL, sf_err_name(r), detail,
+		              (int64_t)time(NULL));
 		import_stopped(a);
 		return SF_EXIT_FAIL;
 	}
-	for (size_t i = 0; i < a->n; i++) {
+	size_t n = a->n;
+	a->done += n; /* committed, whatever becomes of the JSON lines */
+	a->committed = a->last;
+	a->n = 0;
+	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "iccid", json_string(a->batch[i].iccid));
 		json_object_set_new(o, "operator", json_string(a->op));
 		json_object_set_new(o, "profile_type", json_string(a->batch[i].ptype));
 		json_object_set_new(o, "state", json_string("available"));
 		json_object_set_new(o, "size", json_integer((json_int_t)a->batch[i].len));
-		if (sf_cli_print(o) != SF_EXIT_OK)
+		if (sf_cli_print(o) != SF_EXIT_OK) {
+			a->said = 1;
+			sf_cli_err("%s: the %zu subscribers up to line %u were imported; their JSON "
+			           "lines could not all be written",
+			           a->file, a->done, a->committed);
 			return SF_EXIT_FAIL;
+		}
 	}
-	a->done += a->n;
-	a->n = 0;
 	return SF_EXIT_OK;
 }
 
@@ -701,6 +720,16 @@ static int add_row(void *user, const struct row *r)
 {
 	struct adder *a = user;
 	int64_t now = (int64_t)time(NULL);
+	struct seen key;
+	snprintf(key.iccid, sizeof(key.iccid), "%s", r->iccid);
+	key.line = 0;
+	if (++a->rows > a->nchecked ||
+	    !bsearch(&key, a->checked, a->nchecked, sizeof(key), seen_iccid_cmp)) {
+		sf_cli_err("%s: line %u: not a row checked before: the file changed during the "
+		           "import",
+		           a->file, r->line);
+		return SF_EXIT_FAIL; /* import_subscribers aborts the batch */
+	}
 	if (a->n == 0) {
 		int b = sf_smdp_txn_begin(a->db);
 		if (b) {
@@ -711,6 +740,7 @@ static int add_row(void *user, const struct row *r)
 		}
 		a->first = r->line;
 	}
+	a->last = r->line;
 	struct added *x = &a->batch[a->n];
 	snprintf(x->iccid, sizeof(x->iccid), "%s", r->iccid);
 	snprintf(x->ptype, sizeof(x->ptype), "%s", a->ptype_arg ? a->ptype_arg : r->ptype);
@@ -723,12 +753,14 @@ static int add_row(void *user, const struct row *r)
 	if (e) {
 		/* another import took the ICCID since the check, or the database
 		 * failed: the batch goes, the failure is logged outside it */
+		char why[256];
+		snprintf(why, sizeof(why), "%s", sf_smdp_last_error(a->db));
 		sf_smdp_txn_abort(a->db);
 		a->n = 0;
 		sf_smdp_audit(a->db, "admin", "import", x->iccid, NULL, sf_err_name(e), a->file, now);
 		sf_cli_err("%s: line %u: ICCID %s: %s (%s)%s%s", a->file, r->line, x->iccid,
 		           sf_strerror(e), sf_err_name(e), e == SF_ESMDP_DB ? ": " : "",
-		           e == SF_ESMDP_DB ? sf_smdp_last_error(a->db) : "");
+		           e == SF_ESMDP_DB ? why : "");
 		import_stopped(a);
 		return SF_EXIT_FAIL;
 	}
@@ -739,12 +771,28 @@ static int add_row(void *user, const struct row *r)
 
 /* --subscribers: two passes over the file, so that a file with a bad row
  * (or an ICCID twice, or one already in the inventory) imports nothing,
- * and the packages never all sit in memory at once. */
+ * and the packages never all sit in memory at once (the first pass keeps
+ * each ICCID: some 28 octets a row).  One open file for both passes: the
+ * second reads what the first checked, even if the name is replaced
+ * meanwhile; a file changed in place is caught by its rows (an ICCID not
+ * checked, more or fewer rows), the open batch then not committed. */
 static int import_subscribers(struct sf_smdp_db *db, const char *op, const char *file,
                               const char *spn, const struct tmpl *tp, const char *ptype_arg)
 {
+	FILE *f = fopen(file, "rb");
+	struct stat st;
+	if (!f || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		sf_cli_err("--subscribers %s: %s", file,
+		           f ? "not a regular file (it is read twice)" : strerror(errno));
+		if (f)
+			fclose(f);
+		return SF_EXIT_USAGE;
+	}
+	char iobuf[16384]; /* stdio's buffer, ours so that its keys are wiped */
+	setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
 	struct check c = {db, file, NULL, 0, 0};
-	int rc = each_subscriber(file, spn, tp, "nothing was imported", check_row, &c);
+	struct adder *a = NULL;
+	int rc = each_subscriber(f, file, spn, tp, "nothing was imported", check_row, &c);
 	if (rc == SF_EXIT_OK) {
 		qsort(c.v, c.n, sizeof(*c.v), seen_cmp);
 		for (size_t i = 1; i < c.n; i++)
@@ -755,30 +803,43 @@ static int import_subscribers(struct sf_smdp_db *db, const char *op, const char 
 				break;
 			}
 	}
-	free(c.v);
 	if (rc != SF_EXIT_OK)
-		return rc;
-	struct adder *a = calloc(1, sizeof(*a));
+		goto out;
+	a = calloc(1, sizeof(*a));
 	if (!a) {
 		sf_cli_err("%s: out of memory; nothing was imported", file);
-		return SF_EXIT_FAIL;
+		rc = SF_EXIT_FAIL;
+		goto out;
 	}
 	a->db = db;
 	a->file = file;
 	a->op = op;
 	a->ptype_arg = ptype_arg;
-	/* The file read again: a row that no longer builds (the file changed
-	 * in between) is refused like any other, its batch with it. */
-	rc = each_subscriber(file, spn, tp, "its batch was not imported", add_row, a);
-	if (rc == SF_EXIT_OK)
+	a->checked = c.v;
+	a->nchecked = c.n;
+	rewind(f);
+	rc = each_subscriber(f, file, spn, tp, "its batch was not imported", add_row, a);
+	if (rc == SF_EXIT_OK && a->rows != c.n) {
+		sf_cli_err("%s: %zu rows now, %zu when checked: the file changed during the import",
+		           file, a->rows, c.n);
+		rc = SF_EXIT_FAIL;
+	}
+	if (rc == SF_EXIT_OK) {
 		rc = commit_batch(a);
-	else if (a->n) { /* each_subscriber refused a row: its batch goes */
+	} else if (a->n) { /* a row refused in the second pass: its batch goes */
 		sf_smdp_txn_abort(a->db);
 		a->n = 0;
-		import_stopped(a);
 	}
+	if (rc != SF_EXIT_OK && !a->said)
+		import_stopped(a);
+	if (rc == SF_EXIT_USAGE)
+		rc = SF_EXIT_FAIL; /* the file was fine at the first pass */
+out:
 	free(a);
-	return rc == SF_EXIT_USAGE ? SF_EXIT_FAIL : rc;
+	free(c.v);
+	fclose(f);
+	sf_wipe(iobuf, sizeof(iobuf));
+	return rc;
 }
 
 /* Adds one package (label names it in messages); prints its JSON line.

@@ -578,8 +578,10 @@ int sf_smdp_txn_abort(struct sf_smdp_db *db)
 	if (!db || !db->outer)
 		return SF_EINVAL;
 	db->outer = 0;
-	sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
-	return 0;
+	if (sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK &&
+	    !sqlite3_get_autocommit(db->db))
+		return dberr(db, "ROLLBACK");
+	return 0; /* also when SQLite had already rolled back */
 }
 
 int sf_smdp_db_defer_sync(struct sf_smdp_db *db)

@@ -3,7 +3,9 @@
 # one batch (500) is read a line at a time, checked whole, then added in
 # batches; one JSON line per subscriber imported, each profile listed and
 # audited.  Nothing is imported from a file with an ICCID twice, an ICCID
-# already in the inventory, a line too long or a NUL byte.  A batch that
+# already in the inventory, a line too long, a NUL byte or a pipe (the file
+# is read twice).  With standard output full, the rows committed are said
+# to be imported.  A batch that
 # fails in the database (a trigger planted by the test refuses one ICCID, as
 # another import taking it between the check and the insert would) goes
 # whole; the batches before it stay, and the message says how many.
@@ -14,27 +16,10 @@ SF=${1:?usage: smdp_import.sh SIMFLEET}
 command -v jq >/dev/null || { echo "SKIP: jq not installed (scripts/bootstrap)"; exit 0; }
 
 D=$tmp/data
-# rows FIRST N: a subscribers CSV of N rows, ICCIDs 8949000001FIRST+i with
-# their Luhn digit, random keys
+# rows FIRST N: a subscribers CSV of N rows, ICCIDs 8949000001FIRST+i
 rows() {
-	od -An -v -N$(($2 * 32)) -tx1 /dev/urandom | tr -d ' \n' | awk -v first="$1" -v n="$2" '
-	function luhn(s,   i, d, sum, dbl) {
-		sum = 0; dbl = 1
-		for (i = length(s); i >= 1; i--) {
-			d = substr(s, i, 1) + 0
-			if (dbl) { d *= 2; if (d > 9) d -= 9 }
-			sum += d; dbl = 1 - dbl
-		}
-		return s ((10 - sum % 10) % 10)
-	}
-	{ hex = $0 }
-	END {
-		print "imsi,iccid,alg,k,opc"
-		for (i = 0; i < n; i++)
-			printf "26201%010d,%s,milenage,%s,%s\n", first + i,
-			    luhn(sprintf("8949000001%09d", first + i)), substr(hex, i * 64 + 1, 32),
-			    substr(hex, i * 64 + 33, 32)
-	}'
+	echo "imsi,iccid,alg,k,opc"
+	sub_rows 1 "$1" "$2"
 }
 count() { "$SF" smdp list --data "$D" | jq length; }
 
@@ -70,7 +55,24 @@ grep -q "line 4: longer than 1024 characters; nothing was imported" "$tmp/err" &
 "$SF" smdp import --data "$D" --subscribers "$tmp/nul.csv" >/dev/null 2>"$tmp/err"
 expect_eq "NUL byte: status" $? 2
 grep -q "line 3: a NUL byte: not a CSV text file" "$tmp/err" && ok || bad "NUL byte: $(cat "$tmp/err")"
+"$SF" smdp import --data "$D" --subscribers <(cat "$tmp/a.csv") >/dev/null 2>"$tmp/err"
+expect_eq "a pipe: status" $? 2
+grep -q "not a regular file (it is read twice)" "$tmp/err" && ok || bad "a pipe: $(cat "$tmp/err")"
 expect_eq "nothing imported by the refusals" "$(count)" 1203
+
+# ---- standard output full: what was committed is said, not denied ----
+if [ -w /dev/full ]; then
+	rows 20000 1203 >"$tmp/c.csv"
+	"$SF" smdp import --data "$D" --subscribers "$tmp/c.csv" >/dev/full 2>"$tmp/err"
+	expect_eq "stdout full: status" $? 1
+	grep -q "the 500 subscribers up to line 501 were imported; their JSON lines could not all be written" "$tmp/err" &&
+		ok || bad "stdout full: $(cat "$tmp/err")"
+	grep -q "nothing was imported" "$tmp/err" && bad "stdout full: denies the import: $(cat "$tmp/err")" || ok
+	expect_eq "stdout full: listed" "$(count)" 1703
+	sf_more=500
+else
+	sf_more=0
+fi
 
 # ---- a batch that fails in the database goes whole ----
 if command -v sqlite3 >/dev/null; then
@@ -82,10 +84,10 @@ if command -v sqlite3 >/dev/null; then
 	expect_eq "failed batch: status" $? 1
 	grep -q "line 1101: ICCID $refused: .*refused by the test" "$tmp/err" && ok ||
 		bad "failed batch: $(cat "$tmp/err")"
-	grep -q "the 1000 subscribers before line 1002 were imported (their JSON lines above), none from line 1002 on" "$tmp/err" &&
+	grep -q "the 1000 subscribers up to line 1001 were imported (their JSON lines above), none after" "$tmp/err" &&
 		ok || bad "what stays: $(cat "$tmp/err")"
 	expect_eq "failed batch: JSON lines" "$(jq -s length <<<"$out")" 1000
-	expect_eq "failed batch: listed" "$(count)" 2203
+	expect_eq "failed batch: listed" "$(count)" $((2203 + sf_more))
 	expect_eq "failed batch: the last imported" "$(tail -n1 <<<"$out" | jq -r .iccid)" "$(luhn 8949000001000010999)"
 	expect_eq "failed batch: audited" \
 		"$("$SF" smdp audit --data "$D" | jq -r --arg i "$refused" '[.[] | select(.iccid == $i)] | map(.result) | join(",")')" \

@@ -534,12 +534,15 @@ static int each_subscriber(FILE *f, const char *file, const char *spn, const str
 				}
 				goto out;
 			}
+			if (r == SF_EBUFSIZE && !pkg)
+				r = SF_ENOMEM;
 			if (r)
 				col = e.field ? e.field : "row";
 		}
 		if (col) {
+			/* e.detail names a rule ("must be 16 or 32 octets"), never a value */
 			sf_cli_err("%s: line %u, column %s: not valid%s%s; %s", file, line, col,
-			           r ? ": " : "", r ? sf_strerror(r) : "", then);
+			           r ? ": " : "", r ? (e.detail ? e.detail : sf_strerror(r)) : "", then);
 			if (pkg) {
 				sf_wipe(pkg, need);
 				free(pkg);

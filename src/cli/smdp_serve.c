@@ -1482,8 +1482,12 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Every request: handled with its answer and notices captured.  Nothing
- * written: all sent at once.  Written: all held for the next sync; but
- * authenticateClient's answer (lazy) goes at once, only its notices wait. */
+ * written and nothing held: all sent at once.  Written: all held for the
+ * next sync; but authenticateClient's answer (lazy) goes at once, only its
+ * notices wait.  Nothing written while answers are held: held too, behind
+ * them, so that no answer can tell of a change before it is durable (today
+ * every handler that reads the database also writes its audit entry; this
+ * keeps it so for one that would not). */
 static void route(struct evhttp_request *req, void *arg)
 {
 	struct server *s = arg;
@@ -1495,7 +1499,7 @@ static void route(struct evhttp_request *req, void *arg)
 	capture = &h;
 	route_request(s, req);
 	capture = NULL;
-	if (sf_smdp_db_changes(s->db) == before) {
+	if (sf_smdp_db_changes(s->db) == before && !s->hhead) {
 		release(s, &h);
 		return;
 	}

@@ -91,10 +91,13 @@ struct bucket {
 	double tokens, last;
 };
 
-/* One handleDownloadProgressInfo to deliver. */
+/* One handleDownloadProgressInfo to deliver; id: its row in the outbox
+ * (0: none, it could not be written). */
 struct notice {
 	struct notice *next;
 	char *url, *token, *body, *cacert;
+	char op[SF_SMDP_NAME_MAX + 1];
+	int64_t id;
 };
 
 /* Group commit: a request that wrote to the database is answered once its
@@ -216,15 +219,25 @@ static int post_once(const struct notice *n, long *code, char *err, size_t err_l
 	return rc;
 }
 
+/* Delivers the queued notices, each tried NOTIFY_TRIES times, and deletes
+ * a delivered one from the outbox through a connection of its own (not
+ * synced: a delivery whose deletion is lost is delivered again after a
+ * restart, at least once rather than at most once).  One that is not
+ * delivered stays in the outbox for the next start.  At a stop it ends
+ * after the notice in hand: the rest wait in the outbox. */
 static void *notifier(void *arg)
 {
 	struct server *s = arg;
+	struct sf_smdp_db *db = NULL;
+	if (sf__smdp_open_db(s->c, &db))
+		fprintf(stderr, "smdp serve: the notifier has no database: delivered notifications "
+		                "will be delivered again after a restart\n");
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
 		while (!s->qhead && !s->qstop)
 			pthread_cond_wait(&s->cv, &s->mu);
-		if (!s->qhead)
-			break; /* stopping and nothing left */
+		if (s->qstop)
+			break; /* what is left stays in the outbox */
 		struct notice *n = s->qhead;
 		s->qhead = n->next;
 		if (!s->qhead)
@@ -234,16 +247,21 @@ static void *notifier(void *arg)
 		char err[256] = "";
 		long code = 0;
 		int ok = 0;
-		for (int i = 0; i < NOTIFY_TRIES && !ok; i++) {
+		int stop = 0;
+		for (int i = 0; i < NOTIFY_TRIES && !ok && !stop; i++) {
 			if (i) {
-				/* Back off 1 s, 2 s; a stop cuts the wait short. */
+				/* Back off 1 s, 2 s; a stop ends the tries (the
+				 * notice stays in the outbox). */
 				struct timespec ts;
 				clock_gettime(CLOCK_REALTIME, &ts);
 				ts.tv_sec += 1 << (i - 1);
 				pthread_mutex_lock(&s->mu);
 				if (!s->qstop)
 					pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+				stop = s->qstop;
 				pthread_mutex_unlock(&s->mu);
+				if (stop)
+					break;
 			}
 			ok = post_once(n, &code, err, sizeof(err)) == 0;
 			fprintf(stderr,
@@ -252,13 +270,18 @@ static void *notifier(void *arg)
 		}
 		if (!ok)
 			fprintf(stderr,
-			        "smdp serve: handleDownloadProgressInfo to %s: given up after "
-			        "%d tries\n",
-			        n->url, NOTIFY_TRIES);
+			        "smdp serve: handleDownloadProgressInfo to %s: %s%s\n", n->url,
+			        stop ? "not delivered before the stop" : "given up for now",
+			        n->id ? "; kept in the outbox for the next start" : "");
+		else if (n->id && db && sf_smdp_outbox_done(db, n->id))
+			fprintf(stderr, "smdp serve: outbox: %s (the notification will be sent again "
+			                "after a restart)\n",
+			        sf_smdp_last_error(db));
 		notice_free(n);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
+	sf_smdp_db_close(db);
 	return NULL;
 }
 
@@ -281,8 +304,8 @@ static void notices_enqueue(struct server *s, struct notice *n)
 		pthread_mutex_lock(&s->mu);
 		if (s->qlen >= NOTIFY_QUEUE_MAX) {
 			pthread_mutex_unlock(&s->mu);
-			fprintf(stderr, "smdp serve: notification queue full: dropped one for %s\n",
-			        n->url);
+			fprintf(stderr, "smdp serve: notification queue full: one for %s %s\n", n->url,
+			        n->id ? "waits in the outbox for the next start" : "dropped");
 			notice_free(n);
 		} else {
 			*s->qtail = n;
@@ -293,6 +316,80 @@ static void notices_enqueue(struct server *s, struct notice *n)
 		}
 		n = next;
 	}
+}
+
+/* A notice of operator o with a copy of body; NULL when out of memory. */
+static struct notice *notice_new(const struct sf__smdp_operator *o, const char *body)
+{
+	struct notice *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	snprintf(n->op, sizeof(n->op), "%s", o->name);
+	n->body = strdup(body);
+	n->url = strdup(o->notification_url);
+	n->token = o->notification_token[0] ? strdup(o->notification_token) : NULL;
+	n->cacert = o->notification_cacert[0] ? strdup(o->notification_cacert) : NULL;
+	if (!n->body || !n->url || (o->notification_token[0] && !n->token) ||
+	    (o->notification_cacert[0] && !n->cacert)) {
+		notice_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* The notices a request caused, into the outbox in one transaction of
+ * their own, right after the request's: the same sync makes both durable
+ * before the answer and the notices leave. */
+static void notices_persist(struct server *s, struct notice *list)
+{
+	int64_t now = now_s();
+	int grouped = sf_smdp_txn_begin(s->db) == 0, failed = !grouped;
+	for (struct notice *n = list; n && !failed; n = n->next)
+		failed = sf_smdp_outbox_put(s->db, n->op, n->body, now, &n->id) != 0;
+	if (grouped && !failed)
+		failed = sf_smdp_txn_end(s->db) != 0;
+	else if (grouped)
+		sf_smdp_txn_abort(s->db);
+	if (failed) {
+		fprintf(stderr, "smdp serve: outbox: %s: the notifications go from memory only\n",
+		        sf_smdp_last_error(s->db));
+		for (struct notice *n = list; n; n = n->next)
+			n->id = 0;
+	}
+}
+
+/* At start, what the outbox holds goes to the queue first (up to
+ * NOTIFY_QUEUE_MAX; the rest at a later start).  A notification of an
+ * operator with no notification URL any more is dropped from it. */
+static void outbox_load(struct server *s)
+{
+	int64_t id = 0;
+	char op[SF_SMDP_NAME_MAX + 1], *body = NULL;
+	size_t n = 0, dropped = 0;
+	while (n < NOTIFY_QUEUE_MAX && sf_smdp_outbox_next(s->db, id, &id, op, &body) == 0) {
+		const struct sf__smdp_operator *o = NULL;
+		for (size_t i = 0; i < s->c->nops; i++)
+			if (strcmp(s->c->ops[i].name, op) == 0)
+				o = &s->c->ops[i];
+		if (!o || !o->notification_url[0]) {
+			sf_smdp_outbox_done(s->db, id);
+			dropped++;
+		} else {
+			struct notice *x = notice_new(o, body);
+			if (x) {
+				x->id = id;
+				notices_enqueue(s, x);
+				n++;
+			}
+		}
+		free(body);
+		body = NULL;
+	}
+	if (n || dropped)
+		fprintf(stderr,
+		        "smdp serve: outbox: %zu notification%s from before this start to deliver"
+		        "%s%zu dropped (no notification URL for their operator any more)\n",
+		        n, n == 1 ? "" : "s", dropped ? "; " : "", dropped);
 }
 
 static void notify_operator(struct server *s, const char *op, const char *eid, const char *iccid,
@@ -332,17 +429,11 @@ static void notify_operator(struct server *s, const char *op, const char *eid, c
 		json_object_set_new(st, "statusCodeData", cd);
 	}
 	json_object_set_new(j, "notificationPointStatus", st);
-	struct notice *n = calloc(1, sizeof(*n));
-	if (n) {
-		n->body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		n->url = strdup(o->notification_url);
-		n->token = o->notification_token[0] ? strdup(o->notification_token) : NULL;
-		n->cacert = o->notification_cacert[0] ? strdup(o->notification_cacert) : NULL;
-	}
+	char *body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
-	if (!n || !n->body || !n->url || (o->notification_token[0] && !n->token) ||
-	    (o->notification_cacert[0] && !n->cacert)) {
-		notice_free(n);
+	struct notice *n = body ? notice_new(o, body) : NULL;
+	free(body);
+	if (!n) {
 		fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: out of memory\n",
 		        op);
 		return;
@@ -1499,6 +1590,8 @@ static void route(struct evhttp_request *req, void *arg)
 	capture = &h;
 	route_request(s, req);
 	capture = NULL;
+	if (h.notices)
+		notices_persist(s, h.notices);
 	if (sf_smdp_db_changes(s->db) == before && !s->hhead) {
 		release(s, &h);
 		return;
@@ -1807,10 +1900,12 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
-	if (pthread_create(&s.thread, NULL, notifier, &s) == 0)
+	if (pthread_create(&s.thread, NULL, notifier, &s) == 0) {
 		s.thread_up = 1;
-	else
+		outbox_load(&s);
+	} else {
 		fprintf(stderr, "smdp serve: no notifier thread: operators will not be notified\n");
+	}
 	fprintf(stderr,
 	        "smdp serve: listening on https://%s%s%s:%u (SM-DP+ address %s, %zu "
 	        "operator%s)\n",
@@ -1842,6 +1937,11 @@ out:
 		pthread_cond_broadcast(&s.cv);
 		pthread_mutex_unlock(&s.mu);
 		pthread_join(s.thread, NULL);
+		for (struct notice *n = s.qhead, *next; n; n = next) { /* in the outbox */
+			next = n->next;
+			notice_free(n);
+		}
+		s.qhead = NULL;
 		pthread_mutex_destroy(&s.mu);
 		pthread_cond_destroy(&s.cv);
 		curl_global_cleanup();

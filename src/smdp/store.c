@@ -63,6 +63,9 @@ enum stmt {
 	S_AUDIT_LIST,
 	S_PROFILE_SET_RELEASED,
 	S_PROFILE_FOR_EID,
+	S_OUTBOX_PUT,
+	S_OUTBOX_NEXT,
+	S_OUTBOX_DEL,
 	S_COUNT
 };
 
@@ -110,6 +113,9 @@ static const char *const sql[S_COUNT] = {
     /* The order a download without a matchingId serves (sf_smdp_order_for_eid):
      * the EID's released (or downloaded: a retry) orders, unexpired ones
      * first, then the oldest release, then the smallest ICCID. */
+    [S_OUTBOX_PUT] = "INSERT INTO outbox (operator, body, created) VALUES (?1, ?2, ?3)",
+    [S_OUTBOX_NEXT] = "SELECT id, operator, body FROM outbox WHERE id > ?1 ORDER BY id LIMIT 1",
+    [S_OUTBOX_DEL] = "DELETE FROM outbox WHERE id = ?1",
     [S_PROFILE_FOR_EID] = "SELECT " PROFILE_COLS " FROM profile WHERE eid = ?1 AND"
                           " state IN ('released', 'downloaded')"
                           " ORDER BY (expires <> 0 AND expires <= ?2), released, iccid LIMIT 1",
@@ -198,6 +204,13 @@ static const char *const migrations[] = {
     "DROP TABLE euicc;"
     "ALTER TABLE euicc_v5 RENAME TO euicc;"
     "PRAGMA legacy_alter_table = OFF",
+    /* 5 -> 6: the operators' notifications (handleDownloadProgressInfo)
+     * not yet delivered, written with the change they report: a restart
+     * sends them again instead of losing them.  The body is the JSON
+     * request; the URL and the token come from the configuration when
+     * sending (no secret here). */
+    "CREATE TABLE outbox (id INTEGER PRIMARY KEY, operator TEXT NOT NULL,"
+    " body TEXT NOT NULL, created INTEGER NOT NULL)",
 };
 #define LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -488,14 +501,20 @@ static int open_at(const char *path, const struct sf_smdp_policy *policy, const 
 		db->pol.max_cc_failures = 3;
 	if (db->pol.order_ttl <= 0)
 		db->pol.order_ttl = 7 * 86400;
-	/* Create it private: it holds the packages (subscriber keys). */
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	/* Create it private: it holds the packages (subscriber keys).  Only
+	 * when it does not exist (O_EXCL): closing a descriptor of a database
+	 * this process already has open would drop every POSIX lock the
+	 * process holds on it, SQLite's included, and another process closing
+	 * its connection would then take this one's WAL for its own and
+	 * delete it. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+	} else if (errno != EEXIST) {
 		snprintf(db->errmsg, sizeof(db->errmsg), "%s: %s", path, strerror(errno));
 		free(db);
 		return SF_ESMDP_DB;
 	}
-	close(fd);
 	int rc;
 	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
@@ -1129,6 +1148,54 @@ int sf_smdp_euicc_get(struct sf_smdp_db *db, const char *eid, int *curve, uint8_
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return rc;
+}
+
+/* ---- outbox ---- */
+
+int sf_smdp_outbox_put(struct sf_smdp_db *db, const char *op, const char *body, int64_t now,
+                       int64_t *id)
+{
+	if (!db || !op || !body)
+		return SF_EINVAL;
+	sqlite3_stmt *s = db->st[S_OUTBOX_PUT];
+	sqlite3_bind_text(s, 1, op, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, body, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, now);
+	int rc = run(db, S_OUTBOX_PUT);
+	if (rc == 0 && id)
+		*id = sqlite3_last_insert_rowid(db->db);
+	return rc;
+}
+
+int sf_smdp_outbox_next(struct sf_smdp_db *db, int64_t after, int64_t *id,
+                        char op[SF_SMDP_NAME_MAX + 1], char **body)
+{
+	if (!db || !id || !op || !body)
+		return SF_EINVAL;
+	*body = NULL;
+	sqlite3_stmt *s = db->st[S_OUTBOX_NEXT];
+	sqlite3_bind_int64(s, 1, after);
+	int r = sqlite3_step(s), rc = SF_ESMDP_UNKNOWN;
+	if (r == SQLITE_ROW) {
+		const unsigned char *b = sqlite3_column_text(s, 2);
+		*id = sqlite3_column_int64(s, 0);
+		col_text(s, 1, op, SF_SMDP_NAME_MAX + 1);
+		*body = strdup(b ? (const char *)b : "");
+		rc = *body ? 0 : SF_ENOMEM;
+	} else if (r != SQLITE_DONE) {
+		rc = dberr(db, sql[S_OUTBOX_NEXT]);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+int sf_smdp_outbox_done(struct sf_smdp_db *db, int64_t id)
+{
+	if (!db)
+		return SF_EINVAL;
+	sqlite3_bind_int64(db->st[S_OUTBOX_DEL], 1, id);
+	return run(db, S_OUTBOX_DEL);
 }
 
 /* ---- audit ---- */

@@ -638,6 +638,105 @@ static void test_migration_v5(void **state)
 	sf_smdp_db_close(db);
 }
 
+/* The outbox: notifications kept in id order until done; one put inside a
+ * group goes with it (rolled back with it); another connection (the
+ * notifier's) sees what was committed and can mark it done. */
+static void test_outbox(void **state)
+{
+	(void)state;
+	struct sf_smdp_db *db = fresh(NULL), *other = NULL;
+	int64_t id1 = 0, id2 = 0, id = 0;
+	char op[SF_SMDP_NAME_MAX + 1];
+	char *body = NULL;
+	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_next(db, 0, &id, op, &body));
+	assert_null(body);
+	assert_rc(0, sf_smdp_txn_begin(db));
+	assert_rc(0, sf_smdp_outbox_put(db, "op1", "{\"n\":0}", 5, &id));
+	assert_rc(0, sf_smdp_txn_abort(db));
+	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_next(db, 0, &id, op, &body));
+	assert_rc(0, sf_smdp_txn_begin(db));
+	char iccid[21];
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_rc(0, sf_smdp_outbox_put(db, "op1", "{\"n\":1}", 5, &id1));
+	assert_rc(0, sf_smdp_txn_end(db));
+	assert_rc(0, sf_smdp_outbox_put(db, "op2", "{\"n\":2}", 6, &id2));
+	assert_true(id2 > id1);
+	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &other));
+	assert_rc(0, sf_smdp_outbox_next(other, 0, &id, op, &body));
+	assert_int_equal(id, id1);
+	assert_string_equal(op, "op1");
+	assert_string_equal(body, "{\"n\":1}");
+	free(body);
+	assert_rc(0, sf_smdp_outbox_next(other, id1, &id, op, &body));
+	assert_int_equal(id, id2);
+	assert_string_equal(op, "op2");
+	free(body);
+	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_next(other, id2, &id, op, &body));
+	assert_rc(0, sf_smdp_outbox_done(other, id1));
+	assert_rc(0, sf_smdp_outbox_done(other, id1)); /* already gone */
+	assert_rc(0, sf_smdp_outbox_next(db, 0, &id, op, &body));
+	assert_int_equal(id, id2);
+	free(body);
+	assert_rc(SF_EINVAL, sf_smdp_outbox_put(db, NULL, "{}", 1, NULL));
+	sf_smdp_db_close(other);
+	sf_smdp_db_close(db);
+}
+
+/* Another process's connection, opened and closed while this process has
+ * two (the server and its notifier): this process's changes stay visible
+ * to others and its WAL stays in place.  (Opening the second connection
+ * once dropped the process's POSIX locks, and the other process's close
+ * then deleted the WAL under the server.) */
+/* Run as `test_smdp_store --state-of DB ICCID` (a fresh process, nothing
+ * of the parent's SQLite in it): the exit status is the profile's state,
+ * 99 when it cannot be read. */
+static int state_of(const char *db, const char *iccid)
+{
+	sqlite3 *raw = NULL;
+	sqlite3_stmt *q = NULL;
+	int st = -1;
+	if (sqlite3_open_v2(db, &raw, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(raw, "SELECT state FROM profile WHERE iccid = ?1", -1, &q, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_bind_text(q, 1, iccid, -1, SQLITE_STATIC) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		sf_smdp_state_parse((const char *)sqlite3_column_text(q, 0), (enum sf_smdp_state *)&st);
+	sqlite3_finalize(q);
+	sqlite3_close(raw);
+	return st < 0 ? 99 : st;
+}
+
+static int other_process_state(const char *iccid)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "test_smdp_store", "--state-of", dbp, iccid, (char *)NULL);
+		_exit(98);
+	}
+	int ws = 0;
+	if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
+		return -1;
+	return WEXITSTATUS(ws);
+}
+
+static void test_another_process(void **state)
+{
+	(void)state;
+	struct sf_smdp_db *db = fresh(NULL), *second = NULL;
+	char iccid[21], wal[300];
+	snprintf(wal, sizeof(wal), "%s-wal", dbp);
+	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &second));
+	assert_int_equal(other_process_state(I1), SF_SMDP_AVAILABLE);
+	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
+	assert_int_equal(access(wal, F_OK), 0);
+	assert_int_equal(other_process_state(I1), SF_SMDP_ALLOCATED);
+	assert_int_equal(access(wal, F_OK), 0);
+	assert_rc(0, sf_smdp_cancel_order(db, "op1", I1, NULL, NULL, 1, 2));
+	assert_int_equal(other_process_state(I1), SF_SMDP_AVAILABLE);
+	sf_smdp_db_close(second);
+	sf_smdp_db_close(db);
+}
+
 /* Grouped calls commit together; a refusal inside writes nothing of its own
  * but the rest commits; a second begin is refused; an aborted group leaves
  * nothing. */
@@ -806,8 +905,10 @@ static void test_crash(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "--state-of") == 0)
+		return state_of(argv[2], argv[3]);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),       cmocka_unit_test(test_inventory),
 	    cmocka_unit_test(test_lifecycle),   cmocka_unit_test(test_attempts_expiry),
@@ -817,6 +918,8 @@ int main(void)
 	    cmocka_unit_test(test_order_for_eid),
 	    cmocka_unit_test(test_migration_released),
 	    cmocka_unit_test(test_migration_v5),
+	    cmocka_unit_test(test_outbox),
+	    cmocka_unit_test(test_another_process),
 	    cmocka_unit_test(test_crash),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

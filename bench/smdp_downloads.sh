@@ -50,25 +50,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- N subscribers: random K/OPc, Luhn-valid ICCIDs ----
-od -An -v -N$((N * 32)) -tx1 /dev/urandom | tr -d ' \n' |
-	awk -v n="$N" '
-	function luhn(s,   i, d, sum, dbl) {
-		sum = 0; dbl = 1
-		for (i = length(s); i >= 1; i--) {
-			d = substr(s, i, 1) + 0
-			if (dbl) { d *= 2; if (d > 9) d -= 9 }
-			sum += d; dbl = 1 - dbl
-		}
-		return s ((10 - sum % 10) % 10)
-	}
-	{ hex = $0 }
-	END {
-		print "imsi,iccid,alg,k,opc"
-		for (i = 0; i < n; i++)
-			printf "%s,%s,milenage,%s,%s\n", sprintf("001010%09d", i),
-			    luhn(sprintf("890001234%010d", i)), substr(hex, i * 64 + 1, 32),
-			    substr(hex, i * 64 + 33, 32)
-	}' >"$tmp/subs.csv"
+"$(dirname "$0")/../scripts/subscribers" "$N" 001010000000000 8900012340000000000 >"$tmp/subs.csv"
 [ "$(wc -l <"$tmp/subs.csv")" = $((N + 1)) ] || die "subscriber CSV"
 
 # ---- the SM-DP+: defaults (test PKI), no rate limit to speak of ----

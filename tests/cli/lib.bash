@@ -40,25 +40,10 @@ luhn() {
 	done
 	echo "$s$(((10 - sum % 10) % 10))"
 }
-# sub_rows N8 FIRST N: N rows of a subscribers CSV (imsi,iccid,alg,k,opc,
-# no header): IMSIs 26201 then 10 digits, ICCIDs 894900000 N8 then 9 digits
-# and their Luhn digit (N8: one digit, a file's own series), random keys
+# sub_rows S FIRST N: N rows of a subscribers CSV (no header; scripts/subscribers):
+# IMSIs 2620 S then FIRST.. in 10 digits, ICCIDs 894900000 S then FIRST.. in
+# 9 digits and their Luhn digit (S: one digit, a file's own series)
 sub_rows() {
-	od -An -v -N$(($3 * 32)) -tx1 /dev/urandom | tr -d ' \n' | awk -v s="$1" -v first="$2" -v n="$3" '
-	function luhn(x,   i, d, sum, dbl) {
-		sum = 0; dbl = 1
-		for (i = length(x); i >= 1; i--) {
-			d = substr(x, i, 1) + 0
-			if (dbl) { d *= 2; if (d > 9) d -= 9 }
-			sum += d; dbl = 1 - dbl
-		}
-		return x ((10 - sum % 10) % 10)
-	}
-	{ hex = $0 }
-	END {
-		for (i = 0; i < n; i++)
-			printf "2620%s%010d,%s,milenage,%s,%s\n", s, first + i,
-			    luhn(sprintf("894900000%s%09d", s, first + i)), substr(hex, i * 64 + 1, 32),
-			    substr(hex, i * 64 + 33, 32)
-	}'
+	"$(dirname "${BASH_SOURCE[0]}")/../../scripts/subscribers" --no-header "$3" \
+		"$(printf '2620%s%010d' "$1" "$2")" "$(printf '894900000%s%09d' "$1" "$2")"
 }

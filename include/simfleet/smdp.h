@@ -267,17 +267,24 @@ int sf_smdp_metadata_encode(const struct sf_bpp_metadata *md, uint8_t *dst, size
 
 /* ---- audit ---- */
 
-/* The outbox of operator notifications (handleDownloadProgressInfo): a
- * notification is put in the transaction of the change it reports (inside
- * a group, or one of its own), taken in id order, and marked done (deleted)
- * once delivered.  put: writes its id; 0 or SF_ESMDP_DB.  next: the first
- * with an id above `after`, body on the heap (free it); 0,
- * SF_ESMDP_UNKNOWN (none), SF_ENOMEM, SF_ESMDP_DB.  done: 0 (also for an id
- * already gone) or SF_ESMDP_DB. */
+/* The outbox of operator notifications (handleDownloadProgressInfo).  put:
+ * in the transaction of the change it reports (inside a group, or one of
+ * its own), due at next_try (a sender that has it in hand leases it until
+ * then); writes its id; 0 or SF_ESMDP_DB.  due: the one due longest at
+ * `now` (next_try <= now), its body on the heap (free it); 0,
+ * SF_ESMDP_UNKNOWN (none due), SF_ENOMEM, SF_ESMDP_DB.  retry: `tries`
+ * more attempts counted, due again at next_try; done: delivered, deleted
+ * (also 0 for an id already gone).  0 or SF_ESMDP_DB. */
+struct sf_smdp_outbox_row {
+	int64_t id;
+	char op[SF_SMDP_NAME_MAX + 1];
+	char *body;
+	int attempts;
+};
 int sf_smdp_outbox_put(struct sf_smdp_db *db, const char *op, const char *body, int64_t now,
-                       int64_t *id);
-int sf_smdp_outbox_next(struct sf_smdp_db *db, int64_t after, int64_t *id,
-                        char op[SF_SMDP_NAME_MAX + 1], char **body);
+                       int64_t next_try, int64_t *id);
+int sf_smdp_outbox_due(struct sf_smdp_db *db, int64_t now, struct sf_smdp_outbox_row *row);
+int sf_smdp_outbox_retry(struct sf_smdp_db *db, int64_t id, int tries, int64_t next_try);
 int sf_smdp_outbox_done(struct sf_smdp_db *db, int64_t id);
 
 /* Appends to the audit log: actor ("operator:NAME", "device:IP", "admin"),

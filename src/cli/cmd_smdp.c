@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -83,7 +84,7 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 	    "data",        "database",  "listen",       "address",
 	    "pki",         "order_ttl", "max_attempts", "max_cc_failures",
 	    "session_ttl", "max_body",  "rate_limit",   "operators",
-	    "eum_certs",   NULL};
+	    "eum_certs",   "notification_retry", NULL};
 	const char *k;
 	json_t *v;
 	json_object_foreach(j, k, v)
@@ -172,6 +173,10 @@ static int load_file(struct sf__smdp_config *c, const char *file)
 	if (json_num(j, "session_ttl", 1, 86400, &d, file))
 		goto out;
 	c->session_ttl = (int)d;
+	d = c->notify_retry_s;
+	if (json_num(j, "notification_retry", 1, 3600, &d, file))
+		goto out;
+	c->notify_retry_s = (int)d;
 	d = (double)c->body_max;
 	if (json_num(j, "max_body", 1024, 64.0 * 1024 * 1024, &d, file))
 		goto out;
@@ -244,6 +249,7 @@ int sf__smdp_config_load(struct sf__smdp_config *c, const char *file, const char
 	c->policy.max_cc_failures = 3;
 	c->policy.order_ttl = 7 * 86400;
 	c->session_ttl = 300;
+	c->notify_retry_s = 30;
 	c->body_max = 256 * 1024;
 	c->rate_per_s = 200;
 	c->rate_burst = 400;
@@ -292,6 +298,15 @@ int sf__smdp_open_db(const struct sf__smdp_config *c, struct sf_smdp_db **db)
 	if (mkdir(c->data, 0700) != 0 && errno != EEXIST) {
 		sf_cli_err("--data %s: cannot create the directory: %s", c->data, strerror(errno));
 		return SF_EIO;
+	}
+	struct stat st;
+	if (stat(c->db, &st) == 0 && !S_ISREG(st.st_mode)) {
+		sf_cli_err("database %s: not a regular file", c->db);
+		return SF_ESMDP_DB;
+	}
+	if (access(c->db, F_OK) == 0 && access(c->db, R_OK | W_OK) != 0) {
+		sf_cli_err("database %s: %s", c->db, strerror(errno));
+		return SF_ESMDP_DB;
 	}
 	int rc = sf_smdp_db_open(c->db, &c->policy, NULL, db);
 	if (rc)

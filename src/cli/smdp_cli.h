@@ -38,6 +38,7 @@ struct sf__smdp_config {
 	size_t neums;
 	struct sf_smdp_policy policy;
 	int session_ttl;   /* seconds */
+	int notify_retry_s; /* a failed notification's first wait in the outbox */
 	size_t body_max;   /* octets */
 	double rate_per_s; /* per client IP */
 	double rate_burst;

@@ -219,68 +219,195 @@ static int post_once(const struct notice *n, long *code, char *err, size_t err_l
 	return rc;
 }
 
-/* Delivers the queued notices, each tried NOTIFY_TRIES times, and deletes
- * a delivered one from the outbox through a connection of its own (not
- * synced: a delivery whose deletion is lost is delivered again after a
- * restart, at least once rather than at most once).  One that is not
- * delivered stays in the outbox for the next start.  At a stop it ends
- * after the notice in hand: the rest wait in the outbox. */
+/* A notice of operator o with a copy of body; NULL when out of memory. */
+static struct notice *notice_new(const struct sf__smdp_operator *o, const char *body)
+{
+	struct notice *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	snprintf(n->op, sizeof(n->op), "%s", o->name);
+	n->body = strdup(body);
+	n->url = strdup(o->notification_url);
+	n->token = o->notification_token[0] ? strdup(o->notification_token) : NULL;
+	n->cacert = o->notification_cacert[0] ? strdup(o->notification_cacert) : NULL;
+	if (!n->body || !n->url || (o->notification_token[0] && !n->token) ||
+	    (o->notification_cacert[0] && !n->cacert)) {
+		notice_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* The operator of that name, or NULL. */
+static const struct sf__smdp_operator *operator_named(const struct sf__smdp_config *c,
+                                                     const char *name)
+{
+	for (size_t i = 0; i < c->nops; i++)
+		if (strcmp(c->ops[i].name, name) == 0)
+			return &c->ops[i];
+	return NULL;
+}
+
+/* The outbox's schedule.  A notification put by a request is due
+ * OUTBOX_LEASE_S later: the queue delivers it first, and the outbox scan
+ * (every OUTBOX_SCAN_S while the queue is empty) only takes one whose
+ * sender is gone (a crash) or that failed; a failed one is due again after
+ * `notification_retry` (30 s), doubling from the fourth attempt on, at
+ * most an hour. */
+#define OUTBOX_LEASE_S 10
+#define OUTBOX_SCAN_S 5
+static int64_t outbox_backoff(const struct server *s, int attempts)
+{
+	int e = attempts > NOTIFY_TRIES ? attempts - NOTIFY_TRIES : 0;
+	int64_t d = (int64_t)s->c->notify_retry_s << (e > 7 ? 7 : e);
+	return d > 3600 ? 3600 : d;
+}
+
+/* Up to `tries` POSTs of n, 1 s then 2 s apart; a stop ends the waiting.
+ * 1 when delivered; *done: the tries made. */
+static int deliver(struct server *s, const struct notice *n, int tries, const char *what,
+                   int *done, int *stopped)
+{
+	char err[256] = "";
+	long code = 0;
+	int ok = 0;
+	*done = 0;
+	*stopped = 0;
+	for (int i = 0; i < tries && !ok; i++) {
+		if (i) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1 << (i - 1);
+			pthread_mutex_lock(&s->mu);
+			if (!s->qstop)
+				pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+			*stopped = s->qstop;
+			pthread_mutex_unlock(&s->mu);
+			if (*stopped)
+				break;
+		}
+		ok = post_once(n, &code, err, sizeof(err)) == 0;
+		(*done)++;
+		fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s%s: try %d: %s\n",
+		        n->url, what, i + 1, err);
+	}
+	return ok;
+}
+
+/* The outbox's due notifications, one try each (while the queue is empty
+ * and no stop comes). */
+static void outbox_scan(struct server *s, struct sf_smdp_db *db)
+{
+	int64_t now = now_s();
+	struct sf_smdp_outbox_row r;
+	for (int k = 0; k < 1000 && sf_smdp_outbox_due(db, now, &r) == 0; k++) {
+		const struct sf__smdp_operator *o = operator_named(s->c, r.op);
+		struct notice *x = o && o->notification_url[0] ? notice_new(o, r.body) : NULL;
+		int done = 0, stopped = 0, rc;
+		if (!x) {
+			fprintf(stderr,
+			        "smdp serve: outbox: a notification for operator %s%s: kept, tried "
+			        "again in an hour\n",
+			        r.op, o ? " with no notification_url" : ", not configured");
+			rc = sf_smdp_outbox_retry(db, r.id, 0, now + 3600);
+		} else {
+			char what[64];
+			snprintf(what, sizeof(what), " (from the outbox, attempt %d)", r.attempts + 1);
+			if (deliver(s, x, 1, what, &done, &stopped))
+				rc = sf_smdp_outbox_done(db, r.id);
+			else
+				rc = sf_smdp_outbox_retry(db, r.id, done,
+				                          now + outbox_backoff(s, r.attempts + done));
+			notice_free(x);
+		}
+		free(r.body);
+		if (rc) {
+			fprintf(stderr, "smdp serve: outbox: %s\n", sf_smdp_last_error(db));
+			return;
+		}
+		pthread_mutex_lock(&s->mu);
+		int busy = s->qhead || s->qstop;
+		pthread_mutex_unlock(&s->mu);
+		if (busy)
+			return; /* new notices first; a stop now */
+	}
+}
+
+/* The notifier thread: delivers the queued notices (NOTIFY_TRIES tries
+ * each) and, when the queue is empty, what the outbox holds due; deletes a
+ * delivered one from the outbox and reschedules a failed one, through a
+ * connection of its own whose commits are not synced (a delivery whose
+ * deletion is lost is delivered again: at least once).  At a stop it ends
+ * after the try in hand; what it has not delivered is due at once in the
+ * outbox for the next start. */
 static void *notifier(void *arg)
 {
 	struct server *s = arg;
 	struct sf_smdp_db *db = NULL;
-	if (sf__smdp_open_db(s->c, &db))
-		fprintf(stderr, "smdp serve: the notifier has no database: delivered notifications "
-		                "will be delivered again after a restart\n");
+	if (sf_smdp_db_open(s->c->db, &s->c->policy, NULL, &db) != 0 ||
+	    sf_smdp_db_defer_sync(db) != 0) {
+		fprintf(stderr, "smdp serve: the notifier has no database (%s): the outbox is not "
+		                "read, delivered notifications are delivered again after a restart\n",
+		        db ? sf_smdp_last_error(db) : "cannot open it");
+		sf_smdp_db_close(db);
+		db = NULL;
+	}
+	int64_t next_scan = 0; /* at once: what an earlier run left */
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (!s->qhead && !s->qstop)
-			pthread_cond_wait(&s->cv, &s->mu);
+		while (!s->qhead && !s->qstop && (!db || now_s() < next_scan)) {
+			if (!db) {
+				pthread_cond_wait(&s->cv, &s->mu);
+			} else {
+				struct timespec ts = {(time_t)next_scan, 0};
+				pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+			}
+		}
 		if (s->qstop)
-			break; /* what is left stays in the outbox */
+			break;
+		if (!s->qhead) {
+			pthread_mutex_unlock(&s->mu);
+			outbox_scan(s, db);
+			next_scan = now_s() + OUTBOX_SCAN_S;
+			pthread_mutex_lock(&s->mu);
+			continue;
+		}
 		struct notice *n = s->qhead;
 		s->qhead = n->next;
 		if (!s->qhead)
 			s->qtail = &s->qhead;
 		s->qlen--;
 		pthread_mutex_unlock(&s->mu);
-		char err[256] = "";
-		long code = 0;
-		int ok = 0;
-		int stop = 0;
-		for (int i = 0; i < NOTIFY_TRIES && !ok && !stop; i++) {
-			if (i) {
-				/* Back off 1 s, 2 s; a stop ends the tries (the
-				 * notice stays in the outbox). */
-				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_sec += 1 << (i - 1);
-				pthread_mutex_lock(&s->mu);
-				if (!s->qstop)
-					pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-				stop = s->qstop;
-				pthread_mutex_unlock(&s->mu);
-				if (stop)
-					break;
-			}
-			ok = post_once(n, &code, err, sizeof(err)) == 0;
-			fprintf(stderr,
-			        "smdp serve: handleDownloadProgressInfo to %s: try %d: %s\n",
-			        n->url, i + 1, err);
-		}
+		int done = 0, stopped = 0;
+		int ok = deliver(s, n, NOTIFY_TRIES, "", &done, &stopped);
+		int64_t now = now_s();
+		int rc = 0;
+		if (ok && n->id && db)
+			rc = sf_smdp_outbox_done(db, n->id);
+		else if (!ok && n->id && db)
+			rc = sf_smdp_outbox_retry(db, n->id, done,
+			                          stopped ? now : now + outbox_backoff(s, done));
 		if (!ok)
-			fprintf(stderr,
-			        "smdp serve: handleDownloadProgressInfo to %s: %s%s\n", n->url,
-			        stop ? "not delivered before the stop" : "given up for now",
-			        n->id ? "; kept in the outbox for the next start" : "");
-		else if (n->id && db && sf_smdp_outbox_done(db, n->id))
-			fprintf(stderr, "smdp serve: outbox: %s (the notification will be sent again "
-			                "after a restart)\n",
-			        sf_smdp_last_error(db));
+			fprintf(stderr, "smdp serve: handleDownloadProgressInfo to %s: %s\n", n->url,
+			        !n->id ? "lost: it could not be written to the outbox"
+			        : stopped ? "not delivered before the stop; in the outbox for the next start"
+			                  : "in the outbox, tried again later");
+		if (rc)
+			fprintf(stderr, "smdp serve: outbox: %s\n", sf_smdp_last_error(db));
 		notice_free(n);
 		pthread_mutex_lock(&s->mu);
 	}
+	/* Stopping: what is still queued is due at once at the next start. */
+	size_t lost = 0;
+	for (struct notice *n = s->qhead; n; n = n->next) {
+		if (n->id && db)
+			sf_smdp_outbox_retry(db, n->id, 0, now_s());
+		lost += !n->id;
+	}
 	pthread_mutex_unlock(&s->mu);
+	if (lost)
+		fprintf(stderr, "smdp serve: %zu notification%s not in the outbox lost at the stop\n",
+		        lost, lost == 1 ? "" : "s");
 	sf_smdp_db_close(db);
 	return NULL;
 }
@@ -305,7 +432,7 @@ static void notices_enqueue(struct server *s, struct notice *n)
 		if (s->qlen >= NOTIFY_QUEUE_MAX) {
 			pthread_mutex_unlock(&s->mu);
 			fprintf(stderr, "smdp serve: notification queue full: one for %s %s\n", n->url,
-			        n->id ? "waits in the outbox for the next start" : "dropped");
+			        n->id ? "waits in the outbox" : "lost (not in the outbox)");
 			notice_free(n);
 		} else {
 			*s->qtail = n;
@@ -318,25 +445,6 @@ static void notices_enqueue(struct server *s, struct notice *n)
 	}
 }
 
-/* A notice of operator o with a copy of body; NULL when out of memory. */
-static struct notice *notice_new(const struct sf__smdp_operator *o, const char *body)
-{
-	struct notice *n = calloc(1, sizeof(*n));
-	if (!n)
-		return NULL;
-	snprintf(n->op, sizeof(n->op), "%s", o->name);
-	n->body = strdup(body);
-	n->url = strdup(o->notification_url);
-	n->token = o->notification_token[0] ? strdup(o->notification_token) : NULL;
-	n->cacert = o->notification_cacert[0] ? strdup(o->notification_cacert) : NULL;
-	if (!n->body || !n->url || (o->notification_token[0] && !n->token) ||
-	    (o->notification_cacert[0] && !n->cacert)) {
-		notice_free(n);
-		return NULL;
-	}
-	return n;
-}
-
 /* The notices a request caused, into the outbox in one transaction of
  * their own, right after the request's: the same sync makes both durable
  * before the answer and the notices leave. */
@@ -345,7 +453,8 @@ static void notices_persist(struct server *s, struct notice *list)
 	int64_t now = now_s();
 	int grouped = sf_smdp_txn_begin(s->db) == 0, failed = !grouped;
 	for (struct notice *n = list; n && !failed; n = n->next)
-		failed = sf_smdp_outbox_put(s->db, n->op, n->body, now, &n->id) != 0;
+		failed = sf_smdp_outbox_put(s->db, n->op, n->body, now, now + OUTBOX_LEASE_S,
+		                            &n->id) != 0;
 	if (grouped && !failed)
 		failed = sf_smdp_txn_end(s->db) != 0;
 	else if (grouped)
@@ -356,40 +465,6 @@ static void notices_persist(struct server *s, struct notice *list)
 		for (struct notice *n = list; n; n = n->next)
 			n->id = 0;
 	}
-}
-
-/* At start, what the outbox holds goes to the queue first (up to
- * NOTIFY_QUEUE_MAX; the rest at a later start).  A notification of an
- * operator with no notification URL any more is dropped from it. */
-static void outbox_load(struct server *s)
-{
-	int64_t id = 0;
-	char op[SF_SMDP_NAME_MAX + 1], *body = NULL;
-	size_t n = 0, dropped = 0;
-	while (n < NOTIFY_QUEUE_MAX && sf_smdp_outbox_next(s->db, id, &id, op, &body) == 0) {
-		const struct sf__smdp_operator *o = NULL;
-		for (size_t i = 0; i < s->c->nops; i++)
-			if (strcmp(s->c->ops[i].name, op) == 0)
-				o = &s->c->ops[i];
-		if (!o || !o->notification_url[0]) {
-			sf_smdp_outbox_done(s->db, id);
-			dropped++;
-		} else {
-			struct notice *x = notice_new(o, body);
-			if (x) {
-				x->id = id;
-				notices_enqueue(s, x);
-				n++;
-			}
-		}
-		free(body);
-		body = NULL;
-	}
-	if (n || dropped)
-		fprintf(stderr,
-		        "smdp serve: outbox: %zu notification%s from before this start to deliver"
-		        "%s%zu dropped (no notification URL for their operator any more)\n",
-		        n, n == 1 ? "" : "s", dropped ? "; " : "", dropped);
 }
 
 static void notify_operator(struct server *s, const char *op, const char *eid, const char *iccid,
@@ -1902,7 +1977,6 @@ int sf__cmd_smdp_serve(int argc, char **argv)
 	pthread_cond_init(&s.cv, NULL);
 	if (pthread_create(&s.thread, NULL, notifier, &s) == 0) {
 		s.thread_up = 1;
-		outbox_load(&s);
 	} else {
 		fprintf(stderr, "smdp serve: no notifier thread: operators will not be notified\n");
 	}

@@ -64,7 +64,8 @@ enum stmt {
 	S_PROFILE_SET_RELEASED,
 	S_PROFILE_FOR_EID,
 	S_OUTBOX_PUT,
-	S_OUTBOX_NEXT,
+	S_OUTBOX_DUE,
+	S_OUTBOX_RETRY,
 	S_OUTBOX_DEL,
 	S_COUNT
 };
@@ -113,8 +114,11 @@ static const char *const sql[S_COUNT] = {
     /* The order a download without a matchingId serves (sf_smdp_order_for_eid):
      * the EID's released (or downloaded: a retry) orders, unexpired ones
      * first, then the oldest release, then the smallest ICCID. */
-    [S_OUTBOX_PUT] = "INSERT INTO outbox (operator, body, created) VALUES (?1, ?2, ?3)",
-    [S_OUTBOX_NEXT] = "SELECT id, operator, body FROM outbox WHERE id > ?1 ORDER BY id LIMIT 1",
+    [S_OUTBOX_PUT] = "INSERT INTO outbox (operator, body, created, next_try)"
+                     " VALUES (?1, ?2, ?3, ?4)",
+    [S_OUTBOX_DUE] = "SELECT id, operator, body, attempts FROM outbox WHERE next_try <= ?1"
+                     " ORDER BY next_try, id LIMIT 1",
+    [S_OUTBOX_RETRY] = "UPDATE outbox SET attempts = attempts + ?2, next_try = ?3 WHERE id = ?1",
     [S_OUTBOX_DEL] = "DELETE FROM outbox WHERE id = ?1",
     [S_PROFILE_FOR_EID] = "SELECT " PROFILE_COLS " FROM profile WHERE eid = ?1 AND"
                           " state IN ('released', 'downloaded')"
@@ -210,7 +214,9 @@ static const char *const migrations[] = {
      * request; the URL and the token come from the configuration when
      * sending (no secret here). */
     "CREATE TABLE outbox (id INTEGER PRIMARY KEY, operator TEXT NOT NULL,"
-    " body TEXT NOT NULL, created INTEGER NOT NULL)",
+    " body TEXT NOT NULL, created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_try INTEGER NOT NULL);"
+    "CREATE INDEX outbox_due ON outbox (next_try, id)",
 };
 #define LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -508,10 +514,12 @@ static int open_at(const char *path, const struct sf_smdp_policy *policy, const 
 	 * its connection would then take this one's WAL for its own and
 	 * delete it. */
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	struct stat st;
 	if (fd >= 0) {
 		close(fd);
-	} else if (errno != EEXIST) {
-		snprintf(db->errmsg, sizeof(db->errmsg), "%s: %s", path, strerror(errno));
+	} else if (errno != EEXIST || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(db->errmsg, sizeof(db->errmsg), "%s: %s", path,
+		         errno == EEXIST ? "not a regular file" : strerror(errno));
 		free(db);
 		return SF_ESMDP_DB;
 	}
@@ -519,6 +527,11 @@ static int open_at(const char *path, const struct sf_smdp_policy *policy, const 
 	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		rc = db->db ? dberr(db, "opening the database") : SF_ENOMEM;
+		goto fail;
+	}
+	if (sqlite3_db_readonly(db->db, "main") == 1) {
+		snprintf(db->errmsg, sizeof(db->errmsg), "%s: read-only for this user", path);
+		rc = SF_ESMDP_DB;
 		goto fail;
 	}
 	sqlite3_busy_timeout(db->db, 5000);
@@ -1153,7 +1166,7 @@ int sf_smdp_euicc_get(struct sf_smdp_db *db, const char *eid, int *curve, uint8_
 /* ---- outbox ---- */
 
 int sf_smdp_outbox_put(struct sf_smdp_db *db, const char *op, const char *body, int64_t now,
-                       int64_t *id)
+                       int64_t next_try, int64_t *id)
 {
 	if (!db || !op || !body)
 		return SF_EINVAL;
@@ -1161,33 +1174,45 @@ int sf_smdp_outbox_put(struct sf_smdp_db *db, const char *op, const char *body, 
 	sqlite3_bind_text(s, 1, op, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, body, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, now);
+	sqlite3_bind_int64(s, 4, next_try);
 	int rc = run(db, S_OUTBOX_PUT);
 	if (rc == 0 && id)
 		*id = sqlite3_last_insert_rowid(db->db);
 	return rc;
 }
 
-int sf_smdp_outbox_next(struct sf_smdp_db *db, int64_t after, int64_t *id,
-                        char op[SF_SMDP_NAME_MAX + 1], char **body)
+int sf_smdp_outbox_due(struct sf_smdp_db *db, int64_t now, struct sf_smdp_outbox_row *row)
 {
-	if (!db || !id || !op || !body)
+	if (!db || !row)
 		return SF_EINVAL;
-	*body = NULL;
-	sqlite3_stmt *s = db->st[S_OUTBOX_NEXT];
-	sqlite3_bind_int64(s, 1, after);
+	memset(row, 0, sizeof(*row));
+	sqlite3_stmt *s = db->st[S_OUTBOX_DUE];
+	sqlite3_bind_int64(s, 1, now);
 	int r = sqlite3_step(s), rc = SF_ESMDP_UNKNOWN;
 	if (r == SQLITE_ROW) {
 		const unsigned char *b = sqlite3_column_text(s, 2);
-		*id = sqlite3_column_int64(s, 0);
-		col_text(s, 1, op, SF_SMDP_NAME_MAX + 1);
-		*body = strdup(b ? (const char *)b : "");
-		rc = *body ? 0 : SF_ENOMEM;
+		row->id = sqlite3_column_int64(s, 0);
+		col_text(s, 1, row->op, sizeof(row->op));
+		row->attempts = sqlite3_column_int(s, 3);
+		row->body = strdup(b ? (const char *)b : "");
+		rc = row->body ? 0 : SF_ENOMEM;
 	} else if (r != SQLITE_DONE) {
-		rc = dberr(db, sql[S_OUTBOX_NEXT]);
+		rc = dberr(db, sql[S_OUTBOX_DUE]);
 	}
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return rc;
+}
+
+int sf_smdp_outbox_retry(struct sf_smdp_db *db, int64_t id, int tries, int64_t next_try)
+{
+	if (!db || tries < 0)
+		return SF_EINVAL;
+	sqlite3_stmt *s = db->st[S_OUTBOX_RETRY];
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int(s, 2, tries);
+	sqlite3_bind_int64(s, 3, next_try);
+	return run(db, S_OUTBOX_RETRY);
 }
 
 int sf_smdp_outbox_done(struct sf_smdp_db *db, int64_t id)

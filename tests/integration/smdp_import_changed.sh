@@ -23,7 +23,7 @@ count() { "$SF" smdp list --data "$1" | jq length; }
 { echo $hdr; rows 0 700; } >"$tmp/short.csv"
 
 cp "$tmp/a.csv" "$tmp/in.csv"
-out=$(SF_REWRITE_FILE="$tmp/in.csv" SF_REWRITE_FROM="$tmp/other.csv" LD_PRELOAD="$SHIM" \
+out=$(SF_REWRITE_FILE="$tmp/in.csv" SF_REWRITE_FROM="$tmp/other.csv" LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
 	"$SF" smdp import --data "$tmp/d1" --subscribers "$tmp/in.csv" 2>"$tmp/err")
 expect_eq "other rows: status" $? 1
 grep -q "line 1002: not a row checked before: the file changed during the import" "$tmp/err" && ok ||
@@ -34,7 +34,7 @@ expect_eq "other rows: JSON lines" "$(jq -s length <<<"$out")" 1000
 expect_eq "other rows: listed" "$(count "$tmp/d1")" 1000
 
 cp "$tmp/a.csv" "$tmp/in.csv"
-out=$(SF_REWRITE_FILE="$tmp/in.csv" SF_REWRITE_FROM="$tmp/short.csv" LD_PRELOAD="$SHIM" \
+out=$(SF_REWRITE_FILE="$tmp/in.csv" SF_REWRITE_FROM="$tmp/short.csv" LD_PRELOAD="$SHIM${LD_PRELOAD:+:$LD_PRELOAD}" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
 	"$SF" smdp import --data "$tmp/d2" --subscribers "$tmp/in.csv" 2>"$tmp/err")
 expect_eq "fewer rows: status" $? 1
 grep -q "700 rows now, 1203 when checked: the file changed during the import" "$tmp/err" && ok ||

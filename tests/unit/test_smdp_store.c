@@ -638,55 +638,54 @@ static void test_migration_v5(void **state)
 	sf_smdp_db_close(db);
 }
 
-/* The outbox: notifications kept in id order until done; one put inside a
- * group goes with it (rolled back with it); another connection (the
- * notifier's) sees what was committed and can mark it done. */
+/* The outbox: a notification is due from its next_try on, the longest
+ * due first; a retry counts attempts and makes it due later; done deletes
+ * it.  One put inside a group goes with it (rolled back with it); another
+ * connection (the notifier's) sees what was committed. */
 static void test_outbox(void **state)
 {
 	(void)state;
 	struct sf_smdp_db *db = fresh(NULL), *other = NULL;
 	int64_t id1 = 0, id2 = 0, id = 0;
-	char op[SF_SMDP_NAME_MAX + 1];
-	char *body = NULL;
-	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_next(db, 0, &id, op, &body));
-	assert_null(body);
+	struct sf_smdp_outbox_row r;
+	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_due(db, 1000, &r));
+	assert_null(r.body);
 	assert_rc(0, sf_smdp_txn_begin(db));
-	assert_rc(0, sf_smdp_outbox_put(db, "op1", "{\"n\":0}", 5, &id));
+	assert_rc(0, sf_smdp_outbox_put(db, "op1", "{\"n\":0}", 5, 5, &id));
 	assert_rc(0, sf_smdp_txn_abort(db));
-	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_next(db, 0, &id, op, &body));
+	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_due(db, 1000, &r));
 	assert_rc(0, sf_smdp_txn_begin(db));
 	char iccid[21];
 	assert_rc(0, sf_smdp_download_order(db, "op1", NULL, I1, NULL, 1, iccid));
-	assert_rc(0, sf_smdp_outbox_put(db, "op1", "{\"n\":1}", 5, &id1));
+	assert_rc(0, sf_smdp_outbox_put(db, "op1", "{\"n\":1}", 5, 65, &id1));
 	assert_rc(0, sf_smdp_txn_end(db));
-	assert_rc(0, sf_smdp_outbox_put(db, "op2", "{\"n\":2}", 6, &id2));
+	assert_rc(0, sf_smdp_outbox_put(db, "op2", "{\"n\":2}", 6, 60, &id2));
 	assert_true(id2 > id1);
+	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_due(db, 59, &r)); /* leased */
 	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &other));
-	assert_rc(0, sf_smdp_outbox_next(other, 0, &id, op, &body));
-	assert_int_equal(id, id1);
-	assert_string_equal(op, "op1");
-	assert_string_equal(body, "{\"n\":1}");
-	free(body);
-	assert_rc(0, sf_smdp_outbox_next(other, id1, &id, op, &body));
-	assert_int_equal(id, id2);
-	assert_string_equal(op, "op2");
-	free(body);
-	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_next(other, id2, &id, op, &body));
+	assert_rc(0, sf_smdp_outbox_due(other, 100, &r)); /* due longest: id2 */
+	assert_int_equal(r.id, id2);
+	assert_string_equal(r.op, "op2");
+	assert_string_equal(r.body, "{\"n\":2}");
+	assert_int_equal(r.attempts, 0);
+	free(r.body);
+	assert_rc(0, sf_smdp_outbox_retry(other, id2, 3, 200));
+	assert_rc(0, sf_smdp_outbox_due(other, 100, &r));
+	assert_int_equal(r.id, id1);
+	assert_string_equal(r.op, "op1");
+	free(r.body);
 	assert_rc(0, sf_smdp_outbox_done(other, id1));
 	assert_rc(0, sf_smdp_outbox_done(other, id1)); /* already gone */
-	assert_rc(0, sf_smdp_outbox_next(db, 0, &id, op, &body));
-	assert_int_equal(id, id2);
-	free(body);
-	assert_rc(SF_EINVAL, sf_smdp_outbox_put(db, NULL, "{}", 1, NULL));
+	assert_rc(SF_ESMDP_UNKNOWN, sf_smdp_outbox_due(db, 199, &r));
+	assert_rc(0, sf_smdp_outbox_due(db, 200, &r));
+	assert_int_equal(r.id, id2);
+	assert_int_equal(r.attempts, 3);
+	free(r.body);
+	assert_rc(SF_EINVAL, sf_smdp_outbox_put(db, NULL, "{}", 1, 1, NULL));
 	sf_smdp_db_close(other);
 	sf_smdp_db_close(db);
 }
 
-/* Another process's connection, opened and closed while this process has
- * two (the server and its notifier): this process's changes stay visible
- * to others and its WAL stays in place.  (Opening the second connection
- * once dropped the process's POSIX locks, and the other process's close
- * then deleted the WAL under the server.) */
 /* Run as `test_smdp_store --state-of DB ICCID` (a fresh process, nothing
  * of the parent's SQLite in it): the exit status is the profile's state,
  * 99 when it cannot be read. */
@@ -719,9 +718,22 @@ static int other_process_state(const char *iccid)
 	return WEXITSTATUS(ws);
 }
 
+/* Another process's connection, opened and closed while this process has
+ * two (the server and its notifier): this process's changes stay visible
+ * to others and its WAL stays in place.  (Opening the second connection
+ * once dropped the process's POSIX locks, and the other process's close
+ * then deleted the WAL under the server.) */
 static void test_another_process(void **state)
 {
 	(void)state;
+	/* a path that is not a regular file is refused, not opened */
+	char d[128];
+	struct sf_smdp_db *bad = NULL;
+	snprintf(d, sizeof(d), "%s/a-directory.db", dir);
+	assert_int_equal(mkdir(d, 0700), 0);
+	assert_rc(SF_ESMDP_DB, sf_smdp_db_open(d, NULL, NULL, &bad));
+	assert_null(bad);
+	rmdir(d);
 	struct sf_smdp_db *db = fresh(NULL), *second = NULL;
 	char iccid[21], wal[300];
 	snprintf(wal, sizeof(wal), "%s-wal", dbp);

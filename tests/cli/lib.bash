@@ -47,3 +47,20 @@ sub_rows() {
 	"$(dirname "${BASH_SOURCE[0]}")/../../scripts/subscribers" --no-header "$3" \
 		"$(printf '2620%s%010d' "$1" "$2")" "$(printf '894900000%s%09d' "$1" "$2")"
 }
+# smdp_start LOG ARGS...: `simfleet smdp serve ARGS` in the background, its
+# stderr in LOG (emptied first); waits for its "listening" line.  Sets
+# SERVE_PID; ends the test when the server does not come up.  Needs $SF.
+smdp_start() {
+	local log=$1
+	shift
+	: >"$log"
+	"$SF" smdp serve "$@" 2>>"$log" &
+	SERVE_PID=$!
+	for _ in $(seq 100); do
+		grep -q "listening on https://" "$log" && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "FAIL: smdp serve not ready: $(cat "$log")"
+	exit 1
+}

@@ -21,17 +21,7 @@ trap cleanup EXIT
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 D="$tmp/smdp" LOG="$tmp/smdp.log"
-start() {
-	"$SF" smdp serve --data "$D" --listen "127.0.0.1:$PORT" 2>>"$LOG" &
-	SERVE_PID=$!
-	for _ in $(seq 100); do
-		grep -q "listening on https://127.0.0.1:$PORT " "$LOG" && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: smdp serve not ready: $(cat "$LOG")"
-	exit 1
-}
+start() { smdp_start "$LOG" --data "$D" --listen "127.0.0.1:$PORT"; }
 stop() { kill -TERM "$SERVE_PID" && wait "$SERVE_PID"; SERVE_PID=""; }
 
 start

@@ -50,18 +50,7 @@ cat >"$tmp/smdp.json" <<EOF
 {"data": "$D", "notification_retry": 1,
  "operators": [{"name": "default", "notification_url": "http://127.0.0.1:$NPORT/notify"}]}
 EOF
-start() {
-	: >"$LOG"
-	"$SF" smdp serve --config "$tmp/smdp.json" --listen "127.0.0.1:$PORT" 2>>"$LOG" &
-	SERVE_PID=$!
-	for _ in $(seq 100); do
-		grep -q "listening on https://127.0.0.1:$PORT " "$LOG" && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FAIL: smdp serve not ready: $(cat "$LOG")"
-	exit 1
-}
+start() { smdp_start "$LOG" --config "$tmp/smdp.json" --listen "127.0.0.1:$PORT"; }
 # points ICCID: the notificationPointIds received for ICCID, sorted
 points() { jq -r --arg i "$1" 'select(.iccid == $i) | .notificationPointId' <"$tmp/notices" | sort | tr '\n' ' '; }
 # download ICCID STATE: a new eUICC, an order for it, the whole download

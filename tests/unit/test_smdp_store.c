@@ -455,24 +455,29 @@ static void test_order_for_eid(void **state)
 	sf_smdp_db_close(db);
 }
 
+/* A database of schema `version` (an older simfleet's), with rows written
+ * by `sql` as that simfleet would have. */
+static void old_database(int version, const char *sql)
+{
+	struct sf_smdp_db *db = NULL;
+	sqlite3 *raw;
+	unlink(dbp);
+	assert_rc(0, sf__smdp_db_open_version(dbp, version, &db));
+	assert_int_equal(sf_smdp_schema_version(db), version);
+	sf_smdp_db_close(db);
+	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(raw);
+}
+
 static void test_migrations(void **state)
 {
 	(void)state;
 	struct sf_smdp_db *db = NULL;
-	unlink(dbp);
-	/* the schema of the first simfleet SM-DP+ (version 1), with a row */
-	assert_rc(0, sf__smdp_db_open_version(dbp, 1, &db));
-	assert_int_equal(sf_smdp_schema_version(db), 1);
-	sf_smdp_db_close(db);
 	sqlite3 *raw;
-	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(raw,
-	                 "INSERT INTO profile (iccid, operator, package, state, created,"
-	                 " updated) VALUES ('" I1 "', 'op1', x'00', 'available', 1, 1)",
-	                 NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(raw);
+	/* the schema of the first simfleet SM-DP+ (version 1), with a row */
+	old_database(1, "INSERT INTO profile (iccid, operator, package, state, created,"
+	                " updated) VALUES ('" I1 "', 'op1', x'00', 'available', 1, 1)");
 	/* opening upgrades it to the latest, keeping the row */
 	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &db));
 	assert_int_equal(sf_smdp_schema_version(db), sf_smdp_schema_latest());
@@ -512,24 +517,15 @@ static void test_migration_released(void **state)
 {
 	(void)state;
 	struct sf_smdp_db *db = NULL;
-	unlink(dbp);
-	assert_rc(0, sf__smdp_db_open_version(dbp, 3, &db));
-	sf_smdp_db_close(db);
-	sqlite3 *raw;
-	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(raw,
-	                 "INSERT INTO profile (iccid, operator, state, eid, matching_id,"
-	                 " attempts, max_attempts, expires, created, updated) VALUES"
-	                 " ('" I2 "', 'op1', 'released', '89049032000000000000000011111125',"
-	                 " 'OLD-2', 0, 5, 0, 1, 500),"
-	                 " ('" I1 "', 'op1', 'released', '89049032000000000000000011111125',"
-	                 " 'OLD-1', 0, 5, 0, 1, 600);"
-	                 "INSERT INTO package (iccid, der) VALUES ('" I1 "', x'00'),"
-	                 " ('" I2 "', x'00')",
-	                 NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(raw);
+	old_database(3,
+	             "INSERT INTO profile (iccid, operator, state, eid, matching_id,"
+	             " attempts, max_attempts, expires, created, updated) VALUES"
+	             " ('" I2 "', 'op1', 'released', '89049032000000000000000011111125',"
+	             " 'OLD-2', 0, 5, 0, 1, 500),"
+	             " ('" I1 "', 'op1', 'released', '89049032000000000000000011111125',"
+	             " 'OLD-1', 0, 5, 0, 1, 600);"
+	             "INSERT INTO package (iccid, der) VALUES ('" I1 "', x'00'),"
+	             " ('" I2 "', x'00')");
 	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &db));
 	assert_int_equal(sf_smdp_schema_version(db), sf_smdp_schema_latest());
 	struct sf_smdp_profile p;
@@ -574,28 +570,20 @@ static void test_migration_v5(void **state)
 {
 	(void)state;
 	struct sf_smdp_db *db = NULL;
-	unlink(dbp);
-	assert_rc(0, sf__smdp_db_open_version(dbp, 4, &db));
-	sf_smdp_db_close(db);
 	sqlite3 *raw;
-	assert_int_equal(sqlite3_open(dbp, &raw), SQLITE_OK);
-	assert_int_equal(
-	    sqlite3_exec(raw,
-	                 "INSERT INTO profile (iccid, operator, profile_type, state, created,"
-	                 " updated) VALUES ('" I1 "', 'op1', 'meter', 'available', 1, 1),"
-	                 " ('" I2 "', 'op1', 'meter', 'available', 1, 1);"
-	                 "INSERT INTO package (iccid, der) VALUES ('" I1 "', x'00'), ('" I2 "', x'00');"
-	                 "INSERT INTO euicc (eid, curve, pk, updated) VALUES"
-	                 " ('89049032000000000000000011111125', 1, zeroblob(65), 7);"
-	                 "INSERT INTO audit (id, at, actor, action, result) VALUES"
-	                 " (41, 1, 'operator:op1', 'import', 'ok'), (42, 2, 'operator:op1', 'x', 'ok');"
-	                 /* a tail entry deleted by hand: its id stays given out */
-	                 "DELETE FROM audit WHERE id = 42;"
-	                 /* an administrator's own view does not stop the upgrade */
-	                 "CREATE VIEW recent AS SELECT id, action FROM audit WHERE at > 0",
-	                 NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(raw);
+	old_database(4,
+	             "INSERT INTO profile (iccid, operator, profile_type, state, created,"
+	             " updated) VALUES ('" I1 "', 'op1', 'meter', 'available', 1, 1),"
+	             " ('" I2 "', 'op1', 'meter', 'available', 1, 1);"
+	             "INSERT INTO package (iccid, der) VALUES ('" I1 "', x'00'), ('" I2 "', x'00');"
+	             "INSERT INTO euicc (eid, curve, pk, updated) VALUES"
+	             " ('89049032000000000000000011111125', 1, zeroblob(65), 7);"
+	             "INSERT INTO audit (id, at, actor, action, result) VALUES"
+	             " (41, 1, 'operator:op1', 'import', 'ok'), (42, 2, 'operator:op1', 'x', 'ok');"
+	             /* a tail entry deleted by hand: its id stays given out */
+	             "DELETE FROM audit WHERE id = 42;"
+	             /* an administrator's own view does not stop the upgrade */
+	             "CREATE VIEW recent AS SELECT id, action FROM audit WHERE at > 0");
 	assert_rc(0, sf_smdp_db_open(dbp, NULL, NULL, &db));
 	assert_int_equal(sf_smdp_schema_version(db), sf_smdp_schema_latest());
 	assert_true(sf_smdp_schema_latest() >= 5);

@@ -423,6 +423,18 @@ static int package_header(const uint8_t *pkg, size_t len, char iccid[21], char *
 	return 0;
 }
 
+/* The JSON line of one package imported (stdout).  0 or -1. */
+static int print_imported(const char *iccid, const char *op, const char *ptype, size_t len)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "iccid", json_string(iccid));
+	json_object_set_new(o, "operator", json_string(op));
+	json_object_set_new(o, "profile_type", json_string(ptype));
+	json_object_set_new(o, "state", json_string("available"));
+	json_object_set_new(o, "size", json_integer((json_int_t)len));
+	return sf_cli_print(o) == SF_EXIT_OK ? 0 : -1;
+}
+
 /* An operator's template (--template): the package and its file name. */
 struct tmpl {
 	const char *name;
@@ -717,13 +729,7 @@ static int commit_batch(struct adder *a)
 	a->committed = a->last;
 	a->n = 0;
 	for (size_t i = 0; i < n; i++) {
-		json_t *o = json_object();
-		json_object_set_new(o, "iccid", json_string(a->batch[i].iccid));
-		json_object_set_new(o, "operator", json_string(a->op));
-		json_object_set_new(o, "profile_type", json_string(a->batch[i].ptype));
-		json_object_set_new(o, "state", json_string("available"));
-		json_object_set_new(o, "size", json_integer((json_int_t)a->batch[i].len));
-		if (sf_cli_print(o) != SF_EXIT_OK) {
+		if (print_imported(a->batch[i].iccid, a->op, a->batch[i].ptype, a->batch[i].len)) {
 			a->said = 1;
 			sf_cli_err("%s: the %zu subscribers up to line %u were imported; their JSON "
 			           "lines could not all be written",
@@ -884,13 +890,7 @@ static int import_one(struct sf_smdp_db *db, const char *op, const char *label,
 		           r == SF_ESMDP_DB ? ": " : "", r == SF_ESMDP_DB ? sf_smdp_last_error(db) : "");
 		return -1;
 	}
-	json_t *o = json_object();
-	json_object_set_new(o, "iccid", json_string(iccid));
-	json_object_set_new(o, "operator", json_string(op));
-	json_object_set_new(o, "profile_type", json_string(ptype));
-	json_object_set_new(o, "state", json_string("available"));
-	json_object_set_new(o, "size", json_integer((json_int_t)len));
-	return sf_cli_print(o) == SF_EXIT_OK ? 0 : -1;
+	return print_imported(iccid, op, ptype, len);
 }
 
 static int cmd_import(int argc, char **argv)

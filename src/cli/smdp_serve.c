@@ -471,10 +471,7 @@ static void notify_operator(struct server *s, const char *op, const char *eid, c
                             const char *ptype, int point, int success, const char *subject,
                             const char *reason, const char *message)
 {
-	const struct sf__smdp_operator *o = NULL;
-	for (size_t i = 0; i < s->c->nops; i++)
-		if (strcmp(s->c->ops[i].name, op) == 0)
-			o = &s->c->ops[i];
+	const struct sf__smdp_operator *o = operator_named(s->c, op);
 	if (!o || !o->notification_url[0] || !s->thread_up)
 		return;
 	char ts[32];

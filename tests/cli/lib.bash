@@ -47,6 +47,18 @@ sub_rows() {
 	"$(dirname "${BASH_SOURCE[0]}")/../../scripts/subscribers" --no-header "$3" \
 		"$(printf '2620%s%010d' "$1" "$2")" "$(printf '894900000%s%09d' "$1" "$2")"
 }
+# wait_line FILE SED-EXPR PID: the first match of SED-EXPR in FILE, waiting up
+# to 10 s for it while process PID lives ("" when it does not come)
+wait_line() {
+	local v=""
+	for _ in $(seq 100); do
+		v=$(sed -n "$2" "$1" | head -1)
+		[ -n "$v" ] && break
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "$v"
+}
 # smdp_start LOG ARGS...: `simfleet smdp serve ARGS` in the background, its
 # stderr in LOG (emptied first); waits for its "listening" line.  Sets
 # SERVE_PID; ends the test when the server does not come up.  Needs $SF.
@@ -56,11 +68,7 @@ smdp_start() {
 	: >"$log"
 	"$SF" smdp serve "$@" 2>>"$log" &
 	SERVE_PID=$!
-	for _ in $(seq 100); do
-		grep -q "listening on https://" "$log" && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	[ -n "$(wait_line "$log" '/listening on https:/p' "$SERVE_PID")" ] && return 0
 	echo "FAIL: smdp serve not ready: $(cat "$log")"
 	exit 1
 }

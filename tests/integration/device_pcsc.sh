@@ -28,20 +28,10 @@ EID=$("$SF" euicc init --state "$tmp/st" --test-mode | jq -r .eid)
 # from the SM-DP+'s test PKI, one subscription ordered for its EID.
 EXTRA=()
 trap 'for p in "${EXTRA[@]}"; do stop_pid "$p"; done; cleanup' EXIT
-wait_port() { # wait_port LOG SED PID
-	local v=""
-	for _ in $(seq 100); do
-		v=$(sed -n "$2" "$1" | head -1)
-		[ -n "$v" ] && break
-		kill -0 "$3" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "$v"
-}
 D="$tmp/smdp"
 "$SF" smdp serve --data "$D" --listen 127.0.0.1:0 2>"$tmp/smdp.log" &
 EXTRA+=($!)
-DPORT=$(wait_port "$tmp/smdp.log" 's|^smdp serve: listening on https://127\.0\.0\.1:\([0-9]*\) .*|\1|p' $!)
+DPORT=$(wait_line "$tmp/smdp.log" 's|^smdp serve: listening on https://127\.0\.0\.1:\([0-9]*\) .*|\1|p' $!)
 [ -n "$DPORT" ] || die "smdp serve did not start: $(cat "$tmp/smdp.log")"
 "$SF" euicc credentials --state "$tmp/st" --pki "$D/pki" >/dev/null || die "euicc credentials"
 "$SF" auc init --db "$tmp/auc.db" --master-key "$tmp/master.key" >/dev/null || die "auc init"
@@ -50,7 +40,7 @@ chmod 600 "$tmp/tokens"
 "$SF" auc serve --db "$tmp/auc.db" --master-key "$tmp/master.key" --listen 127.0.0.1:0 \
 	--cert "$D/pki/dptls.pem" --key "$D/pki/dptls.key" --tokens "$tmp/tokens" 2>"$tmp/auc.log" &
 EXTRA+=($!)
-APORT=$(wait_port "$tmp/auc.log" 's|^auc serve: listening on https://127\.0\.0\.1:\([0-9]*\)$|\1|p' $!)
+APORT=$(wait_line "$tmp/auc.log" 's|^auc serve: listening on https://127\.0\.0\.1:\([0-9]*\)$|\1|p' $!)
 [ -n "$APORT" ] || die "auc serve did not start: $(cat "$tmp/auc.log")"
 ICCID2=8900012345670000999
 K2=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n') OPC2=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')

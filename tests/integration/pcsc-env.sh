@@ -2,8 +2,9 @@
 # Shared by tests/integration/pcsc.sh and bench/pcsc.sh: a private pcscd with
 # the vsmartcard vpcd driver in its own mount namespace (pcscd 1.9.9 has its
 # socket path compiled in; clients follow PCSCLITE_CSOCK_NAME), on the first
-# free vpcd port pair from 35963.  Source it after defining skip(), ok(),
-# bad() and die(); it creates $tmp and the cleanup trap, and defines
+# free vpcd port pair from 35963.  Source it after defining skip(); it
+# brings tests/cli/lib.bash (ok, bad, expect_eq, wait_line, $tmp...), sets
+# the cleanup trap, and defines die(), expect_match,
 # start_pcscd LOG, wait_log FILE REGEX [N], stop_pid PID, listening PORT.
 for t in pcscd pcsc_scan scriptor unshare jq; do
 	command -v $t >/dev/null || skip "$t not installed"
@@ -21,8 +22,9 @@ else
 fi
 "${NS[@]}" true 2>/dev/null || skip "cannot create a private mount namespace (${NS[*]})"
 
-pass=0 fail=0
-tmp=$(mktemp -d)
+# counters, $tmp, ok/bad/expect_eq, wait_line and the rest (its trap is
+# replaced by cleanup below)
+. "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.bash"
 PCSCD_PID= SERVE_PID= SC_PID=
 stop_pid() { # stop_pid PID: TERM, wait (our child)
 	[ -n "$1" ] || return 0
@@ -39,9 +41,6 @@ trap cleanup EXIT
 # SF_KEEP_TMP=1 keeps the temporary directory (pcscd, serve, scriptor logs) for debugging.
 [ -n "${SF_KEEP_TMP:-}" ] && trap "echo kept $tmp; stop_pid \"\$SERVE_PID\"; stop_pid \"\$PCSCD_PID\"" EXIT
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2' want '$3'"; fi; }
 expect_match() { if [[ $2 =~ $3 ]]; then ok; else bad "$1: '$2' does not match /$3/"; fi; }
 die() {
 	bad "$*"

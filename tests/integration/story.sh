@@ -26,17 +26,6 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-# wait_line FILE SED-EXPR PID: the first match of SED-EXPR in FILE
-wait_line() {
-	local v=""
-	for _ in $(seq 100); do
-		v=$(sed -n "$2" "$1" | head -1)
-		[ -n "$v" ] && break
-		kill -0 "$3" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "$v"
-}
 
 # ---- the operator's AuC, with its own TLS certificate ----
 "$SF" pki init --dir "$tmp/aucpki" >/dev/null || bad "pki init (AuC)"

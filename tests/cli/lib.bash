@@ -47,6 +47,20 @@ sub_rows() {
 	"$(dirname "${BASH_SOURCE[0]}")/../../scripts/subscribers" --no-header "$3" \
 		"$(printf '2620%s%010d' "$1" "$2")" "$(printf '894900000%s%09d' "$1" "$2")"
 }
+# new_device S IMSI ICCID: subscriber S with a random K and OPc (K[S],
+# OPC[S]) and a software eUICC in ST[S] ($tmp/euicc-S) with its Milenage
+# profile ($tmp/S.der: ICCID, IMSI[S]=IMSI) installed and enabled.  Needs $SF
+# and the associative arrays IMSI, K, OPC, ST.
+new_device() {
+	IMSI[$1]=$2
+	K[$1]=$(rnd 16) OPC[$1]=$(rnd 16)
+	ST[$1]=$tmp/euicc-$1
+	"$SF" euicc init --state "${ST[$1]}" --test-mode >/dev/null || bad "init $1"
+	"$SF" profile build --iccid "$3" --imsi "$2" --alg milenage --k "${K[$1]}" \
+		--opc "${OPC[$1]}" -o "$tmp/$1.der" >/dev/null || bad "profile build $1"
+	"$SF" euicc install-local --state "${ST[$1]}" --enable "$tmp/$1.der" >/dev/null ||
+		bad "install $1"
+}
 # attach_check LABEL SUB WANT EXIT ARGS...: `simfleet attach --state ${ST[SUB]}
 # ARGS` (the network side in ARGS); its JSON in LAST, its stderr in
 # $tmp/err.  Checks the result WANT, the exit status EXIT, the IMSI

@@ -36,15 +36,8 @@ n=0
 echo imsi,iccid,alg,k,opc >"$tmp/subs.csv"
 for s in A B C D E; do
 	n=$((n + 1))
-	IMSI[$s]=00101000000002$n
-	K[$s]=$(rnd 16) OPC[$s]=$(rnd 16)
-	ST[$s]=$tmp/euicc-$s
 	iccid=$(luhn 890001234567890200$n)
-	"$SF" euicc init --state "${ST[$s]}" --test-mode >/dev/null || bad "init $s"
-	"$SF" profile build --iccid "$iccid" --imsi "${IMSI[$s]}" --alg milenage \
-		--k "${K[$s]}" --opc "${OPC[$s]}" -o "$tmp/$s.der" >/dev/null || bad "profile build $s"
-	"$SF" euicc install-local --state "${ST[$s]}" --enable "$tmp/$s.der" >/dev/null ||
-		bad "install $s"
+	new_device $s 00101000000002$n "$iccid"
 	k=${K[$s]}
 	[ $s = C ] && k=$(rnd 16)
 	[ $s = E ] && continue

@@ -119,7 +119,7 @@ struct worker {
 	pthread_t th;
 	CURL *c;
 	struct curl_slist *es9_h, *es2_h;
-	struct sf_glue_buf b;
+	struct sf_growbuf b;
 	uint8_t *req, *rsp;
 	long done, failed;
 	int id;
@@ -332,7 +332,7 @@ static int worker_init(struct worker *w)
 	w->es9_h = curl_slist_append(w->es9_h, "User-Agent: gsma-rsp-lpad");
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	w->es2_h = curl_slist_append(w->es2_h, auth);
-	curl_easy_setopt(w->c, CURLOPT_WRITEFUNCTION, sf_glue_collect);
+	curl_easy_setopt(w->c, CURLOPT_WRITEFUNCTION, sf_growbuf_curl);
 	curl_easy_setopt(w->c, CURLOPT_WRITEDATA, &w->b);
 	curl_easy_setopt(w->c, CURLOPT_CAINFO, cacert);
 	curl_easy_setopt(w->c, CURLOPT_TIMEOUT, 30L);
@@ -346,7 +346,7 @@ static void worker_free(struct worker *w)
 	curl_easy_cleanup(w->c);
 	curl_slist_free_all(w->es9_h);
 	curl_slist_free_all(w->es2_h);
-	free(w->b.p);
+	sf_growbuf_free(&w->b);
 	free(w->req);
 	free(w->rsp);
 }

@@ -43,6 +43,22 @@ void sf_wipe(void *p, size_t len);
 int sf_iccid_to_bcd(const char *iccid, uint8_t out[10]);
 int sf_iccid_from_bcd(const uint8_t in[10], char out[21]);
 
+/* A growing buffer for a body read from the network: p holds n octets and a
+ * NUL after them (text can be parsed in place); max > 0 refuses to grow
+ * beyond max octets.  Zero-initialise it ({0}, or {.max = M}). */
+struct sf_growbuf {
+	char *p;
+	size_t n, cap, max;
+};
+/* Appends len octets.  Returns 0, SF_ERANGE (over max), SF_ENOMEM. */
+int sf_growbuf_add(struct sf_growbuf *b, const void *d, size_t len);
+/* libcurl's CURLOPT_WRITEFUNCTION over a struct sf_growbuf given as
+ * CURLOPT_WRITEDATA: the octets taken, 0 (the transfer fails) when they do
+ * not fit. */
+size_t sf_growbuf_curl(char *d, size_t size, size_t nmemb, void *growbuf);
+/* Wipes what was allocated, frees it, and empties b (max kept). */
+void sf_growbuf_free(struct sf_growbuf *b);
+
 /* Splits "HOST:PORT" or "[V6ADDR]:PORT" into host (NUL-terminated, host_cap
  * octets) and port 1..65535; "HOST" alone takes default_port, or is refused
  * when default_port is 0.  Returns 0, SF_EINVAL or SF_ETRANSPORT_ADDR. */

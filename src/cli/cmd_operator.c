@@ -32,27 +32,6 @@ struct client {
 	unsigned long call;
 };
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t collect(void *d, size_t sz, size_t nm, void *u)
-{
-	struct buf *b = u;
-	size_t n = sz * nm;
-	if (b->n + n > RESPONSE_MAX)
-		return 0;
-	char *q = realloc(b->p, b->n + n + 1);
-	if (!q)
-		return 0;
-	memcpy(q + b->n, d, n);
-	b->n += n;
-	q[b->n] = '\0';
-	b->p = q;
-	return n;
-}
-
 /* POSTs body (released) to /gsma/rsp2/es2plus/fn; on Executed-Success
  * returns the response object, otherwise prints the status and returns
  * NULL. */
@@ -68,7 +47,7 @@ static json_t *call(struct client *c, const char *fn, json_t *body)
 	json_decref(body);
 	snprintf(url, sizeof(url), "%s/gsma/rsp2/es2plus/%s", c->url, fn);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
-	struct buf b = {NULL, 0};
+	struct sf_growbuf b = {.max = RESPONSE_MAX};
 	struct curl_slist *h = NULL;
 	h = curl_slist_append(h, "Content-Type: application/json");
 	h = curl_slist_append(h, "Accept: application/json");
@@ -83,7 +62,7 @@ static json_t *call(struct client *c, const char *fn, json_t *body)
 	curl_easy_setopt(cu, CURLOPT_URL, url);
 	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(cu, CURLOPT_POSTFIELDS, txt);
-	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, sf_growbuf_curl);
 	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(cu, CURLOPT_TIMEOUT, 30L);
 	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "https");
@@ -129,7 +108,7 @@ out:
 		sf_wipe(txt, strlen(txt));
 		free(txt);
 	}
-	free(b.p);
+	sf_growbuf_free(&b);
 	return res;
 }
 

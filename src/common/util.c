@@ -2,6 +2,8 @@
  * constant-time comparison and secure wipe. */
 #include "simfleet/util.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "simfleet/err.h"
@@ -247,4 +249,47 @@ int sf_iccid_from_bcd(const uint8_t in[10], char out[21])
 	}
 	out[n] = '\0';
 	return n > 0 ? 0 : SF_EINVAL;
+}
+
+int sf_growbuf_add(struct sf_growbuf *b, const void *d, size_t len)
+{
+	if (b->max && len > b->max - (b->n < b->max ? b->n : b->max))
+		return SF_ERANGE;
+	if (len >= SIZE_MAX / 2 - b->n)
+		return SF_ENOMEM;
+	if (b->n + len + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 1024;
+		while (nc < b->n + len + 1)
+			nc *= 2;
+		char *q = malloc(nc);
+		if (!q)
+			return SF_ENOMEM;
+		if (b->p) { /* moved, not realloc'ed: the old copy is wiped */
+			memcpy(q, b->p, b->n);
+			sf_wipe(b->p, b->cap);
+			free(b->p);
+		}
+		b->p = q;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->n, d, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+size_t sf_growbuf_curl(char *d, size_t size, size_t nmemb, void *growbuf)
+{
+	size_t len = size * nmemb;
+	return sf_growbuf_add(growbuf, d, len) == 0 ? len : 0;
+}
+
+void sf_growbuf_free(struct sf_growbuf *b)
+{
+	if (b->p) {
+		sf_wipe(b->p, b->cap);
+		free(b->p);
+	}
+	b->p = NULL;
+	b->n = b->cap = 0;
 }

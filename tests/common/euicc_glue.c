@@ -92,21 +92,7 @@ out:
 	return rc == 0 ? 0 : -1;
 }
 
-size_t sf_glue_collect(void *d, size_t sz, size_t nm, void *buf)
-{
-	struct sf_glue_buf *b = buf;
-	size_t n = sz * nm;
-	char *q = realloc(b->p, b->n + n + 1);
-	if (!q)
-		return 0;
-	memcpy(q + b->n, d, n);
-	b->n += n;
-	q[b->n] = '\0';
-	b->p = q;
-	return n;
-}
-
-json_t *sf_glue_answer(long http, const struct sf_glue_buf *b, char *subject, char *reason,
+json_t *sf_glue_answer(long http, const struct sf_growbuf *b, char *subject, char *reason,
                        size_t cap)
 {
 	if (http == 204 && !b->n)

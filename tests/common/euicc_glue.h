@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "simfleet/rsp.h"
+#include "simfleet/util.h"
 
 /* Sets o[k] to the base64 of v (nothing on failure). */
 void sf_glue_put_b64(json_t *o, const char *k, const uint8_t *v, size_t n);
@@ -26,18 +27,12 @@ uint8_t *sf_glue_get_b64(json_t *o, const char *k, size_t *n);
 int sf_glue_load(const struct sf_rsp_euicc_cred *cr, struct sf_rsp_euicc_session *es,
                  const uint8_t *bpp, size_t n, uint8_t *pir, size_t *pir_len, int verbose);
 
-/* An HTTP answer body, grown by sf_glue_collect (a libcurl write
- * callback; the data is kept NUL-terminated).  Free p. */
-struct sf_glue_buf {
-	char *p;
-	size_t n;
-};
-size_t sf_glue_collect(void *d, size_t sz, size_t nm, void *buf);
-/* The answer of an ES9+ or ES2+ POST: the parsed JSON object when the
+/* The answer of an ES9+ or ES2+ POST (b: collected by sf_growbuf_curl):
+ * the parsed JSON object when the
  * function succeeded (HTTP 204 with no body: an empty object), else NULL,
  * with subject and reason (each cap octets; may be NULL) set from
  * statusCodeData ("?" when absent). */
-json_t *sf_glue_answer(long http, const struct sf_glue_buf *b, char *subject, char *reason,
+json_t *sf_glue_answer(long http, const struct sf_growbuf *b, char *subject, char *reason,
                        size_t cap);
 
 #endif

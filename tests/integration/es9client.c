@@ -62,7 +62,7 @@ static void out(const char *result, const char *iccid, int pir_success)
 static json_t *es9(const char *fn, json_t *body, long *http)
 {
 	char u[600];
-	struct sf_glue_buf b = {NULL, 0};
+	struct sf_growbuf b = {0};
 	struct curl_slist *h = NULL;
 	step = fn;
 	snprintf(u, sizeof(u), "%s/gsma/rsp2/es9plus/%s", url, fn);
@@ -75,7 +75,7 @@ static json_t *es9(const char *fn, json_t *body, long *http)
 	curl_easy_setopt(c, CURLOPT_URL, u);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, txt);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sf_glue_collect);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sf_growbuf_curl);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_CAINFO, cacert);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
@@ -93,7 +93,7 @@ static json_t *es9(const char *fn, json_t *body, long *http)
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);
 	free(txt);
-	free(b.p);
+	sf_growbuf_free(&b);
 	return j;
 }
 

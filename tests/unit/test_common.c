@@ -176,12 +176,46 @@ static void test_hostport(void **state)
 			 SF_ETRANSPORT_ADDR);
 }
 
+/* The growing buffer: NUL-terminated after what it holds; max refused and
+ * nothing changed; the libcurl adapter fails the transfer then. */
+static void test_growbuf(void **state)
+{
+	(void)state;
+	struct sf_growbuf b = {.max = 3000};
+	char chunk[1000];
+	memset(chunk, 'a', sizeof(chunk));
+	assert_int_equal(sf_growbuf_add(&b, "", 0), 0);
+	assert_non_null(b.p);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(b.p[0], '\0');
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(sf_growbuf_curl(chunk, 1, sizeof(chunk), &b), sizeof(chunk));
+	assert_int_equal(b.n, 3000);
+	assert_int_equal(b.p[2999], 'a');
+	assert_int_equal(b.p[3000], '\0');
+	assert_int_equal(sf_growbuf_add(&b, "x", 1), SF_ERANGE);
+	assert_int_equal(sf_growbuf_curl(chunk, 1, 1, &b), 0);
+	assert_int_equal(b.n, 3000);
+	assert_int_equal(b.p[3000], '\0');
+	sf_growbuf_free(&b);
+	assert_null(b.p);
+	assert_int_equal(b.n, 0);
+	assert_int_equal(b.max, 3000);
+	struct sf_growbuf u = {0}; /* no limit */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(sf_growbuf_add(&u, chunk, sizeof(chunk)), 0);
+	assert_int_equal(u.n, 100000);
+	assert_int_equal(strlen(u.p), 100000);
+	sf_growbuf_free(&u);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_err_table),   cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_base64),      cmocka_unit_test(test_ct_and_wipe),
 		cmocka_unit_test(test_rng),         cmocka_unit_test(test_log),
+		cmocka_unit_test(test_growbuf),
 		cmocka_unit_test(test_hostport),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,8 +36,7 @@ struct es9p {
 	struct curl_slist *hdrs;
 	const struct sf_ipa_net_cfg *net;
 	struct sf_ipa_result *res;
-	char *body;
-	size_t len, cap;
+	struct sf_growbuf body; /* the answer (max BODY_MAX) */
 };
 
 static void progress(const struct sf_ipa_net_cfg *net, const char *fmt, ...)
@@ -68,33 +67,12 @@ static int fail(struct sf_ipa_result *res, const char *step, int rc, const char 
 	return rc;
 }
 
-static size_t body_write(char *p, size_t sz, size_t n, void *user)
-{
-	struct es9p *c = user;
-	size_t k = sz * n;
-	if (k > BODY_MAX - c->len)
-		return 0; /* too large: the transfer fails */
-	if (c->len + k + 1 > c->cap) {
-		size_t nc = c->cap ? c->cap : 16384;
-		while (nc < c->len + k + 1)
-			nc *= 2;
-		char *nb = realloc(c->body, nc);
-		if (!nb)
-			return 0;
-		c->body = nb;
-		c->cap = nc;
-	}
-	memcpy(c->body + c->len, p, k);
-	c->len += k;
-	c->body[c->len] = '\0';
-	return k;
-}
-
 static int es9p_init(struct es9p *c, const struct sf_ipa_net_cfg *net, struct sf_ipa_result *res)
 {
 	memset(c, 0, sizeof(*c));
 	c->net = net;
 	c->res = res;
+	c->body.max = BODY_MAX;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(c->h = curl_easy_init()))
 		return SF_ENOMEM;
 	/* SGP.22 §6.5.1: the HTTP header fields of every ES9+ request. */
@@ -111,8 +89,8 @@ static int es9p_init(struct es9p *c, const struct sf_ipa_net_cfg *net, struct sf
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)(net && net->timeout_s ? net->timeout_s : 30));
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sf_growbuf_curl);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->body);
 	curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -127,9 +105,7 @@ static void es9p_free(struct es9p *c)
 	if (c->h)
 		curl_easy_cleanup(c->h);
 	curl_slist_free_all(c->hdrs);
-	if (c->body)
-		sf_wipe(c->body, c->cap);
-	free(c->body);
+	sf_growbuf_free(&c->body);
 	if (c->h)
 		curl_global_cleanup();
 	memset(c, 0, sizeof(*c));
@@ -158,7 +134,7 @@ static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t
 	if (!data)
 		return fail(res, fn, SF_ENOMEM, "%s: out of memory", fn);
 	snprintf(url, sizeof(url), "https://%s" ES9P_PATH "%s", address, fn);
-	c->len = 0;
+	c->body.n = 0;
 	curl_easy_setopt(c->h, CURLOPT_URL, url);
 	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, data);
 	curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
@@ -186,7 +162,7 @@ static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t
 		return fail(res, fn, SF_EIPA_HTTP, "%s: %s: %s", fn, url, why);
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
-	if (status == 204 && c->len == 0)
+	if (status == 204 && c->body.n == 0)
 		return 0;
 	if (status != 200) {
 		if (first && (status == 429 || status == 500 || status == 502 || status == 503 ||
@@ -198,7 +174,7 @@ static int es9p_call(struct es9p *c, const char *address, const char *fn, json_t
 		}
 		return fail(res, fn, SF_EIPA_HTTP, "%s: %s: HTTP status %ld", fn, url, status);
 	}
-	j = json_loadb(c->body ? c->body : "", c->len, 0, NULL);
+	j = json_loadb(c->body.p ? c->body.p : "", c->body.n, 0, NULL);
 	json_t *fes = json_object_get(json_object_get(j, "header"), "functionExecutionStatus");
 	const char *st = json_string_value(json_object_get(fes, "status"));
 	if (!json_is_object(j) || !st) {
